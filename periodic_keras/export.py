@@ -1,0 +1,189 @@
+"""Export trained models to ``exported/<task>/``: SavedModel, TFLite, metadata, parity.
+
+Everything is written to a staging directory beside the target, verified there
+(the TFLite files are loaded back through :mod:`periodic_keras.edge`, exactly as a
+device would, and compared with Keras on held-out inputs), and only then renamed
+into place. An interrupted or failed export leaves the previous export untouched.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import tempfile
+
+import numpy as np
+import keras
+import tensorflow as tf
+
+from periodic_keras import edge
+from periodic_keras._io import atomic_write_text, replace_dir, sha256_file, staging_dir
+from periodic_keras.models import inference_variant
+
+__all__ = ["ExportError", "TFLITE_VARIANTS", "export_model", "tflite_bytes"]
+
+FORMAT_VERSION = 1
+
+#: TFLite variants: file name and converter settings. All use builtin ops only.
+TFLITE_VARIANTS = {
+    "float32": {"file": "model.tflite", "description": "float32 weights and activations"},
+    "float16": {"file": "model_fp16.tflite", "description": "float16 weights, float32 compute"},
+    "dynamic_range": {"file": "model_dynamic_range.tflite", "description": "int8 weights, float activations"},
+}
+
+
+class ExportError(RuntimeError):
+    """Export failed (conversion, or parity with Keras beyond tolerance)."""
+
+
+def _versions() -> dict:
+    from importlib import metadata as md
+
+    out = {"python": platform.python_version()}
+    for dist in ("periodic-keras", "tensorflow", "keras", "numpy", "ai-edge-litert"):
+        try:
+            out[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def tflite_bytes(model: keras.Model, variant: str = "float32", unroll: bool = True) -> bytes:
+    """Convert a Keras model to a builtin-ops-only TFLite flatbuffer with batch 1.
+
+    The model is first copied by :func:`periodic_keras.models.inference_variant`
+    (static batch 1, LSTMs unrolled). Flex (``SELECT_TF_OPS``) is never enabled:
+    a graph that needs it fails here instead of failing on a device.
+
+    Example:
+
+    >>> from periodic_keras.models import frequency_regressor
+    >>> blob = tflite_bytes(frequency_regressor(32, 1, 8, lstm_units=4, dense_units=4))
+    >>> blob[4:8]
+    b'TFL3'
+    """
+    if variant not in TFLITE_VARIANTS:
+        raise ValueError(f"unknown TFLite variant {variant!r}: expected one of {sorted(TFLITE_VARIANTS)}")
+    fixed = inference_variant(model, batch_size=1, unroll=unroll)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = os.path.join(tmp, "saved_model")
+        spec = keras.InputSpec(shape=tuple(fixed.inputs[0].shape), dtype="float32")
+        fixed.export(saved, format="tf_saved_model", input_signature=[spec], verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if variant != "float32":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if variant == "float16":
+            converter.target_spec.supported_types = [tf.float16]
+        try:
+            return converter.convert()
+        except Exception as exc:  # the converter raises a zoo of types
+            raise ExportError(f"TFLite conversion ({variant}) with builtin ops only failed: {exc}") from exc
+
+
+def export_model(
+    model: keras.Model,
+    out_dir: str,
+    task: str,
+    sample_inputs: np.ndarray,
+    metadata: dict | None = None,
+    variants=("float32", "float16"),
+    sample_targets: np.ndarray | None = None,
+    tolerance: float = 1e-4,
+) -> dict:
+    """Export ``model`` to ``out_dir`` atomically and return the written metadata.
+
+    Writes ``saved_model/`` (serving signature ``serve`` on the raw input, any batch),
+    one ``.tflite`` file per variant (batch 1, builtin ops only), and ``metadata.json``
+    with the input/output description, checksums, parity figures (max abs difference
+    to Keras on ``sample_inputs``), per-item latency and versions, merged with the
+    caller's ``metadata`` (task-specific fields such as ranges and evaluation).
+
+    Args:
+        model: trained single-input Keras model.
+        out_dir: final directory, e.g. ``exported/freq``.
+        task: task name recorded in the metadata.
+        sample_inputs: held-out inputs ``[n, *input_shape]`` used to verify parity.
+        metadata: extra metadata fields.
+        variants: TFLite variants from :data:`TFLITE_VARIANTS`; ``"float32"`` is required.
+        sample_targets: optional true outputs, to record each variant's MAE.
+        tolerance: max abs difference allowed between Keras and float32 TFLite/SavedModel.
+
+    Raises:
+        ExportError: conversion failed or parity exceeds ``tolerance``; nothing is replaced.
+
+    Example:
+
+    >>> import tempfile, os, numpy as np
+    >>> from periodic_keras.models import frequency_regressor
+    >>> m = frequency_regressor(32, 1, 8, lstm_units=4, dense_units=4)
+    >>> x = np.random.default_rng(0).normal(size=(4, 32, 1)).astype("float32")
+    >>> meta = export_model(m, os.path.join(tempfile.mkdtemp(), "freq"), "freq", x, variants=("float32",))
+    >>> meta["tflite"]["float32"]["parity_max_abs_diff"] < 1e-4
+    True
+    """
+    if "float32" not in variants:
+        raise ValueError("variants must include 'float32' (the reference TFLite model)")
+    unknown = sorted(set(variants) - set(TFLITE_VARIANTS))
+    if unknown:
+        raise ValueError(f"unknown TFLite variant(s) {unknown}: expected some of {sorted(TFLITE_VARIANTS)}")
+    x = np.asarray(sample_inputs, dtype=np.float32)
+    expected = tuple(model.inputs[0].shape[1:])
+    if x.ndim != len(expected) + 1 or x.shape[1:] != expected or len(x) == 0:
+        raise ValueError(f"sample_inputs must have shape [n>0, {', '.join(map(str, expected))}], got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("sample_inputs hold NaN/inf")
+    reference = np.asarray(model.predict(x, verbose=0))
+
+    with staging_dir(out_dir) as tmp:
+        saved = os.path.join(tmp, "saved_model")
+        model.export(saved, format="tf_saved_model", verbose=False)
+        loaded = tf.saved_model.load(saved)  # keep a reference: its variables die with it
+        served = np.asarray(loaded.serve(tf.constant(x)))
+        saved_diff = float(np.max(np.abs(served - reference)))
+        if not saved_diff <= tolerance:
+            raise ExportError(f"SavedModel differs from Keras by {saved_diff:.3g} > {tolerance}")
+
+        tflite = {}
+        for variant in variants:
+            entry = dict(TFLITE_VARIANTS[variant])
+            path = os.path.join(tmp, entry["file"])
+            with open(path, "wb") as fh:
+                fh.write(tflite_bytes(model, variant))
+            entry.update(sha256=sha256_file(path), bytes=os.path.getsize(path))
+            tflite[variant] = entry
+
+        meta = {
+            "task": task,
+            "format_version": FORMAT_VERSION,
+            "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "input": {"name": model.inputs[0].name, "shape": [1, *expected], "dtype": "float32"},
+            "output": {"shape": [1, *model.outputs[0].shape[1:]], "dtype": "float32"},
+            "saved_model": {"dir": "saved_model", "signature": "serve", "batch": "any",
+                            "parity_max_abs_diff": saved_diff},
+            "tflite": tflite,
+            "parity": {"n": len(x), "tolerance": tolerance},
+            "versions": _versions(),
+        }
+        for key, value in (metadata or {}).items():
+            meta[key] = {**meta[key], **value} if isinstance(meta.get(key), dict) and isinstance(value, dict) else value
+        meta_path = os.path.join(tmp, edge.METADATA)
+        atomic_write_text(meta_path, json.dumps(meta, indent=2))
+
+        # Verify through the edge runtime, exactly as a device loads the files.
+        for variant, entry in tflite.items():
+            runner = edge.load(tmp, variant)
+            pred = runner.predict(x).reshape(reference.shape)
+            entry["parity_max_abs_diff"] = float(np.max(np.abs(pred - reference)))
+            entry["latency_ms"] = runner.latency_ms(x[: min(len(x), 200)])
+            if sample_targets is not None:
+                err = pred.reshape(len(x), -1) - np.asarray(sample_targets, np.float32).reshape(len(x), -1)
+                entry["mae"] = float(np.mean(np.abs(err)))
+        diff = tflite["float32"]["parity_max_abs_diff"]
+        if not diff <= tolerance:
+            raise ExportError(f"float32 TFLite differs from Keras by {diff:.3g} > {tolerance}")
+        atomic_write_text(meta_path, json.dumps(meta, indent=2))
+        replace_dir(tmp, out_dir)
+    return meta

@@ -1,0 +1,183 @@
+"""End-to-end jobs (train, evaluate, export) behind the scripts, callable from code.
+
+``scripts/train_freq.py`` only parses arguments and calls :func:`train_frequency`;
+the same call in a notebook gives the same run, table, plot and export.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from periodic_keras.edge import ExportedModelError
+from periodic_keras.signals import check_frequency_range
+
+# TensorFlow-heavy modules are imported inside the jobs, after the arguments are
+# checked: a bad command line fails in a fraction of a second with one clean line.
+
+__all__ = ["DEFAULT_EVAL_SNRS", "FRONTENDS", "frequency_summary", "run_cli", "snr_arg", "train_frequency"]
+
+#: Keep in sync with periodic_keras.models.FRONTENDS (checked by the tests).
+FRONTENDS = ("spectral", "conv", "none")
+#: Evaluation conditions: noiseless, then 20, 10 and 0 dB SNR.
+DEFAULT_EVAL_SNRS = (None, 20.0, 10.0, 0.0)
+
+#: Errors that mean "bad input or environment": a script reports them in one line.
+USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ExportedModelError)
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    export = sys.modules.get("periodic_keras.export")  # ExportError exists only once export is loaded
+    return isinstance(exc, USER_ERRORS) or (export is not None and isinstance(exc, export.ExportError))
+
+
+def snr_arg(text: str):
+    """Parse an SNR for argparse: a number in dB, or ``inf``/``clean`` for noiseless."""
+    if text.lower() in ("inf", "clean", "none", "noiseless"):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"SNR must be a number in dB or 'clean', got {text!r}") from None
+
+
+def run_cli(job, kwargs: dict):
+    """Run ``job(**kwargs)``; on a user error print one line to stderr and return None."""
+    prog = os.path.basename(sys.argv[0]) or "periodic_keras"
+    try:
+        return job(**kwargs)
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"{prog}: error: {message}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; finished outputs are intact, rerun the same command to resume", file=sys.stderr)
+    return None
+
+
+def _check_positive(**values):
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def train_frequency(
+    window: int = 100,
+    fmin: float = 1.0,
+    fmax: float = 30.0,
+    train_snr=(-5.0, 40.0),
+    clean_fraction: float = 0.25,
+    eval_snr=DEFAULT_EVAL_SNRS,
+    steps: int = 4000,
+    batch_size: int = 256,
+    learning_rate: float = 3e-3,
+    lstm_units: int = 64,
+    frontend: str = "spectral",
+    n_test: int = 2000,
+    seed: int = 0,
+    output_dir: str = "runs/freq",
+    export_dir: str | None = "exported/freq",
+    no_export: bool = False,
+    verbose: int = 1,
+    **_ignored,
+) -> dict:
+    """Train, evaluate and export the frequency regressor; return what it produced.
+
+    Every argument is checked before any training starts. Outputs: ``results.csv`` /
+    ``results.md`` (one row per estimator and SNR: MAE, RMSE, RMSE/CRLB, n) and
+    ``predictions.png`` in ``output_dir``; the export in ``export_dir``.
+
+    Returns:
+        dict with ``model``, ``table`` (DataFrame), ``table_paths``, ``plot``,
+        ``train_seconds`` and ``export`` (the metadata, or ``None``).
+
+    Example (a tiny run)::
+
+        out = train_frequency(steps=20, n_test=50, output_dir="/tmp/f", no_export=True)
+        print(out["table"])
+    """
+    check_frequency_range(window, fmin, fmax)
+    _check_positive(steps=steps, batch_size=batch_size, lstm_units=lstm_units, n_test=n_test)
+    if frontend not in FRONTENDS:
+        raise ValueError(f"unknown frontend {frontend!r}: expected one of {FRONTENDS}")
+    if not 0.0 <= clean_fraction <= 1.0:
+        raise ValueError(f"clean_fraction must lie in [0, 1], got {clean_fraction}")
+    lo, hi = train_snr
+    if not lo <= hi:
+        raise ValueError(f"train_snr must be LOW <= HIGH, got {lo} {hi}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+    os.makedirs(output_dir, exist_ok=True)
+
+    from periodic_keras import evaluate, export, results, training
+    from periodic_keras.data import frequency_arrays, frequency_dataset
+    from periodic_keras.models import frequency_regressor
+
+    training.set_seed(seed)
+    train = frequency_dataset("train", window, fmin, fmax, (lo, hi), clean_fraction, batch_size, seed=seed)
+    validation = frequency_dataset("validation", window, fmin, fmax, (lo, hi), clean_fraction, 1024,
+                                   num_examples=2048, seed=seed)
+    model = frequency_regressor(window, fmin, fmax, frontend=frontend, lstm_units=lstm_units)
+    training.compile_regressor(model, steps, learning_rate)
+    start = time.time()
+    training.fit(model, train, steps, validation, steps_per_epoch=500,
+                 run_dir=os.path.join(output_dir, "train"), verbose=verbose)
+    train_seconds = time.time() - start
+
+    test_sets = evaluate.frequency_test_sets(window, fmin, fmax, eval_snr, n_test, seed)
+    estimators = {"lstm": evaluate.keras_estimator(model), "candan": evaluate.candan_estimator(fmin, fmax)}
+    table, predictions = evaluate.frequency_table(estimators, test_sets, window)
+    table_paths = results.write_table(table, os.path.join(output_dir, "results"))
+    titles = {snr: "noiseless" if np.isinf(snr) else f"{snr:g} dB" for snr in test_sets}
+    panels = {titles[snr]: (test_sets[snr][1], predictions[("lstm", snr)]) for snr in test_sets}
+    candan = {titles[snr]: predictions[("candan", snr)] for snr in test_sets} | {"_label": "candan"}
+    plot = results.plot_predictions(panels, os.path.join(output_dir, "predictions.png"),
+                                    ylabel="LSTM estimate (cycles/window)", baseline=candan)
+
+    meta = None
+    if not no_export:
+        x, f = frequency_arrays(500, "validation", window, fmin, fmax, snr_db=(0.0, 40.0),
+                                clean_fraction=0.2, seed=seed + 1)
+        figures = {
+            f"{row.estimator}@{'clean' if np.isinf(row.snr_db) else f'{row.snr_db:g}dB'}": {
+                "mae": row.mae, "rmse": row.rmse, "rmse_over_crlb": row.rmse_over_crlb, "n": row.n}
+            for row in table.itertuples() if row.estimator != "crlb"
+        }
+        meta = export.export_model(
+            model, export_dir, "freq", x, sample_targets=f, variants=("float32", "float16"),
+            metadata={
+                "description": "frequency of a sine window (many-to-one LSTM regressor)",
+                "input": {"meaning": "raw window of samples; any amplitude/offset (standardised inside)",
+                          "layout": "[1, window, 1]"},
+                "output": {"meaning": "frequency", "units": "cycles per window",
+                           "to_hz": "multiply by sample_rate_hz / window"},
+                "normalisation": "none needed: standardisation and output scaling are inside the model",
+                "window": window, "fmin": fmin, "fmax": fmax,
+                "evaluation": figures,
+                "training": {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
+                             "seed": seed, "frontend": frontend, "lstm_units": lstm_units,
+                             "train_snr_db": [lo, hi], "clean_fraction": clean_fraction,
+                             "seconds": round(train_seconds, 1)},
+            },
+        )
+    return dict(model=model, table=table, table_paths=table_paths, plot=plot,
+                train_seconds=train_seconds, export=meta, export_dir=None if no_export else export_dir)
+
+
+def frequency_summary(result: dict) -> str:
+    """Human-readable summary of :func:`train_frequency`'s result."""
+    from periodic_keras import results
+
+    lines = [results.to_markdown(result["table"]), "",
+             f"training: {result['train_seconds']:.0f} s",
+             f"table: {', '.join(result['table_paths'])}", f"plot: {result['plot']}"]
+    meta = result["export"]
+    if meta is not None:
+        parity = ", ".join(f"{k} max|diff| {v['parity_max_abs_diff']:.2g}, {v['latency_ms']:.3f} ms/window"
+                           for k, v in meta["tflite"].items())
+        lines.append(f"exported: {result['export_dir']} ({parity})")
+    return "\n".join(lines)

@@ -1,0 +1,122 @@
+"""Many-to-one LSTM frequency regressor: raw sine window in, cycles per window out.
+
+Everything a deployed model needs lives inside the graph: per-window standardisation
+of the input (so amplitude and DC offset do not matter) and the scaling of the output
+to cycles per window, so the exported model takes the raw window and returns the
+frequency with no pre- or post-processing.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from periodic_keras.layers import SpectralFeatures
+from periodic_keras.signals import check_frequency_range
+
+__all__ = ["FRONTENDS", "frequency_regressor", "inference_variant"]
+
+#: Front ends in front of the LSTM. ``"spectral"``: the LSTM sweeps an oversampled DFT of
+#: the window bin by bin (features relative to the peak bin) and regresses the offset
+#: from the peak bin's frequency. ``"conv"``: Conv1D feature extractor, then the LSTM runs over
+#: time (4x shorter sequence). ``"none"``: the LSTM reads the raw samples (the classic setup).
+FRONTENDS = ("spectral", "conv", "none")
+
+
+def frequency_regressor(
+    window: int = 100,
+    fmin: float = 1.0,
+    fmax: float = 30.0,
+    frontend: str = "spectral",
+    lstm_units: int = 64,
+    dense_units: int = 128,
+    oversample: int = 2,
+    dropout: float = 0.0,
+    name: str = "frequency_regressor",
+) -> keras.Model:
+    """Build the functional many-to-one LSTM regressor for sine-window frequency.
+
+    Input: raw windows ``(batch, window, 1)`` (float32). Output: ``(batch, 1)``, the
+    frequency in cycles per window. Train it with MSE on ``(window, frequency)`` pairs,
+    for example from :func:`periodic_keras.data.frequency_dataset`.
+
+    Args:
+        window: samples per window.
+        fmin, fmax: frequency range (cycles per window); the output is scaled to it.
+        frontend: one of :data:`FRONTENDS`.
+        lstm_units: LSTM width (the spectral front end uses a bidirectional LSTM).
+        dense_units: width of the dense layer after the LSTM.
+        oversample: DFT oversampling of the spectral front end.
+        dropout: dropout rate after the dense layer (0 disables it).
+        name: model name.
+
+    Example:
+
+    >>> model = frequency_regressor(window=64, fmin=1, fmax=20, lstm_units=8, dense_units=8)
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> model.output_shape
+    (None, 1)
+    """
+    check_frequency_range(window, fmin, fmax)
+    if frontend not in FRONTENDS:
+        raise ValueError(f"unknown frontend {frontend!r}: expected one of {FRONTENDS}")
+    inputs = keras.Input((window, 1), name="window")
+    # Per-window standardisation: zero mean, unit variance over the whole window.
+    x = layers.LayerNormalization(axis=[1, 2], center=False, scale=False, epsilon=1e-6, name="standardize")(inputs)
+    anchor = None
+    if frontend == "spectral":
+        x, anchor = SpectralFeatures(window, fmin, fmax, oversample=oversample, name="spectrum")(x)
+        x = layers.Dense(32, activation="gelu", name="bin_features")(x)
+        x = layers.Bidirectional(layers.LSTM(lstm_units), name="lstm")(x)
+    elif frontend == "conv":
+        x = layers.Conv1D(32, 5, padding="same", activation="gelu", name="conv1")(x)
+        x = layers.Conv1D(64, 4, strides=4, activation="gelu", name="conv2")(x)
+        x = layers.LSTM(lstm_units, name="lstm")(x)
+    else:
+        x = layers.LSTM(lstm_units, name="lstm")(x)
+    x = layers.Dense(dense_units, activation="gelu", name="dense")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    x = layers.Dense(1, name="head")(x)
+    if anchor is not None:
+        # The head regresses the offset (cycles per window) from the spectral peak.
+        outputs = layers.Add(name="cycles_per_window")([anchor, x])
+    else:
+        # The head works in [-1, 1] over the band; Rescaling maps it to cycles per window.
+        outputs = layers.Rescaling((fmax - fmin) / 2, offset=(fmax + fmin) / 2, name="cycles_per_window")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _unrolled(layer):
+    """A fresh copy of ``layer`` whose recurrent layers (also inside wrappers) unroll."""
+    config = layer.get_config()
+    stack = [config]
+    while stack:
+        c = stack.pop()
+        if "unroll" in c:
+            c["unroll"] = True
+        stack.extend(v["config"] for v in c.values() if isinstance(v, dict) and "config" in v)
+    return layer.__class__.from_config(config)
+
+
+def inference_variant(model: keras.Model, batch_size: int = 1, unroll: bool = True) -> keras.Model:
+    """Copy of a trained model with a fixed batch size (and unrolled LSTMs) for export.
+
+    TFLite needs a static batch to convert a Keras 3 LSTM with builtin ops only;
+    unrolling turns the recurrent loop into a straight-line graph without WHILE ops.
+    The copy shares no variables with ``model`` but has equal weights.
+
+    Example:
+
+    >>> m = frequency_regressor(window=32, fmin=1, fmax=8, lstm_units=4, dense_units=4)
+    >>> inference_variant(m).input_shape
+    (1, 32, 1)
+    """
+    if len(model.inputs) != 1:
+        raise ValueError(f"expected a single-input model, got {len(model.inputs)} inputs")
+    inputs = keras.Input(batch_shape=(batch_size, *model.inputs[0].shape[1:]), name=model.inputs[0].name)
+    clone = keras.models.clone_model(
+        model, input_tensors=inputs, clone_function=_unrolled if unroll else (lambda l: l.__class__.from_config(l.get_config()))
+    )
+    clone.set_weights(model.get_weights())
+    return clone

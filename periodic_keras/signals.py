@@ -1,0 +1,160 @@
+"""Pure NumPy synthesis of periodic signals, deterministic from a seed.
+
+Every task's data starts here: the tf.data pipelines in :mod:`periodic_keras.data`
+only wrap these functions, and the classical baselines in :mod:`periodic_keras.dsp`
+are tested on them. Nothing here imports TensorFlow.
+
+Conventions
+-----------
+A *sine window* of length ``N`` and frequency ``f`` (cycles per window) is::
+
+    x[n] = A * sin(2 * pi * f * n / N + phi) + w[n],   n = 0 .. N-1
+
+with random phase ``phi`` in [0, 2 pi), random amplitude ``A`` and white Gaussian
+noise ``w`` of variance ``sigma**2``.  The signal-to-noise ratio is the ratio of the
+tone's mean power to the noise power, ``SNR = A**2 / (2 * sigma**2)``, given in dB.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["as_rng", "check_frequency_range", "noise_std", "sine_windows"]
+
+MIN_WINDOW = 8
+
+
+def as_rng(seed=None) -> np.random.Generator:
+    """Return a NumPy ``Generator`` from a seed, a seed sequence or a generator.
+
+    >>> int(as_rng(0).integers(10)) == int(as_rng(0).integers(10))
+    True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def check_frequency_range(window: int, fmin: float, fmax: float) -> None:
+    """Raise ``ValueError`` unless ``0 < fmin <= fmax < window / 2``.
+
+    Frequencies are in cycles per window; ``window / 2`` is the Nyquist limit.
+
+    >>> check_frequency_range(100, 1.0, 30.0)
+    >>> check_frequency_range(100, 1.0, 50.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: fmax=50.0 cycles/window is at or above the Nyquist limit window/2 = 50.0 for window=100
+    """
+    if isinstance(window, bool) or not isinstance(window, numbers.Integral):
+        raise TypeError(f"window must be an integer number of samples, got {window!r}")
+    if window < MIN_WINDOW:
+        raise ValueError(f"window={window} is too short: it must be at least {MIN_WINDOW} samples")
+    for name, value in (("fmin", fmin), ("fmax", fmax)):
+        if not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if fmin <= 0:
+        raise ValueError(f"fmin={fmin} must be positive (cycles per window)")
+    if fmax < fmin:
+        raise ValueError(f"fmax={fmax} is below fmin={fmin}")
+    if fmax >= window / 2:
+        raise ValueError(
+            f"fmax={fmax} cycles/window is at or above the Nyquist limit "
+            f"window/2 = {window / 2} for window={window}"
+        )
+
+
+def _snr_values(snr_db, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Per-window SNR in dB: ``inf`` (noiseless), one value, or uniform in a range."""
+    if snr_db is None:
+        return np.full(n, np.inf)
+    if isinstance(snr_db, numbers.Real):
+        if np.isnan(snr_db):
+            raise ValueError("snr_db is NaN")
+        return np.full(n, float(snr_db))
+    try:
+        lo, hi = (float(v) for v in snr_db)
+    except (TypeError, ValueError):
+        raise ValueError(f"snr_db must be None, a number or a (low, high) pair in dB, got {snr_db!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi < lo:
+        raise ValueError(f"snr_db range must be finite with low <= high, got {snr_db!r}")
+    return rng.uniform(lo, hi, size=n)
+
+
+def noise_std(amplitude, snr_db):
+    """Noise standard deviation that gives ``snr_db`` for a tone of ``amplitude``.
+
+    ``SNR = A**2 / (2 sigma**2)``, so ``sigma = A / sqrt(2 * 10**(snr_db / 10))``;
+    an infinite SNR gives zero noise.
+
+    >>> round(float(noise_std(1.0, 0.0)), 6)  # 0 dB: noise power equals tone power 1/2
+    0.707107
+    """
+    return np.asarray(amplitude, dtype=np.float64) / np.sqrt(2.0 * 10.0 ** (np.asarray(snr_db) / 10.0))
+
+
+def sine_windows(
+    n: int,
+    window: int = 100,
+    fmin: float = 1.0,
+    fmax: float = 30.0,
+    snr_db=None,
+    amplitude=(0.5, 2.0),
+    integer_frequencies: bool = False,
+    seed=None,
+):
+    """Random noisy sine windows and their frequencies.
+
+    Args:
+        n: number of windows.
+        window: samples per window (``N``).
+        fmin, fmax: frequency range in cycles per window, ``0 < fmin <= fmax < N/2``.
+            Frequencies are drawn uniformly (continuous) unless ``integer_frequencies``.
+        snr_db: ``None`` for noiseless windows, a number for one SNR in dB, or a
+            ``(low, high)`` pair to draw each window's SNR uniformly in that range.
+        amplitude: a number, or a ``(low, high)`` range to draw amplitudes from uniformly.
+        integer_frequencies: draw integer frequencies in ``[ceil(fmin), floor(fmax)]``
+            (the classic toy setup) instead of continuous ones.
+        seed: an int, ``SeedSequence`` or ``Generator``; equal seeds give equal data.
+
+    Returns:
+        ``(x, f, info)``: windows ``x`` of shape ``[n, window]`` (float32), frequencies
+        ``f`` of shape ``[n]`` (float32, cycles per window) and a dict of float64 arrays
+        ``amplitude``, ``phase``, ``snr_db`` and ``noise_std`` per window.
+
+    Example:
+
+    >>> x, f, info = sine_windows(4, window=64, fmin=2, fmax=10, snr_db=20, seed=0)
+    >>> x.shape, f.shape, x.dtype
+    ((4, 64), (4,), dtype('float32'))
+    """
+    check_frequency_range(window, fmin, fmax)
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"n must be a non-negative integer number of windows, got {n!r}")
+    rng = as_rng(seed)
+    if integer_frequencies:
+        lo, hi = int(np.ceil(fmin)), int(np.floor(fmax))
+        if hi < lo:
+            raise ValueError(f"no integer frequency lies in [{fmin}, {fmax}]")
+        f = rng.integers(lo, hi + 1, size=n).astype(np.float64)
+    else:
+        f = rng.uniform(fmin, fmax, size=n)
+    phase = rng.uniform(0.0, 2.0 * np.pi, size=n)
+    if isinstance(amplitude, numbers.Real):
+        amp = np.full(n, float(amplitude))
+    else:
+        a_lo, a_hi = (float(v) for v in amplitude)
+        if not 0 < a_lo <= a_hi:
+            raise ValueError(f"amplitude range must satisfy 0 < low <= high, got {amplitude!r}")
+        amp = rng.uniform(a_lo, a_hi, size=n)
+    if not np.all(amp > 0):
+        raise ValueError(f"amplitude must be positive, got {amplitude!r}")
+    snr = _snr_values(snr_db, n, rng)
+    sigma = noise_std(amp, snr)
+    t = np.arange(window) / window
+    x = amp[:, None] * np.sin(2.0 * np.pi * f[:, None] * t[None, :] + phase[:, None])
+    x += sigma[:, None] * rng.standard_normal((n, window))
+    info = {"amplitude": amp, "phase": phase, "snr_db": snr, "noise_std": sigma}
+    return x.astype(np.float32), f.astype(np.float32), info

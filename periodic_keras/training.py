@@ -1,0 +1,111 @@
+"""The one place that seeds, compiles and fits: schedules, clipping and callbacks.
+
+A script and a user's own code get the same training from :func:`fit` (and the
+same data from :mod:`periodic_keras.data`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import tensorflow as tf
+
+__all__ = ["compile_regressor", "fit", "set_seed"]
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy, TensorFlow and Keras so weight init and dropout repeat.
+
+    >>> set_seed(0)
+    """
+    keras.utils.set_random_seed(int(seed))
+
+
+def compile_regressor(
+    model: keras.Model,
+    steps: int,
+    learning_rate: float = 3e-3,
+    final_fraction: float = 0.01,
+    warmup_steps: int = 0,
+    clipnorm: float | None = 1.0,
+) -> keras.Model:
+    """Compile ``model`` with Adam on a cosine-decay schedule, MSE loss and MAE metric.
+
+    The rate decays from ``learning_rate`` to ``learning_rate * final_fraction`` over
+    ``steps`` optimizer steps, after an optional linear warm-up; the global gradient
+    norm is clipped to ``clipnorm`` so a bad batch cannot blow a run up.
+
+    Example:
+
+    >>> from periodic_keras.models import frequency_regressor
+    >>> m = compile_regressor(frequency_regressor(64, 1, 20, lstm_units=4, dense_units=4), steps=10)
+    >>> m.loss
+    'mse'
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps}")
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate if not warmup_steps else 0.0,
+        decay_steps=max(steps - warmup_steps, 1),
+        alpha=final_fraction,
+        warmup_target=learning_rate if warmup_steps else None,
+        warmup_steps=warmup_steps,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule, global_clipnorm=clipnorm),
+        loss="mse",
+        metrics=["mae"],
+    )
+    return model
+
+
+def fit(
+    model: keras.Model,
+    train: tf.data.Dataset,
+    steps: int,
+    validation: tf.data.Dataset | None = None,
+    steps_per_epoch: int = 500,
+    run_dir: str | None = None,
+    tensorboard: bool = False,
+    verbose: int | str = "auto",
+    callbacks=(),
+) -> keras.callbacks.History:
+    """Train a compiled model for ``steps`` optimizer steps on an endless dataset.
+
+    Training is cut into epochs of ``steps_per_epoch`` steps (the last may be short)
+    so progress and validation show regularly. With ``run_dir``, a
+    ``BackupAndRestore`` checkpoint lives in ``run_dir/backup`` so the same call after
+    a crash resumes at the last finished epoch, and TensorBoard logs go to
+    ``run_dir/logs`` when ``tensorboard`` is set.
+
+    Example:
+
+    >>> from periodic_keras.data import frequency_dataset
+    >>> from periodic_keras.models import frequency_regressor
+    >>> m = compile_regressor(frequency_regressor(64, 1, 20, lstm_units=4, dense_units=4), steps=2)
+    >>> h = fit(m, frequency_dataset(window=64, fmin=1, fmax=20, batch_size=8), steps=2, verbose=0)
+    >>> len(h.history["loss"])
+    1
+    """
+    if steps < 1 or steps_per_epoch < 1:
+        raise ValueError(f"steps and steps_per_epoch must be positive, got {steps}, {steps_per_epoch}")
+    per_epoch = min(steps_per_epoch, steps)
+    epochs = -(-steps // per_epoch)
+    callbacks = list(callbacks)
+    if run_dir is not None:
+        os.makedirs(run_dir, exist_ok=True)
+        callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")))
+        if tensorboard:
+            callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
+    # steps may not be a multiple of per_epoch: the schedule was built for `steps`, and
+    # training `epochs * per_epoch` steps only runs past its end at the floor rate.
+    return model.fit(
+        train,
+        steps_per_epoch=per_epoch,
+        epochs=epochs,
+        validation_data=validation,
+        callbacks=callbacks,
+        verbose=verbose,
+        shuffle=False,  # the streams are already random; Keras cannot shuffle a tf.data pipeline
+    )

@@ -1,0 +1,187 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from periodic_keras import edge
+from periodic_keras.data import frequency_arrays
+from periodic_keras.export import ExportError, export_model
+from periodic_keras.models import frequency_regressor
+
+SMALL = dict(window=32, fmin=1.0, fmax=8.0)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return frequency_regressor(**SMALL, lstm_units=4, dense_units=8)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, small_model):
+    out = str(tmp_path_factory.mktemp("exp") / "freq")
+    x, f = frequency_arrays(40, "validation", **SMALL, snr_db=10.0)
+    meta = export_model(small_model, out, "freq", x, sample_targets=f, variants=("float32", "float16"),
+                        metadata={"window": 32, "fmin": 1.0, "fmax": 8.0})
+    return out, meta, x
+
+
+def _copy(exported, tmp_path):
+    dst = str(tmp_path / "copy")
+    shutil.copytree(exported[0], dst)
+    return dst
+
+
+def test_export_writes_everything_and_parity_holds(exported):
+    out, meta, _ = exported
+    assert sorted(os.listdir(out)) == ["metadata.json", "model.tflite", "model_fp16.tflite", "saved_model"]
+    on_disk = json.load(open(os.path.join(out, "metadata.json")))
+    assert on_disk == json.loads(json.dumps(meta))
+    assert meta["tflite"]["float32"]["parity_max_abs_diff"] <= 1e-4
+    assert meta["tflite"]["float16"]["parity_max_abs_diff"] < 0.05
+    assert meta["saved_model"]["parity_max_abs_diff"] <= 1e-4
+    assert meta["input"]["shape"] == [1, 32, 1] and meta["window"] == 32
+    assert {"tensorflow", "keras", "numpy"} <= set(meta["versions"])
+    # No staging directories left beside the export.
+    assert os.listdir(os.path.dirname(out)) == ["freq"]
+
+
+def test_tflite_uses_builtin_ops_only(exported):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=os.path.join(exported[0], "model.tflite"))
+    ops = {detail["op_name"] for detail in interpreter._get_ops_details()}
+    assert ops and not any(op.startswith("Flex") or op == "CUSTOM" for op in ops), ops
+    assert "WHILE" not in ops  # the LSTM is unrolled: a straight-line graph
+
+
+def test_edge_matches_keras(exported, small_model):
+    out, _, x = exported
+    keras_pred = small_model.predict(x, verbose=0)[:, 0]
+    np.testing.assert_allclose(edge.load(out).predict(x), keras_pred, atol=1e-4)
+    # [batch, N] and a single [N] window are accepted too.
+    np.testing.assert_allclose(edge.load(out).predict(x[..., 0]), keras_pred, atol=1e-4)
+    assert edge.load(out, "float16").predict(x[0, :, 0]).shape == (1,)
+
+
+def test_edge_runtime_imports_no_tensorflow_or_keras(exported):
+    code = (
+        "import sys, numpy as np\n"
+        "from periodic_keras import edge\n"
+        f"m = edge.load({exported[0]!r})\n"
+        "print(m.predict(np.sin(np.arange(32) / 3.0)[None])[0])\n"
+        "bad = [k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras', 'tf_keras')]\n"
+        "assert not bad, bad\n"
+    )
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert np.isfinite(float(done.stdout.split()[-1]))
+
+
+@pytest.mark.parametrize("data, error, match", [
+    (np.full((2, 32), np.nan), ValueError, "NaN/inf"),
+    (np.array([[np.inf] * 32]), ValueError, "NaN/inf"),
+    (np.zeros((2, 31)), ValueError, r"shape \(2, 31\)"),
+    (np.zeros((2, 32, 2)), ValueError, "shape"),
+    (np.zeros((0, 32)), ValueError, "empty"),
+    (np.array([["a"] * 32]), TypeError, "real numbers"),
+])
+def test_edge_rejects_bad_windows(exported, data, error, match):
+    with pytest.raises(error, match=match):
+        edge.load(exported[0]).predict(data)
+
+
+def test_edge_missing_directory_and_metadata(tmp_path, exported):
+    with pytest.raises(edge.ExportedModelError, match="not found"):
+        edge.load(str(tmp_path / "nope"))
+    d = _copy(exported, tmp_path)
+    os.remove(os.path.join(d, "metadata.json"))
+    with pytest.raises(edge.ExportedModelError, match="metadata.json.* is missing"):
+        edge.load(d)
+
+
+def test_edge_corrupt_metadata(tmp_path, exported):
+    d = _copy(exported, tmp_path)
+    path = os.path.join(d, "metadata.json")
+    with open(path, "w") as fh:
+        fh.write("{not json")
+    with pytest.raises(edge.ExportedModelError, match="not valid JSON"):
+        edge.load(d)
+    meta = dict(exported[1])
+    del meta["tflite"]
+    with open(path, "w") as fh:
+        json.dump(meta, fh)
+    with pytest.raises(edge.ExportedModelError, match=r"lacks required field\(s\) \['tflite'\]"):
+        edge.load(d)
+
+
+def test_edge_missing_corrupt_or_truncated_model(tmp_path, exported):
+    d = _copy(exported, tmp_path)
+    model_path = os.path.join(d, "model.tflite")
+    blob = open(model_path, "rb").read()
+    with open(model_path, "wb") as fh:
+        fh.write(blob[: len(blob) // 2])
+    with pytest.raises(edge.ExportedModelError, match="does not match the SHA-256"):
+        edge.load(d)
+    # A truncated file whose checksum was (wrongly) updated still fails to load, clearly.
+    meta = json.load(open(os.path.join(d, "metadata.json")))
+    from periodic_keras._io import sha256_file
+
+    meta["tflite"]["float32"]["sha256"] = sha256_file(model_path)
+    json.dump(meta, open(os.path.join(d, "metadata.json"), "w"))
+    with pytest.raises(edge.ExportedModelError, match="LiteRT cannot load"):
+        edge.load(d)
+    os.remove(model_path)
+    with pytest.raises(edge.ExportedModelError, match="is missing"):
+        edge.load(d)
+    with pytest.raises(edge.ExportedModelError, match="variant 'int4' not in"):
+        edge.load(d, "int4")
+
+
+def test_edge_rejects_metadata_disagreeing_with_model(tmp_path, exported):
+    d = _copy(exported, tmp_path)
+    meta = json.load(open(os.path.join(d, "metadata.json")))
+    meta["input"]["shape"] = [1, 64, 1]
+    json.dump(meta, open(os.path.join(d, "metadata.json"), "w"))
+    with pytest.raises(edge.ExportedModelError, match="but metadata.json says"):
+        edge.load(d)
+
+
+def test_failed_export_leaves_previous_export_intact(tmp_path, small_model, exported):
+    d = _copy(exported, tmp_path)
+    before = {name: os.path.getmtime(os.path.join(d, name)) for name in os.listdir(d)}
+    x, _ = frequency_arrays(4, **SMALL)
+    with pytest.raises(ExportError, match="differs from Keras"):
+        export_model(small_model, d, "freq", x, variants=("float32",), tolerance=-1.0)
+    assert {name: os.path.getmtime(os.path.join(d, name)) for name in os.listdir(d)} == before
+    assert sorted(os.listdir(tmp_path)) == ["copy"]  # staging directory removed
+    edge.load(d).predict(x)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(sample_inputs=np.zeros((3, 16, 1))), ValueError, "sample_inputs must have shape"),
+    (dict(sample_inputs=np.full((3, 32, 1), np.nan)), ValueError, "NaN"),
+    (dict(variants=("float16",)), ValueError, "must include 'float32'"),
+    (dict(variants=("float32", "int3")), ValueError, "unknown TFLite variant"),
+])
+def test_export_bad_arguments(tmp_path, small_model, kwargs, error, match):
+    args = dict(sample_inputs=np.zeros((3, 32, 1))) | kwargs
+    with pytest.raises(error, match=match):
+        export_model(small_model, str(tmp_path / "out"), "freq", **args)
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_committed_frequency_model_estimates_well():
+    path = os.path.join(ROOT, "exported", "freq")
+    model = edge.load(path)
+    x, f = frequency_arrays(300, "test", window=100, fmin=1, fmax=30, seed=123)
+    pred = model.predict(x)
+    assert np.mean(np.abs(pred - f)) < 0.02
+    meta = model.metadata
+    assert meta["task"] == "freq" and meta["output"]["units"] == "cycles per window"
+    assert meta["tflite"]["float32"]["parity_max_abs_diff"] <= 1e-4

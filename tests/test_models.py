@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+import keras
+
+from periodic_keras import training
+from periodic_keras.data import frequency_arrays, frequency_dataset
+from periodic_keras.layers import SpectralFeatures
+from periodic_keras.models import FRONTENDS, frequency_regressor, inference_variant
+
+SMALL = dict(window=32, fmin=1.0, fmax=8.0)
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_output_shape_and_units(frontend):
+    model = frequency_regressor(**SMALL, frontend=frontend, lstm_units=4, dense_units=4)
+    x, _ = frequency_arrays(3, **SMALL)
+    assert model.predict(x, verbose=0).shape == (3, 1)
+
+
+def test_spectral_anchor_is_the_peak_bin():
+    layer = SpectralFeatures(window=100, fmin=1, fmax=30, oversample=2)
+    x, f = frequency_arrays(200, window=100, fmin=1, fmax=30)
+    features, peak = (keras.ops.convert_to_numpy(t) for t in layer(x))
+    assert features.shape == (200, layer.bins, 5)
+    err = np.abs(peak[:, 0] - f)
+    # Half an oversampled bin, plus a little pull from the real tone's negative-frequency image.
+    assert np.max(err) <= 0.3 and np.median(err) <= 0.15
+    # Ratio features are 1 + 0j at the peak bin itself.
+    at_peak = features[np.arange(200), np.argmax(features[..., 2], axis=1)]
+    np.testing.assert_allclose(at_peak[:, :3], np.tile([1.0, 0.0, 1.0], (200, 1)), atol=1e-5)
+
+
+def test_spectral_layer_config_round_trip():
+    layer = SpectralFeatures(window=64, fmin=2, fmax=10, oversample=3, margin=0.5, clip=2.0)
+    clone = SpectralFeatures.from_config(layer.get_config())
+    np.testing.assert_array_equal(layer.frequencies, clone.frequencies)
+
+
+def test_model_learns_on_a_tiny_run():
+    training.set_seed(0)
+    model = frequency_regressor(**SMALL, lstm_units=8, dense_units=16)
+    training.compile_regressor(model, steps=150, learning_rate=1e-2)
+    x, f = frequency_arrays(256, "validation", **SMALL, snr_db=20.0)
+    before = model.evaluate(x, f, verbose=0)[0]
+    history = training.fit(model, frequency_dataset(**SMALL, batch_size=64), steps=150, steps_per_epoch=50, verbose=0)
+    after = model.evaluate(x, f, verbose=0)[0]
+    peak_bin_mse = np.mean((np.round(f * 2) / 2 - f) ** 2)  # what the spectral anchor alone gives
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert after < 0.1 * before
+    assert after < 0.2 * peak_bin_mse  # the LSTM learned to interpolate between bins
+
+
+def test_save_load_safe_mode_same_predictions(tmp_path):
+    model = frequency_regressor(**SMALL, lstm_units=4, dense_units=4)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    x, _ = frequency_arrays(5, **SMALL)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("unroll", [True, False])
+def test_inference_variant_matches(unroll):
+    model = frequency_regressor(**SMALL, lstm_units=4, dense_units=4)
+    fixed = inference_variant(model, batch_size=1, unroll=unroll)
+    assert fixed.input_shape == (1, 32, 1)
+    x, _ = frequency_arrays(3, **SMALL)
+    expected = model.predict(x, verbose=0)
+    got = np.concatenate([fixed.predict(x[i : i + 1], verbose=0) for i in range(3)])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(frontend="fft"), "unknown frontend"),
+    (dict(window=32, fmin=1, fmax=16), "Nyquist"),
+    (dict(window=4, fmin=1, fmax=1.5), "too short"),
+])
+def test_bad_model_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        frequency_regressor(**(SMALL | kwargs))
+
+
+def test_compile_rejects_zero_steps():
+    with pytest.raises(ValueError, match="steps"):
+        training.compile_regressor(frequency_regressor(**SMALL, lstm_units=4, dense_units=4), steps=0)

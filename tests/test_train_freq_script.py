@@ -1,0 +1,76 @@
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from periodic_keras import edge
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, "scripts", "train_freq.py")
+
+
+def run(*args, timeout=300):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True, timeout=timeout,
+                          env=env, cwd=ROOT)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--fmax", "60"], "Nyquist"),
+    (["--window", "4", "--fmax", "1.5"], "too short"),
+    (["--fmin", "0"], "must be positive"),
+    (["--steps", "0"], "steps must be a positive integer"),
+    (["--clean-fraction", "1.5"], "clean_fraction"),
+    (["--train-snr", "20", "10"], "LOW <= HIGH"),
+    (["--frontend", "fft"], "invalid choice"),
+    (["--eval-snr", "loud"], "invalid snr_arg value"),
+])
+def test_bad_arguments_exit_nonzero_with_one_clear_line(args, message, tmp_path):
+    done = run(*args, "--output-dir", str(tmp_path / "out"), "--no-export", timeout=120)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not os.path.exists(tmp_path / "out" / "results.csv")
+
+
+def test_help_documents_every_option():
+    done = run("--help", timeout=120)
+    assert done.returncode == 0
+    for option in ("--window", "--fmin", "--fmax", "--train-snr", "--eval-snr", "--steps", "--seed",
+                   "--output-dir", "--export-dir", "--quick"):
+        assert option in done.stdout
+
+
+def test_quick_run_writes_table_plot_and_export(tmp_path):
+    out = tmp_path / "run"
+    done = run("--quick", "--steps", "30", "--n-test", "100", "--output-dir", str(out), "--verbose", "0")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out / "results.csv")
+    assert set(table["estimator"]) == {"lstm", "candan", "crlb"}
+    assert sorted(table["snr_db"].unique()) == [0.0, 10.0, 20.0, float("inf")]
+    assert set(table.columns) >= {"mae", "rmse", "rmse_over_crlb", "n"}
+    assert (table["n"] == 100).all()
+    candan10 = table[(table.estimator == "candan") & (table.snr_db == 10)].iloc[0]
+    assert 1.0 < candan10.rmse_over_crlb < 2.5
+    assert (out / "results.md").read_text().startswith("| estimator |")
+    assert (out / "predictions.png").read_bytes()[:4] == b"\x89PNG"
+    model = edge.load(str(out / "exported"))
+    assert model.metadata["window"] == 100 and model.metadata["evaluation"]["lstm@10dB"]["n"] == 100
+    assert str(out / "exported") in done.stdout
+
+
+def test_job_frontends_match_the_models():
+    from periodic_keras import jobs, models
+
+    assert jobs.FRONTENDS == models.FRONTENDS
+
+
+def test_bad_arguments_fail_before_tensorflow_loads(tmp_path):
+    done = run("--fmax", "70", "--output-dir", str(tmp_path / "o"), timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "train_freq.py: error: fmax=70.0 cycles/window is at or above the Nyquist limit window/2 = 50.0 "
+        "for window=100"
+    ]
