@@ -22,7 +22,7 @@ from periodic_keras import edge
 from periodic_keras._io import atomic_write_text, replace_dir, sha256_file, staging_dir
 from periodic_keras.models import inference_variant
 
-__all__ = ["ExportError", "TFLITE_VARIANTS", "export_model", "tflite_bytes"]
+__all__ = ["ExportError", "TFLITE_VARIANTS", "export_model", "tflite_models"]
 
 FORMAT_VERSION = 1
 
@@ -50,37 +50,45 @@ def _versions() -> dict:
     return out
 
 
-def tflite_bytes(model: keras.Model, variant: str = "float32", unroll: bool = True) -> bytes:
-    """Convert a Keras model to a builtin-ops-only TFLite flatbuffer with batch 1.
+def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True) -> dict:
+    """Convert a Keras model to builtin-ops-only TFLite flatbuffers with batch 1.
 
-    The model is first copied by :func:`periodic_keras.models.inference_variant`
-    (static batch 1, LSTMs unrolled). Flex (``SELECT_TF_OPS``) is never enabled:
-    a graph that needs it fails here instead of failing on a device.
+    The model is copied once by :func:`periodic_keras.models.inference_variant`
+    (static batch 1, LSTMs unrolled) and exported to one temporary SavedModel that
+    every variant is converted from. Flex (``SELECT_TF_OPS``) is never enabled: a graph
+    that needs it fails here instead of failing on a device.
+
+    Returns:
+        ``{variant: bytes}`` for each of ``variants`` (see :data:`TFLITE_VARIANTS`).
 
     Example:
 
     >>> from periodic_keras.models import frequency_regressor
-    >>> blob = tflite_bytes(frequency_regressor(32, 1, 8, lstm_units=4, dense_units=4))
-    >>> blob[4:8]
+    >>> blobs = tflite_models(frequency_regressor(32, 1, 8, lstm_units=4, dense_units=4))
+    >>> blobs["float32"][4:8]
     b'TFL3'
     """
-    if variant not in TFLITE_VARIANTS:
-        raise ValueError(f"unknown TFLite variant {variant!r}: expected one of {sorted(TFLITE_VARIANTS)}")
+    unknown = sorted(set(variants) - set(TFLITE_VARIANTS))
+    if unknown:
+        raise ValueError(f"unknown TFLite variant(s) {unknown}: expected some of {sorted(TFLITE_VARIANTS)}")
     fixed = inference_variant(model, batch_size=1, unroll=unroll)
+    out = {}
     with tempfile.TemporaryDirectory() as tmp:
         saved = os.path.join(tmp, "saved_model")
         spec = keras.InputSpec(shape=tuple(fixed.inputs[0].shape), dtype="float32")
         fixed.export(saved, format="tf_saved_model", input_signature=[spec], verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        if variant != "float32":
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if variant == "float16":
-            converter.target_spec.supported_types = [tf.float16]
-        try:
-            return converter.convert()
-        except Exception as exc:  # the converter raises a zoo of types
-            raise ExportError(f"TFLite conversion ({variant}) with builtin ops only failed: {exc}") from exc
+        for variant in variants:
+            converter = tf.lite.TFLiteConverter.from_saved_model(saved)
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+            if variant != "float32":
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            if variant == "float16":
+                converter.target_spec.supported_types = [tf.float16]
+            try:
+                out[variant] = converter.convert()
+            except Exception as exc:  # the converter raises a zoo of types
+                raise ExportError(f"TFLite conversion ({variant}) with builtin ops only failed: {exc}") from exc
+    return out
 
 
 def export_model(
@@ -129,6 +137,8 @@ def export_model(
     unknown = sorted(set(variants) - set(TFLITE_VARIANTS))
     if unknown:
         raise ValueError(f"unknown TFLite variant(s) {unknown}: expected some of {sorted(TFLITE_VARIANTS)}")
+    if sample_targets is not None and len(sample_targets) != len(sample_inputs):
+        raise ValueError(f"sample_targets has {len(sample_targets)} items, sample_inputs {len(sample_inputs)}")
     x = np.asarray(sample_inputs, dtype=np.float32)
     expected = tuple(model.inputs[0].shape[1:])
     if x.ndim != len(expected) + 1 or x.shape[1:] != expected or len(x) == 0:
@@ -147,11 +157,11 @@ def export_model(
             raise ExportError(f"SavedModel differs from Keras by {saved_diff:.3g} > {tolerance}")
 
         tflite = {}
-        for variant in variants:
+        for variant, blob in tflite_models(model, variants).items():
             entry = dict(TFLITE_VARIANTS[variant])
             path = os.path.join(tmp, entry["file"])
             with open(path, "wb") as fh:
-                fh.write(tflite_bytes(model, variant))
+                fh.write(blob)
             entry.update(sha256=sha256_file(path), bytes=os.path.getsize(path))
             tflite[variant] = entry
 

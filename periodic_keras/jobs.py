@@ -83,7 +83,6 @@ def train_frequency(
     export_dir: str | None = "exported/freq",
     no_export: bool = False,
     verbose: int = 1,
-    **_ignored,
 ) -> dict:
     """Train, evaluate and export the frequency regressor; return what it produced.
 

@@ -58,7 +58,8 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     start = time.time()
-    result = jobs.run_cli(jobs.train_frequency, vars(args))
+    kwargs = {k: v for k, v in vars(args).items() if k != "quick"}
+    result = jobs.run_cli(jobs.train_frequency, kwargs)
     if result is None:
         return 2
     print(jobs.frequency_summary(result))

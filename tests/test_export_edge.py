@@ -185,3 +185,8 @@ def test_committed_frequency_model_estimates_well():
     meta = model.metadata
     assert meta["task"] == "freq" and meta["output"]["units"] == "cycles per window"
     assert meta["tflite"]["float32"]["parity_max_abs_diff"] <= 1e-4
+
+
+def test_export_rejects_mismatched_targets(tmp_path, small_model):
+    with pytest.raises(ValueError, match="sample_targets has 2 items, sample_inputs 3"):
+        export_model(small_model, str(tmp_path / "o"), "freq", np.zeros((3, 32, 1)), sample_targets=np.zeros(2))

@@ -83,3 +83,23 @@ def test_bad_model_arguments(kwargs, match):
 def test_compile_rejects_zero_steps():
     with pytest.raises(ValueError, match="steps"):
         training.compile_regressor(frequency_regressor(**SMALL, lstm_units=4, dense_units=4), steps=0)
+
+
+def test_fit_draws_fresh_batches_across_epochs(monkeypatch):
+    from periodic_keras.data import frequency as pipeline
+
+    first_frequencies = []
+    original = pipeline._mixed_windows
+
+    def spy(n, *args, **kwargs):
+        x, f = original(n, *args, **kwargs)
+        first_frequencies.append(float(f[0]))
+        return x, f
+
+    monkeypatch.setattr(pipeline, "_mixed_windows", spy)
+    model = frequency_regressor(**SMALL, lstm_units=2, dense_units=2)
+    model.compile(optimizer="adam", loss="mse")
+    training.fit(model, frequency_dataset(**SMALL, batch_size=4), steps=9, steps_per_epoch=3, verbose=0)
+    # Keras keeps one iterator across epochs: 9 steps see 9+ distinct batches, none replayed.
+    assert len(first_frequencies) >= 9
+    assert len(set(first_frequencies)) == len(first_frequencies)

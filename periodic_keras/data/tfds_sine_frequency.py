@@ -67,11 +67,12 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from periodic_keras import signals
+from periodic_keras.data.frequency import SPLITS
 
 __all__ = ["SineFrequency", "SineFrequencyConfig", "build_sine_frequency"]
 
-#: Split names, their index in the seed and the noise they are generated with.
-SPLIT_INDEX = {"train": 0, "validation": 1, "test": 2}
+#: Split names and their index in the seed (shared with the tf.data pipelines).
+SPLIT_INDEX = SPLITS
 
 #: Windows generated per call to ``sine_windows``; each chunk has its own seed
 #: ``SeedSequence([config.seed, split index, chunk index])``.  Changing it changes
