@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from periodic_keras.edge import ExportedModelError
-from periodic_keras.signals import check_frequency_range
+from periodic_keras.signals import check_frequency_range, check_positive_int
 
 # TensorFlow-heavy modules are imported inside the jobs, after the arguments are
 # checked: a bad command line fails in a fraction of a second with one clean line.
@@ -59,12 +59,6 @@ def run_cli(job, kwargs: dict):
     return None
 
 
-def _check_positive(**values):
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 def train_frequency(
     window: int = 100,
     fmin: float = 1.0,
@@ -100,7 +94,7 @@ def train_frequency(
         print(out["table"])
     """
     check_frequency_range(window, fmin, fmax)
-    _check_positive(steps=steps, batch_size=batch_size, lstm_units=lstm_units, n_test=n_test)
+    check_positive_int(steps=steps, batch_size=batch_size, lstm_units=lstm_units, n_test=n_test)
     if frontend not in FRONTENDS:
         raise ValueError(f"unknown frontend {frontend!r}: expected one of {FRONTENDS}")
     if not 0.0 <= clean_fraction <= 1.0:

@@ -21,7 +21,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_rng", "check_frequency_range", "noise_std", "sine_windows"]
+__all__ = ["as_rng", "check_frequency_range", "check_positive_int", "noise_std", "sine_windows"]
 
 MIN_WINDOW = 8
 
@@ -35,6 +35,19 @@ def as_rng(seed=None) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(seed)
+
+
+def check_positive_int(**values) -> None:
+    """Raise ``ValueError`` naming the first argument that is not a positive integer.
+
+    >>> check_positive_int(steps=10, batch_size=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: batch_size must be a positive integer, got 0
+    """
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def check_frequency_range(window: int, fmin: float, fmax: float) -> None:
@@ -131,8 +144,8 @@ def sine_windows(
     ((4, 64), (4,), dtype('float32'))
     """
     check_frequency_range(window, fmin, fmax)
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"n must be a non-negative integer number of windows, got {n!r}")
+    if n != 0:  # zero windows is a valid (empty) request
+        check_positive_int(n=n)
     rng = as_rng(seed)
     if integer_frequencies:
         lo, hi = int(np.ceil(fmin)), int(np.floor(fmax))

@@ -11,6 +11,8 @@ import os
 import keras
 import tensorflow as tf
 
+from periodic_keras.signals import check_positive_int
+
 __all__ = ["compile_regressor", "fit", "set_seed"]
 
 
@@ -43,8 +45,7 @@ def compile_regressor(
     >>> m.loss
     'mse'
     """
-    if steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps}")
+    check_positive_int(steps=steps)
     schedule = keras.optimizers.schedules.CosineDecay(
         learning_rate if not warmup_steps else 0.0,
         decay_steps=max(steps - warmup_steps, 1),
@@ -88,8 +89,7 @@ def fit(
     >>> len(h.history["loss"])
     1
     """
-    if steps < 1 or steps_per_epoch < 1:
-        raise ValueError(f"steps and steps_per_epoch must be positive, got {steps}, {steps_per_epoch}")
+    check_positive_int(steps=steps, steps_per_epoch=steps_per_epoch)
     per_epoch = min(steps_per_epoch, steps)
     epochs = -(-steps // per_epoch)
     callbacks = list(callbacks)

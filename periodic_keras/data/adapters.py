@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import keras
 
+from periodic_keras.signals import check_positive_int
+
 __all__ = ["as_series", "windowed_dataset"]
 
 
@@ -92,9 +94,7 @@ def windowed_dataset(
     TensorShape([19, 100, 1])
     """
     series = as_series(data, column)
-    for name, value in (("window", window), ("stride", stride), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    check_positive_int(window=window, stride=stride, batch_size=batch_size)
     if series.size < window:
         raise ValueError(f"series has {series.size} samples, fewer than one window of {window}")
     if targets is not None:

@@ -115,8 +115,7 @@ def frequency_dataset(
     ((4, 64, 1), (4,), 'float32')
     """
     signals.check_frequency_range(window, fmin, fmax)
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    signals.check_positive_int(batch_size=batch_size)
     spec = (
         tf.TensorSpec((None, window, 1), tf.float32),
         tf.TensorSpec((None,), tf.float32),
@@ -134,8 +133,7 @@ def frequency_dataset(
 
         ds = tf.data.Dataset.from_generator(stream, output_signature=spec)
     else:
-        if int(num_examples) < 1:
-            raise ValueError(f"num_examples must be a positive integer, got {num_examples}")
+        signals.check_positive_int(num_examples=num_examples)
         x, f = frequency_arrays(num_examples, split, window, fmin, fmax, snr_db, clean_fraction, seed, **kwargs)
         ds = tf.data.Dataset.from_tensor_slices((x, f)).batch(batch_size)
     return ds.prefetch(tf.data.AUTOTUNE)
