@@ -21,7 +21,10 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_rng", "check_frequency_range", "check_positive_int", "noise_std", "sine_windows"]
+__all__ = [
+    "as_rng", "check_frequency_range", "check_positive_int", "classic_sine_series", "noise_std",
+    "sine_continuation", "sine_windows", "sum_of_sines",
+]
 
 MIN_WINDOW = 8
 
@@ -171,3 +174,77 @@ def sine_windows(
     x += sigma[:, None] * rng.standard_normal((n, window))
     info = {"amplitude": amp, "phase": phase, "snr_db": snr, "noise_std": sigma}
     return x.astype(np.float32), f.astype(np.float32), info
+
+
+def classic_sine_series(n_series: int = 100, length: int = 1000, period: float = 20.0,
+                        max_offset: int = 80, seed=2):
+    """The classic LSTM time-sequence demo's data: ``x[s, i] = sin((i + offset_s) / period)``.
+
+    Matches PyTorch's ``time_sequence_prediction`` example (``T = 20``, ``L = 1000``,
+    ``N = 100``, integer offsets drawn from ``[-4T, 4T)``), so results compare one to one:
+    train on series ``3:``, test on ``:3``.
+
+    Returns:
+        ``(x, offsets)``: ``x`` of shape ``[n_series, length]`` (float32) and the integer
+        offsets, so the true continuation ``sin((length + j + offset) / period)`` is known.
+
+    Example:
+
+    >>> x, offsets = classic_sine_series(4, length=50, seed=0)
+    >>> x.shape, bool(abs(x[0, 0] - np.sin(offsets[0] / 20.0)) < 1e-6)
+    ((4, 50), True)
+    """
+    check_positive_int(n_series=n_series, length=length, max_offset=max_offset)
+    if not period > 0:
+        raise ValueError(f"period must be positive, got {period}")
+    offsets = as_rng(seed).integers(-max_offset, max_offset, size=n_series)
+    x = np.sin((np.arange(length)[None, :] + offsets[:, None]) / period)
+    return x.astype(np.float32), offsets
+
+
+def sine_continuation(offsets, start: int, length: int, period: float = 20.0) -> np.ndarray:
+    """True values ``sin((start + j + offset) / period)``, ``j < length``, per offset.
+
+    >>> x, off = classic_sine_series(2, length=30, seed=0)
+    >>> bool(np.allclose(sine_continuation(off, 10, 20), x[:, 10:], atol=1e-6))
+    True
+    """
+    offsets = np.asarray(offsets)
+    return np.sin((start + np.arange(length)[None, :] + offsets[:, None]) / period).astype(np.float32)
+
+
+def sum_of_sines(n_series: int, length: int, n_tones=(1, 3), period=(8.0, 64.0), amplitude=(0.2, 1.0),
+                 snr_db=None, seed=None):
+    """Random sums of sines for generator training, optional white noise.
+
+    Each series draws its number of tones uniformly in ``n_tones`` (inclusive), each tone a
+    period in samples uniform in ``period``, an amplitude uniform in ``amplitude`` and a
+    random phase. The clean sum is rescaled to peak magnitude ``<= 1``.
+
+    Returns:
+        ``(x, clean)``: noisy and clean series ``[n_series, length]`` (float32).
+
+    Example:
+
+    >>> x, clean = sum_of_sines(3, 200, snr_db=20, seed=0)
+    >>> x.shape, bool(np.max(np.abs(clean)) <= 1.0 + 1e-6)
+    ((3, 200), True)
+    """
+    check_positive_int(n_series=n_series, length=length)
+    lo, hi = n_tones
+    check_positive_int(min_tones=lo, max_tones=hi)
+    p_lo, p_hi = period
+    if not 2.0 <= p_lo <= p_hi:
+        raise ValueError(f"period range must satisfy 2 <= low <= high samples (Nyquist), got {period!r}")
+    rng = as_rng(seed)
+    t = np.arange(length)
+    clean = np.zeros((n_series, length))
+    for s in range(n_series):
+        for _ in range(rng.integers(lo, hi + 1)):
+            clean[s] += rng.uniform(*amplitude) * np.sin(2 * np.pi * t / rng.uniform(p_lo, p_hi) + rng.uniform(0, 2 * np.pi))
+    clean /= np.maximum(np.max(np.abs(clean), axis=1, keepdims=True), 1.0)
+    x = clean.copy()
+    if snr_db is not None:
+        power = np.mean(clean**2, axis=1, keepdims=True)
+        x += np.sqrt(power / 10.0 ** (np.asarray(snr_db) / 10.0)) * rng.standard_normal(clean.shape)
+    return x.astype(np.float32), clean.astype(np.float32)

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from periodic_keras.signals import check_positive_int
 
-__all__ = ["compile_regressor", "fit", "set_seed"]
+__all__ = ["ResetStatesEvery", "compile_regressor", "fit", "reset_rnn_states", "set_seed"]
 
 
 def set_seed(seed: int) -> None:
@@ -109,3 +109,44 @@ def fit(
         verbose=verbose,
         shuffle=False,  # the streams are already random; Keras cannot shuffle a tf.data pipeline
     )
+
+
+def reset_rnn_states(model: keras.Model) -> int:
+    """Reset the state of every stateful recurrent layer in ``model``; return how many.
+
+    Keras 3 dropped ``Model.reset_states``; this walks nested layers and calls
+    ``layer.reset_state()`` on each ``stateful=True`` one.
+    """
+    layers = [l for l in model._flatten_layers(include_self=False) if getattr(l, "stateful", False)]
+    for layer in layers:
+        layer.reset_state()
+    return len(layers)
+
+
+class ResetStatesEvery(keras.callbacks.Callback):
+    """Reset stateful RNN layers before every ``every``-th training batch (and at the start).
+
+    Use with :func:`periodic_keras.data.generator.stateful_windows`: pass its
+    ``windows_per_sequence`` so the state is carried across the windows of one group
+    of sequences and reset when the next group starts. The count runs across epochs.
+
+    Example:
+
+    >>> cb = ResetStatesEvery(10)
+    >>> cb.every
+    10
+    """
+
+    def __init__(self, every: int):
+        super().__init__()
+        check_positive_int(every=every)
+        self.every = every
+        self._batches = 0
+
+    def on_train_begin(self, logs=None):
+        self._batches = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._batches % self.every == 0:
+            reset_rnn_states(self.model)
+        self._batches += 1

@@ -1,0 +1,162 @@
+"""tf.data pipelines for sequence generators: next-step pairs, whole or in stateful windows.
+
+Two ways to train a next-step predictor ``x[:-1] -> x[1:]``:
+
+- :func:`next_step_dataset`: whole sequences per example (the classic setup).
+- :func:`stateful_windows`: truncated back-propagation over long sequences. Each
+  sequence is cut into consecutive windows; row ``b`` of batch ``k + 1`` continues row
+  ``b`` of batch ``k`` (the same sequence, the next window), so a ``stateful=True``
+  model carries its state correctly. Every ``windows_per_sequence`` batches a new group
+  of sequences starts: reset the state there, e.g. with
+  :class:`periodic_keras.training.ResetStatesEvery`.
+
+Options shared by both: Gaussian noise on the inputs only (the "denoising" trick; the
+targets stay clean) and per-step loss weights (the "weighted training" trick, see
+:func:`step_weights`), given to Keras as ``sample_weight`` of shape ``[batch, steps]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from periodic_keras.signals import check_positive_int
+
+__all__ = ["as_sequences", "next_step_dataset", "stateful_windows", "step_weights"]
+
+
+def as_sequences(series) -> np.ndarray:
+    """Validate sequences ``[n_sequences, length]`` (or one ``[length]``); return float32 2-D.
+
+    >>> as_sequences([0.0, 1.0, 0.0]).shape
+    (1, 3)
+    """
+    x = np.asarray(series)
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise TypeError(f"sequences must hold real numbers, got dtype {x.dtype}")
+    if x.ndim == 1:
+        x = x[None]
+    if x.ndim != 2:
+        raise ValueError(f"sequences must have shape [n_sequences, length], got {x.shape}")
+    if x.size == 0:
+        raise ValueError(f"sequences are empty (shape {x.shape})")
+    if x.shape[1] < 2:
+        raise ValueError(f"sequences need at least 2 steps for next-step pairs, got length {x.shape[1]}")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        raise ValueError(f"sequences hold NaN/inf, first in sequence {int(np.nonzero(bad.any(axis=1))[0][0])}")
+    return x.astype(np.float32)
+
+
+def step_weights(steps: int, half_life: float | None = None) -> np.ndarray:
+    """Per-step loss weights with mean 1; early steps count more when ``half_life`` is set.
+
+    Weight ``w[t] ∝ 2 ** (-t / half_life)``; ``None`` gives equal weights.
+
+    >>> w = step_weights(4, half_life=1.0)
+    >>> round(float(w.mean()), 6), bool(w[0] > w[-1])
+    (1.0, True)
+    """
+    check_positive_int(steps=steps)
+    if half_life is None:
+        return np.ones(steps, np.float32)
+    if not half_life > 0:
+        raise ValueError(f"half_life must be positive, got {half_life}")
+    w = 2.0 ** (-np.arange(steps) / half_life)
+    return (w / w.mean()).astype(np.float32)
+
+
+def _with_noise_and_weights(ds, noise_std, weights, seed):
+    if noise_std < 0:
+        raise ValueError(f"noise_std must be >= 0, got {noise_std}")
+    if noise_std > 0:
+        def add_noise(i, xy):
+            x, y = xy
+            noise = tf.random.stateless_normal(tf.shape(x), seed=tf.stack([tf.cast(seed, tf.int64), i]))
+            return x + noise_std * noise, y
+
+        ds = ds.enumerate().map(add_noise, num_parallel_calls=tf.data.AUTOTUNE)
+    if weights is not None:
+        w = tf.constant(weights, tf.float32)
+        ds = ds.map(lambda x, y: (x, y, tf.broadcast_to(w, tf.shape(x)[:-1])))
+    return ds
+
+
+def next_step_dataset(series, batch_size: int = 16, noise_std: float = 0.0, weights=None,
+                      shuffle: bool = True, seed: int = 0, repeat: bool = True) -> tf.data.Dataset:
+    """Whole-sequence next-step pairs ``(x[:, :-1, None], x[:, 1:, None])``, batched.
+
+    Args:
+        series: sequences ``[n_sequences, length]``.
+        batch_size: sequences per batch.
+        noise_std: standard deviation of Gaussian noise added to the inputs (fresh on
+            every pass, reproducible from ``seed``); targets stay clean.
+        weights: optional per-step loss weights of length ``length - 1`` (see
+            :func:`step_weights`), yielded as a third element (``sample_weight``).
+        shuffle, seed: shuffle sequences on every pass.
+        repeat: repeat forever (pass ``steps_per_epoch`` to ``fit``).
+
+    Example:
+
+    >>> import numpy as np
+    >>> x = np.sin(np.arange(50)[None] / 5.0 + np.arange(4)[:, None])
+    >>> inputs, targets = next(iter(next_step_dataset(x, batch_size=2, shuffle=False)))
+    >>> tuple(inputs.shape), bool(np.allclose(inputs[0, 1:, 0], targets[0, :-1, 0]))
+    ((2, 49, 1), True)
+    """
+    x = as_sequences(series)
+    check_positive_int(batch_size=batch_size)
+    if weights is not None and len(weights) != x.shape[1] - 1:
+        raise ValueError(f"weights has {len(weights)} steps, the pairs have {x.shape[1] - 1}")
+    ds = tf.data.Dataset.from_tensor_slices((x[:, :-1, None], x[:, 1:, None]))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size)
+    return _with_noise_and_weights(ds, noise_std, weights, seed).prefetch(tf.data.AUTOTUNE)
+
+
+def stateful_windows(series, window: int, batch_size: int, noise_std: float = 0.0, weights=None,
+                     seed: int = 0, repeat: bool = True):
+    """Consecutive next-step windows for stateful truncated back-propagation.
+
+    The sequences are split into groups of ``batch_size`` (a remainder that does not
+    fill a batch is dropped). For each group the pipeline yields its
+    ``windows_per_sequence = (length - 1) // window`` windows in order; batch ``k`` of a
+    group holds time steps ``[k * window, (k + 1) * window)`` of the group's sequences,
+    row ``b`` always the same sequence. Reset the model's state every
+    ``windows_per_sequence`` batches.
+
+    Returns:
+        ``(dataset, windows_per_sequence)``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x = np.arange(2 * 21, dtype="float32").reshape(2, 21)
+    >>> ds, k = stateful_windows(x, window=5, batch_size=2, repeat=False)
+    >>> batches = [b[0].numpy()[..., 0] for b in ds]
+    >>> k, bool(batches[1][0, 0] == batches[0][0, -1] + 1)
+    (4, True)
+    """
+    x = as_sequences(series)
+    check_positive_int(window=window, batch_size=batch_size)
+    if window > x.shape[1] - 1:
+        raise ValueError(f"window={window} is longer than the {x.shape[1] - 1} next-step pairs per sequence")
+    if batch_size > len(x):
+        raise ValueError(f"batch_size={batch_size} exceeds the {len(x)} sequences available")
+    if weights is not None and len(weights) != window:
+        raise ValueError(f"weights has {len(weights)} steps, a window has {window}")
+    k = (x.shape[1] - 1) // window
+    groups = len(x) // batch_size
+    inputs, targets = x[: groups * batch_size, :-1], x[: groups * batch_size, 1:]
+
+    def cut(a):  # [G*B, K*W] -> [G*K, B, W, 1], group-major then window order
+        a = a[:, : k * window].reshape(groups, batch_size, k, window)
+        return a.transpose(0, 2, 1, 3).reshape(groups * k, batch_size, window, 1)
+
+    ds = tf.data.Dataset.from_tensor_slices((cut(inputs), cut(targets)))
+    if repeat:
+        ds = ds.repeat()
+    return _with_noise_and_weights(ds, noise_std, weights, seed).prefetch(tf.data.AUTOTUNE), k

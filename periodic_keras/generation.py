@@ -1,0 +1,65 @@
+"""Closed-loop generation with any step function (NumPy only, shared by Keras and edge).
+
+A *step function* maps ``(x_t [batch, 1], state) -> (y_t [batch, 1], state')`` where
+``y_t`` predicts ``x_{t+1}`` and ``state`` is a list of arrays. :func:`closed_loop`
+warms the state up on a given prefix (teacher forcing), then feeds each prediction
+back as the next input. ``periodic_keras.models.generator`` supplies a Keras step
+function and ``periodic_keras.edge`` a LiteRT one, so both generate identically.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["closed_loop", "check_prefix"]
+
+
+def check_prefix(prefix) -> np.ndarray:
+    """Validate a warm-up prefix ``[batch, steps]`` (or ``[steps]``); return float32 2-D."""
+    x = np.asarray(prefix)
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise TypeError(f"prefix must hold real numbers, got dtype {x.dtype}")
+    if x.ndim == 1:
+        x = x[None]
+    if x.ndim != 2:
+        raise ValueError(f"prefix must have shape [batch, steps], got {x.shape}")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"prefix is empty (shape {x.shape}): generation needs at least one warm-up step")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("prefix holds NaN/inf")
+    return x.astype(np.float32)
+
+
+def closed_loop(step, prefix, n_steps: int, state):
+    """Warm up on ``prefix``, then generate ``n_steps`` values by feeding predictions back.
+
+    Args:
+        step: step function ``(x_t [batch, 1], state) -> (y_t [batch, 1], state)``.
+        prefix: warm-up values ``[batch, steps]``.
+        n_steps: number of values to generate (0 is allowed).
+        state: initial state (list of arrays), usually zeros.
+
+    Returns:
+        ``(generated [batch, n_steps], state)``: ``generated[:, 0]`` continues the prefix.
+
+    Example (a step function that predicts ``x_{t+1} = x_t + 1``):
+
+    >>> import numpy as np
+    >>> out, _ = closed_loop(lambda x, s: (x + 1, s), np.zeros((1, 3)), 4, [])
+    >>> out.tolist()
+    [[1.0, 2.0, 3.0, 4.0]]
+    """
+    x = check_prefix(prefix)
+    if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or n_steps < 0:
+        raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
+    y = None
+    for t in range(x.shape[1]):
+        y, state = step(x[:, t : t + 1], state)
+    out = np.empty((x.shape[0], n_steps), np.float32)
+    for t in range(n_steps):
+        out[:, t] = np.asarray(y).reshape(-1)
+        if t + 1 < n_steps:
+            y, state = step(np.asarray(y, np.float32).reshape(-1, 1), state)
+    return out, state

@@ -1,0 +1,135 @@
+"""Stacked-LSTM sequence generators: training model, stateful variant, step model.
+
+- :func:`sequence_generator`: ``(batch, time, 1) -> (batch, time, 1)``, predicts
+  ``x[t+1]`` at every step; train it on next-step pairs.
+- ``stateful=True``: the same with a fixed batch whose LSTM state persists across
+  calls (Keras 3: reset with ``layer.reset_state()`` or
+  :func:`periodic_keras.training.reset_rnn_states`).
+- :func:`step_model`: one step ``(x_t, h_0, c_0, h_1, c_1, ...) -> (y_t, h_0', c_0', ...)``
+  with the state explicit, sharing the trained weights; it exports to a small
+  builtin-ops TFLite model for streaming generation on a device.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import keras
+from keras import layers
+
+from periodic_keras.generation import closed_loop
+
+__all__ = ["generate", "keras_step_function", "sequence_generator", "step_model", "zero_state"]
+
+
+def _check_units(units):
+    units = tuple(int(u) for u in units)
+    if not units or min(units) < 1:
+        raise ValueError(f"units must be a non-empty list of positive layer widths, got {units!r}")
+    return units
+
+
+def sequence_generator(units=(51, 51), stateful: bool = False, batch_size: int | None = None,
+                       name: str = "sequence_generator") -> keras.Model:
+    """Stacked LSTMs (``return_sequences``) and a linear head: next-step prediction.
+
+    Args:
+        units: width of each LSTM layer (default: the classic demo's two layers of 51).
+        stateful: keep the LSTM state between calls (needs ``batch_size``).
+        batch_size: fixed batch size (required when ``stateful``).
+        name: model name.
+
+    Example:
+
+    >>> m = sequence_generator(units=(8,))
+    >>> m.output_shape
+    (None, None, 1)
+    """
+    units = _check_units(units)
+    if stateful and not batch_size:
+        raise ValueError("a stateful generator needs a fixed batch_size")
+    x = inputs = keras.Input(batch_shape=(batch_size, None, 1), name="x")
+    for i, u in enumerate(units):
+        x = layers.LSTM(u, return_sequences=True, stateful=stateful, name=f"lstm_{i}")(x)
+    outputs = layers.Dense(1, name="head")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def step_model(model: keras.Model, batch_size: int | None = None) -> keras.Model:
+    """One-step model with explicit state, carrying ``model``'s trained weights.
+
+    Inputs: ``x`` ``(batch, 1)`` and, per LSTM layer ``i``, ``h_i`` and ``c_i``
+    ``(batch, units_i)``. Outputs: ``y`` ``(batch, 1)`` (the prediction of the next
+    value) and the new ``h_i``, ``c_i`` in the same order. The LSTMs are unrolled (one
+    step), so TFLite converts it with builtin ops and no WHILE loop.
+
+    Example:
+
+    >>> m = sequence_generator(units=(4, 3))
+    >>> [tuple(t.shape) for t in step_model(m).inputs]
+    [(None, 1), (None, 4), (None, 4), (None, 3), (None, 3)]
+    """
+    lstms = [l for l in model.layers if isinstance(l, layers.LSTM)]
+    if not lstms:
+        raise ValueError(f"model {model.name!r} has no LSTM layers")
+    x_in = keras.Input(batch_shape=(batch_size, 1), name="x")
+    states_in, states_out = [], []
+    seq = layers.Reshape((1, 1), name="as_sequence")(x_in)
+    for i, lstm in enumerate(lstms):
+        h = keras.Input(batch_shape=(batch_size, lstm.units), name=f"h_{i}")
+        c = keras.Input(batch_shape=(batch_size, lstm.units), name=f"c_{i}")
+        step = layers.LSTM(lstm.units, return_sequences=True, return_state=True, unroll=True, name=lstm.name)
+        seq, h2, c2 = step(seq, initial_state=[h, c])
+        states_in += [h, c]
+        states_out += [h2, c2]
+    flat = layers.Reshape((lstms[-1].units,), name="last")(seq)
+    head = model.get_layer("head")
+    y = layers.Dense(1, name="head")(flat)
+    step_m = keras.Model([x_in, *states_in], [y, *states_out], name=f"{model.name}_step")
+    for i, lstm in enumerate(lstms):
+        step_m.get_layer(lstm.name).set_weights(lstm.get_weights())
+    step_m.get_layer("head").set_weights(head.get_weights())
+    return step_m
+
+
+def zero_state(step: keras.Model, batch: int) -> list:
+    """Zero arrays for every state input of a step model."""
+    return [np.zeros((batch, int(t.shape[-1])), np.float32) for t in step.inputs[1:]]
+
+
+def keras_step_function(step: keras.Model):
+    """Wrap a step model as a NumPy step function for :func:`periodic_keras.generation.closed_loop`."""
+    import tensorflow as tf
+
+    call = tf.function(lambda inputs: step(inputs, training=False), reduce_retracing=True)
+    widths = [int(t.shape[-1]) for t in step.inputs[1:]]
+
+    def fn(x, state):
+        x = np.asarray(x, np.float32)
+        got = [tuple(np.shape(s)) for s in state]
+        want = [(x.shape[0], w) for w in widths]
+        if got != want:
+            raise ValueError(f"state shapes {got} do not match the step model's {want} (h_0, c_0, h_1, c_1, ...)")
+        outs = call([x, *[np.asarray(s, np.float32) for s in state]])
+        return outs[0].numpy(), [o.numpy() for o in outs[1:]]
+
+    return fn
+
+
+def generate(model: keras.Model, prefix, n_steps: int):
+    """Warm a trained generator up on ``prefix [batch, steps]``, then generate ``n_steps``.
+
+    Builds the step model from ``model`` and runs it closed-loop; the TFLite step model
+    run by :func:`periodic_keras.edge.load_step` generates the same values.
+
+    Example:
+
+    >>> import numpy as np
+    >>> m = sequence_generator(units=(4,))
+    >>> generate(m, np.sin(np.arange(20) / 3.0)[None], 5).shape
+    (1, 5)
+    """
+    step = step_model(model)
+    prefix = np.asarray(prefix, np.float32)
+    batch = 1 if prefix.ndim == 1 else prefix.shape[0]
+    out, _ = closed_loop(keras_step_function(step), prefix, n_steps, zero_state(step, batch))
+    return out
