@@ -22,7 +22,7 @@ import numpy as np
 
 from periodic_keras._io import sha256_file
 
-__all__ = ["EdgeModel", "ExportedModelError", "load", "read_metadata"]
+__all__ = ["EdgeModel", "EdgeStepModel", "ExportedModelError", "load", "load_step", "read_metadata"]
 
 METADATA = "metadata.json"
 REQUIRED_FIELDS = ("task", "format_version", "input", "output", "tflite")
@@ -52,6 +52,27 @@ def read_metadata(task_dir: str) -> dict:
     return meta
 
 
+def _open(task_dir: str, variant: str, num_threads: int | None):
+    """Metadata, an allocated LiteRT interpreter for ``variant``, and the file's path."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    meta = read_metadata(task_dir)
+    files = meta["tflite"]
+    if variant not in files:
+        raise ExportedModelError(f"variant {variant!r} not in {task_dir!r}; available: {sorted(files)}")
+    path = os.path.join(task_dir, files[variant]["file"])
+    if not os.path.isfile(path):
+        raise ExportedModelError(f"model file {path!r} is missing")
+    if sha256_file(path) != files[variant].get("sha256"):
+        raise ExportedModelError(f"{path!r} does not match the SHA-256 in {METADATA}: corrupt or replaced")
+    try:
+        interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        raise ExportedModelError(f"LiteRT cannot load {path!r}: {exc}") from None
+    return meta, interpreter, path
+
+
 class EdgeModel:
     """One exported TFLite model plus its metadata, run with the LiteRT interpreter.
 
@@ -60,25 +81,10 @@ class EdgeModel:
     """
 
     def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None):
-        from ai_edge_litert.interpreter import Interpreter
-
-        self.task_dir = task_dir
-        self.metadata = read_metadata(task_dir)
-        files = self.metadata["tflite"]
-        if variant not in files:
-            raise ExportedModelError(f"variant {variant!r} not in {task_dir!r}; available: {sorted(files)}")
-        self.variant = variant
-        entry = files[variant]
-        path = os.path.join(task_dir, entry["file"])
-        if not os.path.isfile(path):
-            raise ExportedModelError(f"model file {path!r} is missing")
-        if sha256_file(path) != entry.get("sha256"):
-            raise ExportedModelError(f"{path!r} does not match the SHA-256 in {METADATA}: corrupt or replaced")
-        try:
-            self._interpreter = Interpreter(model_path=path, num_threads=num_threads)
-            self._interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as exc:
-            raise ExportedModelError(f"LiteRT cannot load {path!r}: {exc}") from None
+        self.task_dir, self.variant = task_dir, variant
+        self.metadata, self._interpreter, path = _open(task_dir, variant, num_threads)
+        if len(self._interpreter.get_input_details()) != 1:
+            raise ExportedModelError(f"{path!r} has several inputs: load a step model with edge.load_step")
         (self._in,) = self._interpreter.get_input_details()
         self._outs = self._interpreter.get_output_details()
         spec = self.metadata["input"]
@@ -137,6 +143,76 @@ class EdgeModel:
             self.predict(batch)
             times.append((time.perf_counter() - start) / len(batch))
         return float(np.median(times) * 1e3)
+
+
+class EdgeStepModel:
+    """A TFLite step model ``(x, h_0, c_0, ...) -> (y, h_0', c_0', ...)`` with explicit state.
+
+    Use :func:`load_step`. ``step`` advances one time step for a batch (the file has batch
+    1; rows run one after another); ``generate`` warms up on a prefix and runs closed-loop
+    with :func:`periodic_keras.generation.closed_loop`, exactly as
+    :func:`periodic_keras.models.generate` does in Keras.
+    """
+
+    def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None):
+        self.task_dir, self.variant = task_dir, variant
+        self.metadata, interpreter, path = _open(task_dir, variant, num_threads)
+        self._interpreter = interpreter  # the runner needs it alive
+        spec, state = self.metadata.get("input", {}), self.metadata.get("state")
+        if state is None or "names" not in spec:
+            raise ExportedModelError(f"{task_dir!r} is not a step model export (no 'state' in {METADATA})")
+        self._runner = interpreter.get_signature_runner()
+        details = self._runner.get_input_details()
+        # Inputs are positional (args_0, args_0_1, ...), outputs output_0, output_1, ...:
+        # order by (length, name) and pair them with the names in the metadata.
+        self._inputs = sorted(details, key=lambda n: (len(n), n))
+        self._outputs = sorted(self._runner.get_output_details(), key=lambda n: (len(n), n))
+        actual = [[int(d) for d in details[n]["shape"]] for n in self._inputs]
+        expected = [list(shape) for shape in spec["shapes"]]
+        if actual != expected or len(self._outputs) != len(self._inputs):
+            raise ExportedModelError(
+                f"{path!r} takes inputs of shapes {actual}, but {METADATA} says "
+                f"{dict(zip(spec['names'], expected))}"
+            )
+        self.input_names = spec["names"]
+        self.state_widths = [int(w) for w in state["widths"]]
+
+    def zero_state(self, batch: int = 1) -> list:
+        """Zero state for ``batch`` rows: one ``[batch, width]`` array per state input."""
+        return [np.zeros((batch, w), np.float32) for w in self.state_widths]
+
+    def step(self, x, state):
+        """One step: ``x [batch, 1]`` and the state -> ``(y [batch, 1], new state)``."""
+        x = np.asarray(x, np.float32).reshape(-1, 1)
+        state = [np.asarray(s, np.float32) for s in state]
+        want = [(len(x), w) for w in self.state_widths]
+        if [s.shape for s in state] != want:
+            raise ValueError(f"state shapes {[s.shape for s in state]} do not match {want} ({', '.join(self.input_names[1:])})")
+        ys, new = np.empty((len(x), 1), np.float32), [np.empty_like(s) for s in state]
+        for b in range(len(x)):
+            values = [x[b : b + 1], *(s[b : b + 1] for s in state)]
+            out = self._runner(**dict(zip(self._inputs, values)))
+            ys[b] = out[self._outputs[0]][0]
+            for i, name in enumerate(self._outputs[1:]):
+                new[i][b] = out[name][0]
+        return ys, new
+
+    def generate(self, prefix, n_steps: int, state=None) -> np.ndarray:
+        """Warm up on ``prefix [batch, steps]`` (from ``state`` or zeros), generate ``n_steps``."""
+        from periodic_keras.generation import check_prefix, closed_loop
+
+        x = check_prefix(prefix)
+        out, _ = closed_loop(self.step, x, n_steps, self.zero_state(len(x)) if state is None else state)
+        return out
+
+
+def load_step(task_dir: str, variant: str = "float32", num_threads: int | None = None) -> EdgeStepModel:
+    """Load a step-model export (e.g. ``exported/generator``) for streaming generation.
+
+    Raises:
+        ExportedModelError: as :func:`load`, or when the export is not a step model.
+    """
+    return EdgeStepModel(task_dir, variant, num_threads)
 
 
 def load(task_dir: str, variant: str = "float32", num_threads: int | None = None) -> EdgeModel:

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import tempfile
+import time
 
 import numpy as np
 import keras
@@ -22,7 +23,7 @@ from periodic_keras import edge
 from periodic_keras._io import atomic_write_text, replace_dir, sha256_file, staging_dir
 from periodic_keras.models import inference_variant
 
-__all__ = ["ExportError", "TFLITE_VARIANTS", "export_model", "tflite_models"]
+__all__ = ["ExportError", "TFLITE_VARIANTS", "export_model", "export_step_model", "tflite_models"]
 
 FORMAT_VERSION = 1
 
@@ -50,6 +51,26 @@ def _versions() -> dict:
     return out
 
 
+def _export_fixed_saved_model(model: keras.Model, path: str, unroll: bool = True) -> None:
+    """SavedModel with static shapes: batch 1 for a one-input model, as built otherwise.
+
+    A multi-input model (a step model with explicit state) must already have static
+    shapes; its signature takes the inputs positionally, in ``model.inputs`` order
+    (TFLite names them ``args_0``, ``args_0_1``, ...; ``metadata.json`` records the
+    meaning of each position).
+    """
+    if len(model.inputs) == 1:
+        fixed = inference_variant(model, batch_size=1, unroll=unroll)
+        signature = [keras.InputSpec(shape=tuple(fixed.inputs[0].shape), dtype="float32")]
+    else:
+        dynamic = [t.name for t in model.inputs if None in tuple(t.shape)]
+        if dynamic:
+            raise ValueError(f"inputs {dynamic} have a dynamic dimension: build the step model with batch_size=1")
+        fixed = model
+        signature = [[keras.InputSpec(shape=tuple(t.shape), dtype="float32") for t in model.inputs]]
+    fixed.export(path, format="tf_saved_model", input_signature=signature, verbose=False)
+
+
 def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True) -> dict:
     """Convert a Keras model to builtin-ops-only TFLite flatbuffers with batch 1.
 
@@ -71,12 +92,10 @@ def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True
     unknown = sorted(set(variants) - set(TFLITE_VARIANTS))
     if unknown:
         raise ValueError(f"unknown TFLite variant(s) {unknown}: expected some of {sorted(TFLITE_VARIANTS)}")
-    fixed = inference_variant(model, batch_size=1, unroll=unroll)
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         saved = os.path.join(tmp, "saved_model")
-        spec = keras.InputSpec(shape=tuple(fixed.inputs[0].shape), dtype="float32")
-        fixed.export(saved, format="tf_saved_model", input_signature=[spec], verbose=False)
+        _export_fixed_saved_model(model, saved, unroll)
         for variant in variants:
             converter = tf.lite.TFLiteConverter.from_saved_model(saved)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -89,6 +108,42 @@ def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True
             except Exception as exc:  # the converter raises a zoo of types
                 raise ExportError(f"TFLite conversion ({variant}) with builtin ops only failed: {exc}") from exc
     return out
+
+
+def _write_tflite(directory: str, model: keras.Model, variants) -> dict:
+    """Write each TFLite variant into ``directory``; return entries with size and SHA-256."""
+    entries = {}
+    for variant, blob in tflite_models(model, variants).items():
+        entry = dict(TFLITE_VARIANTS[variant])
+        path = os.path.join(directory, entry["file"])
+        with open(path, "wb") as fh:
+            fh.write(blob)
+        entry.update(sha256=sha256_file(path), bytes=os.path.getsize(path))
+        entries[variant] = entry
+    return entries
+
+
+def _metadata(task: str, tflite: dict, extra: dict | None, **fields) -> dict:
+    """The common metadata, the task's ``fields``, then the caller's ``extra`` merged in."""
+    meta = {
+        "task": task,
+        "format_version": FORMAT_VERSION,
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **fields,
+        "tflite": tflite,
+        "versions": _versions(),
+    }
+    for key, value in (extra or {}).items():
+        meta[key] = {**meta[key], **value} if isinstance(meta.get(key), dict) and isinstance(value, dict) else value
+    return meta
+
+
+def _check_variants(variants) -> None:
+    if "float32" not in variants:
+        raise ValueError("variants must include 'float32' (the reference TFLite model)")
+    unknown = sorted(set(variants) - set(TFLITE_VARIANTS))
+    if unknown:
+        raise ValueError(f"unknown TFLite variant(s) {unknown}: expected some of {sorted(TFLITE_VARIANTS)}")
 
 
 def export_model(
@@ -132,11 +187,7 @@ def export_model(
     >>> meta["tflite"]["float32"]["parity_max_abs_diff"] < 1e-4
     True
     """
-    if "float32" not in variants:
-        raise ValueError("variants must include 'float32' (the reference TFLite model)")
-    unknown = sorted(set(variants) - set(TFLITE_VARIANTS))
-    if unknown:
-        raise ValueError(f"unknown TFLite variant(s) {unknown}: expected some of {sorted(TFLITE_VARIANTS)}")
+    _check_variants(variants)
     if sample_targets is not None and len(sample_targets) != len(sample_inputs):
         raise ValueError(f"sample_targets has {len(sample_targets)} items, sample_inputs {len(sample_inputs)}")
     x = np.asarray(sample_inputs, dtype=np.float32)
@@ -156,29 +207,13 @@ def export_model(
         if not saved_diff <= tolerance:
             raise ExportError(f"SavedModel differs from Keras by {saved_diff:.3g} > {tolerance}")
 
-        tflite = {}
-        for variant, blob in tflite_models(model, variants).items():
-            entry = dict(TFLITE_VARIANTS[variant])
-            path = os.path.join(tmp, entry["file"])
-            with open(path, "wb") as fh:
-                fh.write(blob)
-            entry.update(sha256=sha256_file(path), bytes=os.path.getsize(path))
-            tflite[variant] = entry
-
-        meta = {
-            "task": task,
-            "format_version": FORMAT_VERSION,
-            "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "input": {"name": model.inputs[0].name, "shape": [1, *expected], "dtype": "float32"},
-            "output": {"shape": [1, *model.outputs[0].shape[1:]], "dtype": "float32"},
-            "saved_model": {"dir": "saved_model", "signature": "serve", "batch": "any",
-                            "parity_max_abs_diff": saved_diff},
-            "tflite": tflite,
-            "parity": {"n": len(x), "tolerance": tolerance},
-            "versions": _versions(),
-        }
-        for key, value in (metadata or {}).items():
-            meta[key] = {**meta[key], **value} if isinstance(meta.get(key), dict) and isinstance(value, dict) else value
+        tflite = _write_tflite(tmp, model, variants)
+        meta = _metadata(task, tflite, metadata,
+                         input={"name": model.inputs[0].name, "shape": [1, *expected], "dtype": "float32"},
+                         output={"shape": [1, *model.outputs[0].shape[1:]], "dtype": "float32"},
+                         saved_model={"dir": "saved_model", "signature": "serve", "batch": "any",
+                                      "parity_max_abs_diff": saved_diff},
+                         parity={"n": len(x), "tolerance": tolerance})
         meta_path = os.path.join(tmp, edge.METADATA)
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
 
@@ -194,6 +229,84 @@ def export_model(
         diff = tflite["float32"]["parity_max_abs_diff"]
         if not diff <= tolerance:
             raise ExportError(f"float32 TFLite differs from Keras by {diff:.3g} > {tolerance}")
+        atomic_write_text(meta_path, json.dumps(meta, indent=2))
+        replace_dir(tmp, out_dir)
+    return meta
+
+
+def export_step_model(
+    step: keras.Model,
+    out_dir: str,
+    task: str,
+    prefix,
+    n_steps: int = 1000,
+    metadata: dict | None = None,
+    variants=("float32",),
+    tolerance: float = 1e-4,
+) -> dict:
+    """Export a step model ``(x, h_0, c_0, ...) -> (y, h_0', c_0', ...)`` for streaming.
+
+    Writes ``saved_model/`` and TFLite step models (batch 1, builtin ops, the state as
+    explicit named inputs and outputs) with ``metadata.json``, verified the way a device
+    uses them: warm up on ``prefix`` and generate ``n_steps`` closed-loop, through
+    :func:`periodic_keras.edge.load_step`, compared with the same generation in Keras
+    (max abs difference and milliseconds per step are recorded).
+
+    Args:
+        step: step model built with ``batch_size=1``
+            (:func:`periodic_keras.models.step_model`).
+        out_dir, task, metadata, variants, tolerance: as in :func:`export_model`.
+        prefix: warm-up values ``[batch, steps]`` for the parity check.
+        n_steps: generated steps compared in the parity check.
+
+    Example:
+
+    >>> import tempfile, os, numpy as np
+    >>> from periodic_keras.models import sequence_generator, step_model
+    >>> step = step_model(sequence_generator(units=(4,)), batch_size=1)
+    >>> d = os.path.join(tempfile.mkdtemp(), "gen")
+    >>> meta = export_step_model(step, d, "generator", np.sin(np.arange(30) / 3.0)[None], n_steps=50)
+    >>> meta["state"]["names"], meta["tflite"]["float32"]["parity_max_abs_diff"] < 1e-4
+    (['h_0', 'c_0'], True)
+    """
+    from periodic_keras.generation import check_prefix, closed_loop
+    from periodic_keras.models.generator import keras_step_function, zero_state
+
+    _check_variants(variants)
+    if len(step.inputs) < 3 or len(step.outputs) != len(step.inputs):
+        raise ValueError("expected a step model (x, h_0, c_0, ...) -> (y, h_0', c_0', ...)")
+    if tuple(step.inputs[0].shape) != (1, 1):
+        raise ValueError(f"build the step model with batch_size=1; its x input is {tuple(step.inputs[0].shape)}")
+    x = check_prefix(prefix)
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
+    fn = keras_step_function(step)
+    reference = np.concatenate([closed_loop(fn, row[None], n_steps, zero_state(step, 1))[0] for row in x])
+    names = [t.name for t in step.inputs]
+
+    with staging_dir(out_dir) as tmp:
+        _export_fixed_saved_model(step, os.path.join(tmp, "saved_model"))
+        tflite = _write_tflite(tmp, step, variants)
+        meta = _metadata(
+            task, tflite, metadata,
+            input={"names": names, "shapes": [list(t.shape) for t in step.inputs], "dtype": "float32"},
+            output={"names": ["y", *names[1:]], "meaning": "y predicts the next value; then the new state"},
+            state={"names": names[1:], "widths": [int(t.shape[-1]) for t in step.inputs[1:]]},
+            saved_model={"dir": "saved_model", "signature": "serve", "inputs": "positional, in input.names order"},
+            parity={"prefix_shape": list(x.shape), "generated_steps": n_steps, "tolerance": tolerance},
+        )
+        meta_path = os.path.join(tmp, edge.METADATA)
+        atomic_write_text(meta_path, json.dumps(meta, indent=2))
+        for variant, entry in tflite.items():
+            runner = edge.load_step(tmp, variant)
+            start = time.perf_counter()
+            generated = runner.generate(x, n_steps)
+            elapsed = time.perf_counter() - start
+            entry["parity_max_abs_diff"] = float(np.max(np.abs(generated - reference)))
+            entry["ms_per_step"] = 1e3 * elapsed / (x.shape[0] * (x.shape[1] + n_steps))
+        diff = tflite["float32"]["parity_max_abs_diff"]
+        if not diff <= tolerance:
+            raise ExportError(f"float32 TFLite generation differs from Keras by {diff:.3g} > {tolerance}")
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
         replace_dir(tmp, out_dir)
     return meta

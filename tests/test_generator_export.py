@@ -1,0 +1,89 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from periodic_keras import edge, signals, training
+from periodic_keras.export import export_step_model
+from periodic_keras.models import generate, sequence_generator, step_model
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def trained():
+    training.set_seed(1)
+    model = sequence_generator(units=(8, 6))
+    x, _ = signals.classic_sine_series(8, 200, seed=4)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x[:, :-1, None], x[:, 1:, None], epochs=5, batch_size=8, verbose=0)
+    return model, x
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, trained):
+    model, x = trained
+    out = str(tmp_path_factory.mktemp("gen") / "generator")
+    meta = export_step_model(step_model(model, batch_size=1), out, "generator", x[:2, :100], n_steps=1000,
+                             variants=("float32", "float16"))
+    return out, meta
+
+
+def test_tflite_generation_matches_keras_over_1000_steps(trained, exported):
+    model, x = trained
+    out, meta = exported
+    assert meta["tflite"]["float32"]["parity_max_abs_diff"] <= 1e-4
+    assert meta["state"] == {"names": ["h_0", "c_0", "h_1", "c_1"], "widths": [8, 8, 6, 6]}
+    keras_out = generate(model, x[2:3, :80], 1000)
+    edge_out = edge.load_step(out).generate(x[2:3, :80], 1000)
+    assert np.max(np.abs(edge_out - keras_out)) <= 1e-4
+    assert sorted(os.listdir(out)) == ["metadata.json", "model.tflite", "model_fp16.tflite", "saved_model"]
+
+
+def test_edge_step_runtime_without_tensorflow(exported):
+    code = (
+        "import sys, numpy as np\n"
+        "from periodic_keras import edge\n"
+        f"m = edge.load_step({exported[0]!r})\n"
+        "y, s = m.step(np.zeros((2, 1)), m.zero_state(2))\n"
+        "print(m.generate(np.sin(np.arange(50) / 20.0), 10).shape, y.shape, [a.shape for a in s])\n"
+        "bad = [k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras')]\n"
+        "assert not bad, bad\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=ROOT))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(1, 10) (2, 1) [(2, 8), (2, 8), (2, 6), (2, 6)]"
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda m: m.generate(np.zeros((1, 0)), 5), ValueError, "prefix is empty"),
+    (lambda m: m.generate(np.array([[0.1, np.nan]]), 5), ValueError, "NaN"),
+    (lambda m: m.generate(np.zeros((1, 5)), -3), ValueError, "non-negative"),
+    (lambda m: m.step(np.zeros((1, 1)), [np.zeros((1, 8))] * 3), ValueError, "state shapes"),
+    (lambda m: m.step(np.zeros((1, 1)), [np.zeros((2, 8)), np.zeros((2, 8)), np.zeros((2, 6)), np.zeros((2, 6))]),
+     ValueError, "state shapes"),
+])
+def test_edge_generation_bad_inputs(exported, call, error, match):
+    with pytest.raises(error, match=match):
+        call(edge.load_step(exported[0]))
+
+
+def test_loaders_refuse_the_wrong_kind_of_export(exported):
+    with pytest.raises(edge.ExportedModelError, match="load a step model with edge.load_step"):
+        edge.load(exported[0])
+    with pytest.raises(edge.ExportedModelError, match="not a step model export"):
+        edge.load_step(os.path.join(ROOT, "exported", "freq"))
+
+
+def test_export_step_model_bad_arguments(tmp_path, trained):
+    model, x = trained
+    with pytest.raises(ValueError, match="batch_size=1"):
+        export_step_model(step_model(model), str(tmp_path / "g"), "generator", x[:1, :10])
+    with pytest.raises(ValueError, match="step model"):
+        export_step_model(model, str(tmp_path / "g"), "generator", x[:1, :10])
+    with pytest.raises(ValueError, match="n_steps must be a positive integer"):
+        export_step_model(step_model(model, batch_size=1), str(tmp_path / "g"), "generator", x[:1, :10], n_steps=0)
+    assert not os.path.exists(tmp_path / "g")
