@@ -13,23 +13,37 @@ import numbers
 
 import numpy as np
 
-__all__ = ["closed_loop", "check_prefix"]
+__all__ = ["as_batch", "check_prefix", "closed_loop"]
+
+
+def as_batch(values, what: str = "prefix", min_steps: int = 1) -> np.ndarray:
+    """Validate real, finite values ``[batch, steps]`` (or one ``[steps]``); return float32 2-D.
+
+    ``what`` names the argument in the error messages.
+
+    >>> as_batch([0.0, 1.0]).shape
+    (1, 2)
+    """
+    x = np.asarray(values)
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise TypeError(f"{what} must hold real numbers, got dtype {x.dtype}")
+    if x.ndim == 1:
+        x = x[None]
+    if x.ndim != 2:
+        raise ValueError(f"{what} must have shape [batch, steps], got {x.shape}")
+    if x.size == 0:
+        raise ValueError(f"{what} is empty (shape {x.shape})")
+    if x.shape[1] < min_steps:
+        raise ValueError(f"{what} needs at least {min_steps} steps, got {x.shape[1]}")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        raise ValueError(f"{what} holds NaN/inf, first in row {int(np.nonzero(bad.any(axis=1))[0][0])}")
+    return x.astype(np.float32)
 
 
 def check_prefix(prefix) -> np.ndarray:
     """Validate a warm-up prefix ``[batch, steps]`` (or ``[steps]``); return float32 2-D."""
-    x = np.asarray(prefix)
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise TypeError(f"prefix must hold real numbers, got dtype {x.dtype}")
-    if x.ndim == 1:
-        x = x[None]
-    if x.ndim != 2:
-        raise ValueError(f"prefix must have shape [batch, steps], got {x.shape}")
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"prefix is empty (shape {x.shape}): generation needs at least one warm-up step")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("prefix holds NaN/inf")
-    return x.astype(np.float32)
+    return as_batch(prefix, "prefix")
 
 
 def closed_loop(step, prefix, n_steps: int, state):

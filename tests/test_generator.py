@@ -141,7 +141,7 @@ def test_keras_step_rejects_wrong_state_shapes():
 
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(series=np.full((2, 10), np.nan)), ValueError, "NaN"),
-    (dict(series=np.zeros((2, 1))), ValueError, "at least 2 steps"),
+    (dict(series=np.zeros((2, 1))), ValueError, "needs at least 2 steps"),
     (dict(series=np.zeros((0, 10))), ValueError, "empty"),
     (dict(series=np.zeros((2, 10)), window=20), ValueError, "longer than"),
     (dict(series=np.zeros((2, 10)), batch_size=3), ValueError, "exceeds the 2 sequences"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from periodic_keras.generation import as_batch
 from periodic_keras.signals import check_positive_int
 
 __all__ = ["as_sequences", "next_step_dataset", "stateful_windows", "step_weights"]
@@ -31,21 +32,7 @@ def as_sequences(series) -> np.ndarray:
     >>> as_sequences([0.0, 1.0, 0.0]).shape
     (1, 3)
     """
-    x = np.asarray(series)
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise TypeError(f"sequences must hold real numbers, got dtype {x.dtype}")
-    if x.ndim == 1:
-        x = x[None]
-    if x.ndim != 2:
-        raise ValueError(f"sequences must have shape [n_sequences, length], got {x.shape}")
-    if x.size == 0:
-        raise ValueError(f"sequences are empty (shape {x.shape})")
-    if x.shape[1] < 2:
-        raise ValueError(f"sequences need at least 2 steps for next-step pairs, got length {x.shape[1]}")
-    bad = ~np.isfinite(x)
-    if bad.any():
-        raise ValueError(f"sequences hold NaN/inf, first in sequence {int(np.nonzero(bad.any(axis=1))[0][0])}")
-    return x.astype(np.float32)
+    return as_batch(series, "sequences", min_steps=2)
 
 
 def step_weights(steps: int, half_life: float | None = None) -> np.ndarray:
