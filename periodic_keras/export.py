@@ -138,6 +138,15 @@ def _metadata(task: str, tflite: dict, extra: dict | None, **fields) -> dict:
     return meta
 
 
+def _publish(tmp: str, out_dir: str, meta: dict, tolerance: float, what: str) -> None:
+    """Refuse float32 parity beyond ``tolerance``; else write the final metadata and rename."""
+    diff = meta["tflite"]["float32"]["parity_max_abs_diff"]
+    if not diff <= tolerance:
+        raise ExportError(f"{what} differs from Keras by {diff:.3g} > {tolerance}")
+    atomic_write_text(os.path.join(tmp, edge.METADATA), json.dumps(meta, indent=2))
+    replace_dir(tmp, out_dir)
+
+
 def _check_variants(variants) -> None:
     if "float32" not in variants:
         raise ValueError("variants must include 'float32' (the reference TFLite model)")
@@ -226,11 +235,7 @@ def export_model(
             if sample_targets is not None:
                 err = pred.reshape(len(x), -1) - np.asarray(sample_targets, np.float32).reshape(len(x), -1)
                 entry["mae"] = float(np.mean(np.abs(err)))
-        diff = tflite["float32"]["parity_max_abs_diff"]
-        if not diff <= tolerance:
-            raise ExportError(f"float32 TFLite differs from Keras by {diff:.3g} > {tolerance}")
-        atomic_write_text(meta_path, json.dumps(meta, indent=2))
-        replace_dir(tmp, out_dir)
+        _publish(tmp, out_dir, meta, tolerance, "float32 TFLite")
     return meta
 
 
@@ -304,9 +309,5 @@ def export_step_model(
             elapsed = time.perf_counter() - start
             entry["parity_max_abs_diff"] = float(np.max(np.abs(generated - reference)))
             entry["ms_per_step"] = 1e3 * elapsed / (x.shape[0] * (x.shape[1] + n_steps))
-        diff = tflite["float32"]["parity_max_abs_diff"]
-        if not diff <= tolerance:
-            raise ExportError(f"float32 TFLite generation differs from Keras by {diff:.3g} > {tolerance}")
-        atomic_write_text(meta_path, json.dumps(meta, indent=2))
-        replace_dir(tmp, out_dir)
+        _publish(tmp, out_dir, meta, tolerance, "float32 TFLite generation")
     return meta
