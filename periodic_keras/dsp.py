@@ -1,6 +1,7 @@
 """Classical frequency estimators for real sine windows, in pure NumPy.
 
-These are the baselines the learned models are compared against. Conventions follow
+These are the baselines the learned models are compared against (and, for
+forecasting, :func:`seasonal_naive`). Conventions follow
 :mod:`periodic_keras.signals`: a window ``x[n] = A sin(2 pi f n / N + phi) + w[n]`` of
 ``N`` samples, ``f`` in cycles per window, ``SNR = A**2 / (2 sigma**2)``.
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from periodic_keras.signals import MIN_WINDOW
 
-__all__ = ["periodogram", "candan_frequency", "crlb_frequency_var", "crlb_frequency_std"]
+__all__ = ["periodogram", "candan_frequency", "crlb_frequency_var", "crlb_frequency_std", "seasonal_naive"]
 
 
 def _as_windows(x) -> np.ndarray:
@@ -198,3 +199,32 @@ def crlb_frequency_std(snr_db, window):
     0.0
     """
     return np.sqrt(crlb_frequency_var(snr_db, window)) * window
+
+
+def seasonal_naive(history, period: int, horizon: int) -> np.ndarray:
+    """Forecast by repeating the last ``period`` values: the seasonal-naive baseline.
+
+    Args:
+        history: past values ``[..., steps]`` with ``steps >= period``.
+        period: season length in steps (e.g. 24 for hourly data with a daily cycle).
+        horizon: number of future steps.
+
+    Returns:
+        ``[..., horizon]`` forecast, ``y[h] = history[-period + h % period]``.
+
+    Example:
+
+    >>> seasonal_naive([1, 2, 3, 4, 5], period=2, horizon=5).tolist()
+    [4.0, 5.0, 4.0, 5.0, 4.0]
+    """
+    x = np.asarray(history)
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)) or x.ndim < 1:
+        raise TypeError(f"history must be real numbers with time on the last axis, got dtype {x.dtype}, "
+                        f"shape {x.shape}")
+    for name, value in (("period", period), ("horizon", horizon)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if x.shape[-1] < period:
+        raise ValueError(f"history has {x.shape[-1]} steps, fewer than one period ({period})")
+    last = x[..., -period:].astype(np.float64)
+    return last[..., np.arange(horizon) % period]

@@ -9,8 +9,10 @@ import pandas as pd
 
 from periodic_keras import dsp
 from periodic_keras.data.frequency import frequency_arrays
+from periodic_keras.generation import as_batch
 
-__all__ = ["DEFAULT_SNRS", "frequency_table", "frequency_test_sets", "keras_estimator", "candan_estimator"]
+__all__ = ["DEFAULT_SNRS", "candan_estimator", "forecast_table", "frequency_table", "frequency_test_sets",
+           "generation_table", "keras_estimator"]
 
 #: Evaluation conditions: noiseless, then 20, 10 and 0 dB SNR.
 DEFAULT_SNRS = (None, 20.0, 10.0, 0.0)
@@ -75,3 +77,63 @@ def frequency_table(estimators: Mapping[str, Callable], test_sets: Mapping, wind
         rows.append(dict(estimator="crlb", snr_db=snr, mae=np.nan, rmse=crlb, crlb=crlb,
                          rmse_over_crlb=1.0 if crlb > 0 else np.nan, n=len(f)))
     return pd.DataFrame(rows), predictions
+
+
+def generation_table(model, series, truth, n_first: int = 100):
+    """Teacher-forced and free-running errors of a next-step generator, per series.
+
+    Teacher forcing: the model reads ``series[:, :-1]`` from a zero state and predicts
+    ``series[:, 1:]`` (the classic demo's test loss). Free running: it warms up on the
+    whole of ``series`` and generates ``truth.shape[1]`` values closed-loop
+    (:func:`periodic_keras.models.generate`), compared with ``truth``.
+
+    Returns:
+        ``(table, forecast)``: one row per series and an ``all`` row, columns ``series,
+        teacher_forced_mse, free_mse_first<k>, free_mse_<horizon>, free_max_abs_error``;
+        and the forecast ``[n, horizon]``.
+
+    Example:
+
+    >>> from periodic_keras.models import sequence_generator
+    >>> x = np.sin(np.arange(60) / 5.0)[None]
+    >>> table, _ = generation_table(sequence_generator(units=(4,)), x[:, :40], x[:, 40:], n_first=5)
+    >>> list(table.columns)
+    ['series', 'teacher_forced_mse', 'free_mse_first5', 'free_mse_20', 'free_max_abs_error']
+    """
+    from periodic_keras.models.generator import generate
+
+    x = as_batch(series, "series", min_steps=2)
+    truth = as_batch(truth, "truth")
+    if len(truth) != len(x):
+        raise ValueError(f"truth has {len(truth)} series, series has {len(x)}")
+    horizon, k = truth.shape[1], min(n_first, truth.shape[1])
+    teacher = np.asarray(model.predict(x[:, :-1, None], verbose=0))[..., 0]
+    tf_err = (teacher.astype(np.float64) - x[:, 1:]) ** 2
+    forecast = generate(model, x, horizon)
+    err = forecast.astype(np.float64) - truth
+    cols = ["teacher_forced_mse", f"free_mse_first{k}", f"free_mse_{horizon}", "free_max_abs_error"]
+
+    def row(name, sl):
+        return dict(zip(["series", *cols], [name, tf_err[sl].mean(), (err[sl][:, :k] ** 2).mean(),
+                                            (err[sl] ** 2).mean(), np.abs(err[sl]).max()]))
+
+    rows = [row(str(i), slice(i, i + 1)) for i in range(len(x))] + [row("all", slice(None))]
+    return pd.DataFrame(rows), forecast
+
+
+def forecast_table(forecasts: Mapping[str, np.ndarray], truth) -> pd.DataFrame:
+    """MAE and RMSE of several forecasts of the same targets ``[n, horizon]``, one row each.
+
+    >>> forecast_table({"zero": np.zeros((2, 3))}, np.ones((2, 3)))[["method", "mae"]].values.tolist()
+    [['zero', 1.0]]
+    """
+    truth = np.asarray(truth, np.float64)
+    rows = []
+    for name, pred in forecasts.items():
+        pred = np.asarray(pred, np.float64)
+        if pred.shape != truth.shape:
+            raise ValueError(f"forecast {name!r} has shape {pred.shape}, the truth {truth.shape}")
+        err = pred - truth
+        rows.append(dict(method=name, mae=float(np.mean(np.abs(err))), rmse=float(np.sqrt(np.mean(err**2))),
+                         n_forecasts=truth.shape[0], horizon=truth.shape[1]))
+    return pd.DataFrame(rows)

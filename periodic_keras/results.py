@@ -11,7 +11,7 @@ import pandas as pd
 
 from periodic_keras._io import atomic_write_bytes, atomic_write_text
 
-__all__ = ["plot_predictions", "to_markdown", "write_table"]
+__all__ = ["plot_generation", "plot_predictions", "to_markdown", "write_table"]
 
 
 def _cell(value) -> str:
@@ -67,11 +67,7 @@ def plot_predictions(panels: dict, path: str, xlabel: str = "true frequency (cyc
     >>> os.path.getsize(p) > 0
     True
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     n = len(panels)
     fig, axes = plt.subplots(2, n, figsize=(4 * n, 7), squeeze=False, sharex="col")
     for col, (title, (true, pred)) in enumerate(panels.items()):
@@ -91,9 +87,69 @@ def plot_predictions(panels: dict, path: str, xlabel: str = "true frequency (cyc
         bottom.set_ylabel("error")
         if baseline is not None:
             bottom.legend(loc="upper right", markerscale=4)
+    return _save_figure(fig, path)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save_figure(fig, path) -> str:
+    """Write ``fig`` as a PNG atomically and close it."""
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
+    _pyplot().close(fig)
     atomic_write_bytes(path, buf.getvalue())
     return os.fspath(path)
+
+
+def plot_generation(warmup, forecast, truth, path: str, titles=None, start: int = 0,
+                    xlabel: str = "step", ylabel: str = "value") -> str:
+    """Warm-up, closed-loop forecast and true continuation, one panel per series.
+
+    Like the classic demo's figure: the warm-up prefix as a solid line, the generated
+    future dashed, the truth thin underneath, and the forecast error on a second axis row.
+
+    Args:
+        warmup: ``[n, steps]`` values the model was warmed up on.
+        forecast, truth: ``[n, horizon]`` generated and true continuations.
+        path: PNG file to write.
+        titles: optional panel titles.
+        start: x-axis value of the first warm-up step.
+
+    >>> import tempfile, os
+    >>> t = np.arange(30) / 3.0
+    >>> p = plot_generation(np.sin(t[:20])[None], np.sin(t[20:])[None] + 0.01, np.sin(t[20:])[None],
+    ...                     os.path.join(tempfile.mkdtemp(), "g.png"))
+    >>> os.path.getsize(p) > 0
+    True
+    """
+    warmup, forecast, truth = (np.atleast_2d(np.asarray(a, np.float64)) for a in (warmup, forecast, truth))
+    if forecast.shape != truth.shape or len(warmup) != len(forecast):
+        raise ValueError(f"shapes disagree: warmup {warmup.shape}, forecast {forecast.shape}, truth {truth.shape}")
+    plt = _pyplot()
+    n, w, h = len(warmup), warmup.shape[1], forecast.shape[1]
+    fig, axes = plt.subplots(2, n, figsize=(5 * n, 5), squeeze=False, sharex="col",
+                             gridspec_kw={"height_ratios": [3, 1]})
+    t_w, t_f = start + np.arange(w), start + w + np.arange(h)
+    for i in range(n):
+        top, bottom = axes[0, i], axes[1, i]
+        top.plot(t_w, warmup[i], color="tab:blue", lw=1.2, label="warm-up")
+        top.plot(t_f, truth[i], color="0.6", lw=2.5, label="truth")
+        top.plot(t_f, forecast[i], "--", color="tab:red", lw=1.2, label="forecast")
+        top.axvline(start + w, color="k", lw=0.6)
+        top.set_ylabel(ylabel)
+        if titles is not None:
+            top.set_title(titles[i])
+        bottom.plot(t_f, forecast[i] - truth[i], color="tab:red", lw=0.8)
+        bottom.axhline(0.0, color="k", lw=0.6)
+        bottom.set_xlabel(xlabel)
+        bottom.set_ylabel("error")
+    axes[0, 0].legend(loc="lower left", fontsize=8)
+    return _save_figure(fig, path)

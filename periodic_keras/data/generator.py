@@ -1,8 +1,11 @@
 """tf.data pipelines for sequence generators: next-step pairs, whole or in stateful windows.
 
-Two ways to train a next-step predictor ``x[:-1] -> x[1:]``:
+Three ways to train a next-step predictor ``x[:-1] -> x[1:]``:
 
 - :func:`next_step_dataset`: whole sequences per example (the classic setup).
+- :func:`random_windows`: an endless stream of random crops (random sequence, random
+  start) of a fixed number of steps, each starting from a zero state; the model learns
+  to warm up from any point of a sequence, and batches are cheap and varied.
 - :func:`stateful_windows`: truncated back-propagation over long sequences. Each
   sequence is cut into consecutive windows; row ``b`` of batch ``k + 1`` continues row
   ``b`` of batch ``k`` (the same sequence, the next window), so a ``stateful=True``
@@ -10,8 +13,9 @@ Two ways to train a next-step predictor ``x[:-1] -> x[1:]``:
   of sequences starts: reset the state there, e.g. with
   :class:`periodic_keras.training.ResetStatesEvery`.
 
-Options shared by both: Gaussian noise on the inputs only (the "denoising" trick; the
-targets stay clean) and per-step loss weights (the "weighted training" trick, see
+Options shared by all three: Gaussian noise on the inputs only (the "denoising" trick;
+the targets stay clean; ``noise_ramp`` keeps the first steps of an example nearly
+clean, except in stateful windows) and per-step loss weights (the "weighted training" trick, see
 :func:`step_weights`), given to Keras as ``sample_weight`` of shape ``[batch, steps]``.
 """
 
@@ -23,7 +27,7 @@ import tensorflow as tf
 from periodic_keras.generation import as_batch
 from periodic_keras.signals import check_positive_int
 
-__all__ = ["as_sequences", "next_step_dataset", "stateful_windows", "step_weights"]
+__all__ = ["as_sequences", "next_step_dataset", "random_windows", "stateful_windows", "step_weights"]
 
 
 def as_sequences(series) -> np.ndarray:
@@ -53,14 +57,30 @@ def step_weights(steps: int, half_life: float | None = None) -> np.ndarray:
     return (w / w.mean()).astype(np.float32)
 
 
-def _with_noise_and_weights(ds, noise_std, weights, seed):
-    if noise_std < 0:
-        raise ValueError(f"noise_std must be >= 0, got {noise_std}")
+def _with_noise_and_weights(ds, steps, noise_std, noise_ramp, weights, seed):
+    """Add input noise and per-step weights to ``(x, y)`` batches.
+
+    ``steps`` is the example length (``None`` when it varies); ``noise_ramp`` steps
+    ramp the noise up linearly from zero at the first step.
+    """
+    if not (np.isscalar(noise_std) and np.isfinite(noise_std) and noise_std >= 0):
+        raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
+    if isinstance(noise_ramp, bool) or not isinstance(noise_ramp, (int, np.integer)) or noise_ramp < 0:
+        raise ValueError(f"noise_ramp must be a non-negative integer, got {noise_ramp!r}")
+    if weights is not None:
+        if steps is None:
+            raise ValueError("per-step weights need a single window length")
+        if len(weights) != steps:
+            raise ValueError(f"weights has {len(weights)} steps, the examples have {steps}")
     if noise_std > 0:
         def add_noise(i, xy):
             x, y = xy
             noise = tf.random.stateless_normal(tf.shape(x), seed=tf.stack([tf.cast(seed, tf.int64), i]))
-            return x + noise_std * noise, y
+            scale = tf.constant(noise_std, tf.float32)
+            if noise_ramp:
+                t = tf.range(tf.shape(x)[1], dtype=tf.float32)
+                scale = scale * tf.minimum(1.0, t / float(noise_ramp))[:, None]
+            return x + scale * noise, y
 
         ds = ds.enumerate().map(add_noise, num_parallel_calls=tf.data.AUTOTUNE)
     if weights is not None:
@@ -69,7 +89,7 @@ def _with_noise_and_weights(ds, noise_std, weights, seed):
     return ds
 
 
-def next_step_dataset(series, batch_size: int = 16, noise_std: float = 0.0, weights=None,
+def next_step_dataset(series, batch_size: int = 16, noise_std: float = 0.0, noise_ramp: int = 0, weights=None,
                       shuffle: bool = True, seed: int = 0, repeat: bool = True) -> tf.data.Dataset:
     """Whole-sequence next-step pairs ``(x[:, :-1, None], x[:, 1:, None])``, batched.
 
@@ -78,6 +98,7 @@ def next_step_dataset(series, batch_size: int = 16, noise_std: float = 0.0, weig
         batch_size: sequences per batch.
         noise_std: standard deviation of Gaussian noise added to the inputs (fresh on
             every pass, reproducible from ``seed``); targets stay clean.
+        noise_ramp: the noise grows linearly from 0 over the first ``noise_ramp`` steps.
         weights: optional per-step loss weights of length ``length - 1`` (see
             :func:`step_weights`), yielded as a third element (``sample_weight``).
         shuffle, seed: shuffle sequences on every pass.
@@ -93,15 +114,87 @@ def next_step_dataset(series, batch_size: int = 16, noise_std: float = 0.0, weig
     """
     x = as_sequences(series)
     check_positive_int(batch_size=batch_size)
-    if weights is not None and len(weights) != x.shape[1] - 1:
-        raise ValueError(f"weights has {len(weights)} steps, the pairs have {x.shape[1] - 1}")
     ds = tf.data.Dataset.from_tensor_slices((x[:, :-1, None], x[:, 1:, None]))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(batch_size)
-    return _with_noise_and_weights(ds, noise_std, weights, seed).prefetch(tf.data.AUTOTUNE)
+    return _with_noise_and_weights(ds, x.shape[1] - 1, noise_std, noise_ramp, weights, seed).prefetch(tf.data.AUTOTUNE)
+
+
+def random_windows(series, window=100, batch_size: int = 64, noise_std: float = 0.0, noise_ramp: int = 0,
+                   weights=None, mix=None, seed: int = 0) -> tf.data.Dataset:
+    """Endless random crops of ``window`` next-step pairs from random sequences.
+
+    Batch ``i`` draws ``batch_size`` (sequence, start) pairs uniformly with stateless
+    random ops seeded by ``(seed, i)``: the stream is reproducible and never repeats a
+    fixed order. Each example is ``(x[s, t:t+window, None], x[s, t+1:t+window+1, None])``
+    and a model sees it from a zero state, so it learns to warm up anywhere in a sequence.
+
+    Several window lengths can be mixed (one length per batch): short windows give many
+    cheap warm-ups, long ones train the state dynamics over the horizon that a long
+    closed-loop generation needs.
+
+    Args:
+        series: sequences ``[n_sequences, length]``, ``length > max(window)``.
+        window: next-step pairs per example, or a sequence of lengths to mix.
+        batch_size: examples per batch.
+        noise_std: Gaussian noise on the inputs (targets stay clean), the "denoising" trick.
+        noise_ramp: the noise grows linearly from 0 over the first ``noise_ramp`` steps
+            of each example, so the model learns to trust the first inputs of a warm-up.
+        weights: per-step loss weights (single ``window`` only), see :func:`step_weights`.
+        mix: probability of each window length (default: equal).
+        seed: stream seed.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x = np.arange(3 * 30, dtype="float32").reshape(3, 30)
+    >>> inputs, targets = next(iter(random_windows(x, window=8, batch_size=4)))
+    >>> tuple(inputs.shape), bool(np.all(targets.numpy() - inputs.numpy() == 1))
+    ((4, 8, 1), True)
+    """
+    x = as_sequences(series)
+    windows = (window,) if np.isscalar(window) else tuple(window)
+    if not windows:
+        raise ValueError("window must be a length or a non-empty sequence of lengths")
+    for w in windows:
+        check_positive_int(window=w)
+    check_positive_int(batch_size=batch_size)
+    n, length = x.shape
+    if max(windows) > length - 1:
+        raise ValueError(f"window={max(windows)} is longer than the {length - 1} next-step pairs per sequence")
+    if mix is not None:
+        mix = np.asarray(mix, np.float64)
+        if mix.shape != (len(windows),) or not np.all(np.isfinite(mix)) or np.any(mix < 0) or mix.sum() <= 0:
+            raise ValueError(f"mix must hold one non-negative probability per window {windows}, got {mix!r}")
+    data = tf.constant(x)
+    base = tf.constant(seed, tf.int64)
+
+    def crops(k, w):
+        offsets = tf.range(w + 1, dtype=tf.int64)
+
+        def crop(i):
+            stream = base + 7919 * k  # one independent stream per window length
+            rows = tf.random.stateless_uniform([batch_size], tf.stack([stream, 2 * i]), maxval=n, dtype=tf.int64)
+            starts = tf.random.stateless_uniform([batch_size], tf.stack([stream, 2 * i + 1]),
+                                                 maxval=length - w, dtype=tf.int64)
+            seg = tf.gather(tf.gather(data, rows), starts[:, None] + offsets, batch_dims=1)[..., None]
+            return seg[:, :-1], seg[:, 1:]
+
+        return tf.data.Dataset.counter().map(crop, num_parallel_calls=tf.data.AUTOTUNE)
+
+    if len(windows) == 1:
+        ds = crops(0, windows[0])
+    else:
+        p = np.full(len(windows), 1.0 / len(windows)) if mix is None else mix / mix.sum()
+        logits = tf.constant(np.log(np.maximum(p, 1e-30))[None], tf.float32)
+        choice = tf.data.Dataset.counter().map(
+            lambda i: tf.random.stateless_categorical(logits, 1, tf.stack([base - 1, i]))[0, 0])
+        ds = tf.data.Dataset.choose_from_datasets([crops(k, w) for k, w in enumerate(windows)], choice)
+    steps = windows[0] if len(windows) == 1 else None
+    return _with_noise_and_weights(ds, steps, noise_std, noise_ramp, weights, seed + 1).prefetch(tf.data.AUTOTUNE)
 
 
 def stateful_windows(series, window: int, batch_size: int, noise_std: float = 0.0, weights=None,
@@ -133,8 +226,6 @@ def stateful_windows(series, window: int, batch_size: int, noise_std: float = 0.
         raise ValueError(f"window={window} is longer than the {x.shape[1] - 1} next-step pairs per sequence")
     if batch_size > len(x):
         raise ValueError(f"batch_size={batch_size} exceeds the {len(x)} sequences available")
-    if weights is not None and len(weights) != window:
-        raise ValueError(f"weights has {len(weights)} steps, a window has {window}")
     k = (x.shape[1] - 1) // window
     groups = len(x) // batch_size
     inputs, targets = x[: groups * batch_size, :-1], x[: groups * batch_size, 1:]
@@ -146,4 +237,4 @@ def stateful_windows(series, window: int, batch_size: int, noise_std: float = 0.
     ds = tf.data.Dataset.from_tensor_slices((cut(inputs), cut(targets)))
     if repeat:
         ds = ds.repeat()
-    return _with_noise_and_weights(ds, noise_std, weights, seed).prefetch(tf.data.AUTOTUNE), k
+    return _with_noise_and_weights(ds, window, noise_std, 0, weights, seed).prefetch(tf.data.AUTOTUNE), k

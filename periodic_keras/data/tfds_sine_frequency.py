@@ -61,12 +61,12 @@ Dataset sine_frequency downloaded and prepared to .../sine_frequency/small/1.0.0
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 import tensorflow_datasets as tfds
 
 from periodic_keras import signals
+from periodic_keras.data._tfds import build, offline_info
 from periodic_keras.data.frequency import SPLITS
 
 __all__ = ["SineFrequency", "SineFrequencyConfig", "build_sine_frequency"]
@@ -198,12 +198,7 @@ class SineFrequency(tfds.core.GeneratorBasedBuilder):
             homepage=HOMEPAGE,
             citation=_CITATION,
         )
-        # This dataset is never on the TFDS GCS bucket: skip the bucket lookup that a
-        # builder does when its data dir has no dataset_info.json yet.  (With GCS
-        # disabled, as in tfds 4.9.10, the lookup touches no network but still leaves
-        # an empty /tmp/tmp*tfds directory behind per builder.)
-        info.initialize_from_bucket = lambda: None
-        return info
+        return offline_info(info)
 
     def _split_generators(self, dl_manager):
         del dl_manager  # nothing to download
@@ -248,8 +243,4 @@ def build_sine_frequency(data_dir, config="w100_f1_30") -> SineFrequency:
         The prepared :class:`SineFrequency` builder; read it with
         ``builder.as_dataset(split="train", as_supervised=True)``.
     """
-    builder = SineFrequency(config=config, data_dir=os.fspath(data_dir))
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(try_download_gcs=False)
-    )
-    return builder
+    return build(SineFrequency, data_dir, config)

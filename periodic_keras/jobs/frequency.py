@@ -1,4 +1,4 @@
-"""End-to-end jobs (train, evaluate, export) behind the scripts, callable from code.
+"""The frequency job: train, evaluate and export the frequency regressor.
 
 ``scripts/train_freq.py`` only parses arguments and calls :func:`train_frequency`;
 the same call in a notebook gives the same run, table, plot and export.
@@ -7,56 +7,22 @@ the same call in a notebook gives the same run, table, plot and export.
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 import numpy as np
 
-from periodic_keras.edge import ExportedModelError
+from periodic_keras.jobs.common import summary
 from periodic_keras.signals import check_frequency_range, check_positive_int
 
 # TensorFlow-heavy modules are imported inside the jobs, after the arguments are
 # checked: a bad command line fails in a fraction of a second with one clean line.
 
-__all__ = ["DEFAULT_EVAL_SNRS", "FRONTENDS", "frequency_summary", "run_cli", "snr_arg", "train_frequency"]
+__all__ = ["DEFAULT_EVAL_SNRS", "FRONTENDS", "frequency_summary", "train_frequency"]
 
 #: Keep in sync with periodic_keras.models.FRONTENDS (checked by the tests).
 FRONTENDS = ("spectral", "conv", "none")
 #: Evaluation conditions: noiseless, then 20, 10 and 0 dB SNR.
 DEFAULT_EVAL_SNRS = (None, 20.0, 10.0, 0.0)
-
-#: Errors that mean "bad input or environment": a script reports them in one line.
-USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ExportedModelError)
-
-
-def _is_user_error(exc: BaseException) -> bool:
-    export = sys.modules.get("periodic_keras.export")  # ExportError exists only once export is loaded
-    return isinstance(exc, USER_ERRORS) or (export is not None and isinstance(exc, export.ExportError))
-
-
-def snr_arg(text: str):
-    """Parse an SNR for argparse: a number in dB, or ``inf``/``clean`` for noiseless."""
-    if text.lower() in ("inf", "clean", "none", "noiseless"):
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"SNR must be a number in dB or 'clean', got {text!r}") from None
-
-
-def run_cli(job, kwargs: dict):
-    """Run ``job(**kwargs)``; on a user error print one line to stderr and return None."""
-    prog = os.path.basename(sys.argv[0]) or "periodic_keras"
-    try:
-        return job(**kwargs)
-    except Exception as exc:
-        if not _is_user_error(exc):
-            raise
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"{prog}: error: {message}", file=sys.stderr)
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted; finished outputs are intact, rerun the same command to resume", file=sys.stderr)
-    return None
 
 
 def train_frequency(
@@ -163,14 +129,5 @@ def train_frequency(
 
 def frequency_summary(result: dict) -> str:
     """Human-readable summary of :func:`train_frequency`'s result."""
-    from periodic_keras import results
-
-    lines = [results.to_markdown(result["table"]), "",
-             f"training: {result['train_seconds']:.0f} s",
-             f"table: {', '.join(result['table_paths'])}", f"plot: {result['plot']}"]
-    meta = result["export"]
-    if meta is not None:
-        parity = ", ".join(f"{k} max|diff| {v['parity_max_abs_diff']:.2g}, {v['latency_ms']:.3f} ms/window"
-                           for k, v in meta["tflite"].items())
-        lines.append(f"exported: {result['export_dir']} ({parity})")
-    return "\n".join(lines)
+    return summary(result, lambda k, v, meta: f"{k} max|diff| {v['parity_max_abs_diff']:.2g}, "
+                                              f"{v['latency_ms']:.3f} ms/window")

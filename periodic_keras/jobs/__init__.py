@@ -1,0 +1,14 @@
+"""End-to-end jobs (train, evaluate, export) behind the scripts, callable from code.
+
+Each script only parses its arguments and calls one job here; the same call in a
+notebook gives the same run, tables, plots and export. TensorFlow-heavy modules are
+imported inside the jobs, after the arguments are checked, so a bad command line
+fails in a fraction of a second with one clean line.
+"""
+
+from periodic_keras.jobs.common import USER_ERRORS, run_cli, snr_arg
+from periodic_keras.jobs.frequency import DEFAULT_EVAL_SNRS, FRONTENDS, frequency_summary, train_frequency
+from periodic_keras.jobs.generator import forecast_sf_temps, generator_summary, train_generator
+
+__all__ = ["DEFAULT_EVAL_SNRS", "FRONTENDS", "USER_ERRORS", "forecast_sf_temps", "frequency_summary",
+           "generator_summary", "run_cli", "snr_arg", "train_frequency", "train_generator"]
