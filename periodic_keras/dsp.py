@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from periodic_keras.signals import MIN_WINDOW
+from periodic_keras.signals import MIN_WINDOW, check_positive_int
 
 __all__ = ["periodogram", "candan_frequency", "crlb_frequency_var", "crlb_frequency_std", "seasonal_naive"]
 
@@ -221,9 +221,7 @@ def seasonal_naive(history, period: int, horizon: int) -> np.ndarray:
     if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)) or x.ndim < 1:
         raise TypeError(f"history must be real numbers with time on the last axis, got dtype {x.dtype}, "
                         f"shape {x.shape}")
-    for name, value in (("period", period), ("horizon", horizon)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    check_positive_int(period=period, horizon=horizon)
     if x.shape[-1] < period:
         raise ValueError(f"history has {x.shape[-1]} steps, fewer than one period ({period})")
     last = x[..., -period:].astype(np.float64)

@@ -248,6 +248,7 @@ def export_step_model(
     metadata: dict | None = None,
     variants=("float32",),
     tolerance: float = 1e-4,
+    reference=None,
 ) -> dict:
     """Export a step model ``(x, h_0, c_0, ...) -> (y, h_0', c_0', ...)`` for streaming.
 
@@ -263,6 +264,9 @@ def export_step_model(
         out_dir, task, metadata, variants, tolerance: as in :func:`export_model`.
         prefix: warm-up values ``[batch, steps]`` for the parity check.
         n_steps: generated steps compared in the parity check.
+        reference: the Keras generation ``[batch, n_steps]`` from ``prefix`` with this
+            step model's weights, if already computed (e.g. by the evaluation); computed
+            here when ``None``.
 
     Example:
 
@@ -285,8 +289,12 @@ def export_step_model(
     x = check_prefix(prefix)
     if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
         raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
-    fn = keras_step_function(step)
-    reference = np.concatenate([closed_loop(fn, row[None], n_steps, zero_state(step, 1))[0] for row in x])
+    if reference is None:
+        fn = keras_step_function(step)
+        reference = np.concatenate([closed_loop(fn, row[None], n_steps, zero_state(step, 1))[0] for row in x])
+    reference = np.asarray(reference, np.float32)
+    if reference.shape != (x.shape[0], n_steps):
+        raise ValueError(f"reference has shape {reference.shape}, expected {(x.shape[0], n_steps)}")
     names = [t.name for t in step.inputs]
 
     with staging_dir(out_dir) as tmp:

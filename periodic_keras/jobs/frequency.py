@@ -14,9 +14,6 @@ import numpy as np
 from periodic_keras.jobs.common import summary
 from periodic_keras.signals import check_frequency_range, check_positive_int
 
-# TensorFlow-heavy modules are imported inside the jobs, after the arguments are
-# checked: a bad command line fails in a fraction of a second with one clean line.
-
 __all__ = ["DEFAULT_EVAL_SNRS", "FRONTENDS", "frequency_summary", "train_frequency"]
 
 #: Keep in sync with periodic_keras.models.FRONTENDS (checked by the tests).

@@ -22,7 +22,9 @@ from periodic_keras.signals import check_positive_int
 __all__ = ["forecast_sf_temps", "generator_summary", "train_generator"]
 
 
-def _check_training(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std, noise_ramp, length):
+def _training_options(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std, noise_ramp,
+                      length) -> dict:
+    """Check the training options (before TensorFlow loads); return them for :func:`_fit_generator`."""
     units, windows = tuple(units), tuple(windows)
     check_positive_int(steps=steps, batch_size=batch_size)
     for u in units:
@@ -41,6 +43,8 @@ def _check_training(units, windows, long_fraction, steps, batch_size, learning_r
         raise ValueError(f"noise_std must be >= 0, got {noise_std}")
     if noise_ramp < 0:
         raise ValueError(f"noise_ramp must be >= 0, got {noise_ramp}")
+    return dict(units=units, windows=windows, long_fraction=long_fraction, steps=steps, batch_size=batch_size,
+                learning_rate=learning_rate, noise_std=noise_std, noise_ramp=noise_ramp)
 
 
 def _fit_generator(train, units, windows, long_fraction, steps, batch_size, learning_rate, noise_std,
@@ -52,8 +56,7 @@ def _fit_generator(train, units, windows, long_fraction, steps, batch_size, lear
 
     training.set_seed(seed)
     mix = None if len(windows) == 1 else (1.0 - long_fraction, long_fraction)
-    data = random_windows(train, windows if mix else windows[0], batch_size, noise_std, int(noise_ramp),
-                          mix=mix, seed=seed)
+    data = random_windows(train, windows, batch_size, noise_std, int(noise_ramp), mix=mix, seed=seed)
     model = sequence_generator(units)
     training.compile_regressor(model, steps, learning_rate)
     start = time.time()
@@ -100,7 +103,8 @@ def train_generator(
         print(out["table"])
     """
     check_positive_int(horizon=horizon)
-    _check_training(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std, noise_ramp, 1000)
+    options = _training_options(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std,
+                                noise_ramp, length=1000)
     os.makedirs(output_dir, exist_ok=True)
 
     from periodic_keras import evaluate, export, results, signals
@@ -108,9 +112,8 @@ def train_generator(
 
     x, offsets = signals.classic_sine_series(seed=data_seed)
     train, test = x[3:], x[:3]
-    model, train_seconds = _fit_generator(train, tuple(units), tuple(windows), long_fraction, steps, batch_size,
-                                          learning_rate, noise_std, noise_ramp, seed,
-                                          os.path.join(output_dir, "train"), verbose)
+    model, train_seconds = _fit_generator(train, **options, seed=seed, run_dir=os.path.join(output_dir, "train"),
+                                          verbose=verbose)
     truth = signals.sine_continuation(offsets[:3], x.shape[1], horizon)
     table, forecast = evaluate.generation_table(model, test, truth)
     table_paths = results.write_table(table, os.path.join(output_dir, "results"))
@@ -122,16 +125,14 @@ def train_generator(
         overall = table.set_index("series").loc["all"]
         meta = export.export_step_model(
             step_model(model, batch_size=1), export_dir, "generator", test, n_steps=horizon,
-            variants=("float32", "float16"),
+            variants=("float32", "float16"), reference=forecast,
             metadata={
                 "description": "next-step sine generator (stacked LSTM); stream it: warm up, then feed y back",
                 "data": "classic demo: x[i] = sin((i + offset) / 20), offsets in [-80, 80)",
                 "normalisation": "none (values in [-1, 1])",
                 "evaluation": {k: float(v) for k, v in overall.items()},
-                "training": {"units": list(units), "windows": list(windows), "long_fraction": long_fraction,
-                             "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
-                             "noise_std": noise_std, "noise_ramp": noise_ramp, "seed": seed,
-                             "seconds": round(train_seconds, 1)},
+                "training": {**options, "units": list(options["units"]), "windows": list(options["windows"]),
+                             "seed": seed, "seconds": round(train_seconds, 1)},
             },
         )
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, train_seconds=train_seconds,
@@ -180,7 +181,8 @@ def forecast_sf_temps(
 
     series = sf_temps()
     split = int(round(len(series) * (1.0 - test_fraction)))
-    _check_training(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std, noise_ramp, split)
+    options = _training_options(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std,
+                                noise_ramp, length=split)
     os.makedirs(output_dir, exist_ok=True)
 
     from periodic_keras import dsp, evaluate, results
@@ -189,9 +191,8 @@ def forecast_sf_temps(
     values = series.to_numpy(np.float64)
     mean, std = values[:split].mean(), values[:split].std()
     z = ((values - mean) / std).astype(np.float32)
-    model, train_seconds = _fit_generator(z[None, :split], tuple(units), tuple(windows), long_fraction, steps,
-                                          batch_size, learning_rate, noise_std, noise_ramp, seed,
-                                          os.path.join(output_dir, "train"), verbose)
+    model, train_seconds = _fit_generator(z[None, :split], **options, seed=seed,
+                                          run_dir=os.path.join(output_dir, "train"), verbose=verbose)
     hours = series.index.hour.to_numpy()
     origins = [o for o in range(split + warmup, len(values) - horizon + 1) if hours[o] == 0]
     if not origins:
