@@ -151,7 +151,8 @@ class EdgeStepModel:
     Use :func:`load_step`. ``step`` advances one time step for a batch (the file has batch
     1; rows run one after another); ``generate`` warms up on a prefix and runs closed-loop
     with :func:`periodic_keras.generation.closed_loop`, exactly as
-    :func:`periodic_keras.models.generate` does in Keras.
+    :func:`periodic_keras.models.generate` does in Keras; ``run`` streams given inputs
+    (a driven model: the divider, the burst detector) and returns the state to carry on.
     """
 
     def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None):
@@ -204,6 +205,18 @@ class EdgeStepModel:
         x = check_prefix(prefix)
         out, _ = closed_loop(self.step, x, n_steps, self.zero_state(len(x)) if state is None else state)
         return out
+
+    def run(self, inputs, state=None):
+        """Stream ``inputs [batch, steps]`` through the model (driven, nothing fed back).
+
+        Returns ``(outputs [batch, steps], state)``. Keep the state between calls to
+        continue the same sequences (a device reading a sensor chunk by chunk); pass
+        ``None`` (zeros) to start new ones.
+        """
+        from periodic_keras.generation import as_batch, stream
+
+        x = as_batch(inputs, "inputs")
+        return stream(self.step, x, self.zero_state(len(x)) if state is None else state)
 
 
 def load_step(task_dir: str, variant: str = "float32", num_threads: int | None = None) -> EdgeStepModel:

@@ -249,24 +249,31 @@ def export_step_model(
     variants=("float32",),
     tolerance: float = 1e-4,
     reference=None,
+    mode: str = "generate",
 ) -> dict:
     """Export a step model ``(x, h_0, c_0, ...) -> (y, h_0', c_0', ...)`` for streaming.
 
     Writes ``saved_model/`` and TFLite step models (batch 1, builtin ops, the state as
     explicit named inputs and outputs) with ``metadata.json``, verified the way a device
-    uses them: warm up on ``prefix`` and generate ``n_steps`` closed-loop, through
-    :func:`periodic_keras.edge.load_step`, compared with the same generation in Keras
-    (max abs difference and milliseconds per step are recorded).
+    uses them, through :func:`periodic_keras.edge.load_step`, against the same run in
+    Keras (max abs difference and milliseconds per step are recorded):
+
+    - ``mode="generate"`` (a generator): warm up on ``prefix`` and generate ``n_steps``
+      closed-loop (:meth:`~periodic_keras.edge.EdgeStepModel.generate`);
+    - ``mode="stream"`` (a driven model such as the divider or the burst detector): run
+      over the inputs ``prefix``, one output per step
+      (:meth:`~periodic_keras.edge.EdgeStepModel.run`); ``n_steps`` is not used.
 
     Args:
         step: step model built with ``batch_size=1``
             (:func:`periodic_keras.models.step_model`).
         out_dir, task, metadata, variants, tolerance: as in :func:`export_model`.
-        prefix: warm-up values ``[batch, steps]`` for the parity check.
-        n_steps: generated steps compared in the parity check.
-        reference: the Keras generation ``[batch, n_steps]`` from ``prefix`` with this
-            step model's weights, if already computed (e.g. by the evaluation); computed
-            here when ``None``.
+        prefix: warm-up values (``generate``) or inputs (``stream``), ``[batch, steps]``.
+        n_steps: generated steps compared in the parity check (``generate``).
+        reference: the Keras outputs (``[batch, n_steps]`` generated, or
+            ``[batch, steps]`` streamed) with this step model's weights, if already
+            computed (e.g. by the evaluation); computed here when ``None``.
+        mode: ``"generate"`` or ``"stream"``.
 
     Example:
 
@@ -278,44 +285,60 @@ def export_step_model(
     >>> meta["state"]["names"], meta["tflite"]["float32"]["parity_max_abs_diff"] < 1e-4
     (['h_0', 'c_0'], True)
     """
-    from periodic_keras.generation import check_prefix, closed_loop
+    from periodic_keras.generation import as_batch, closed_loop, stream
     from periodic_keras.models.generator import keras_step_function, zero_state
 
     _check_variants(variants)
+    if mode not in ("generate", "stream"):
+        raise ValueError(f"mode must be 'generate' or 'stream', got {mode!r}")
     if len(step.inputs) < 3 or len(step.outputs) != len(step.inputs):
         raise ValueError("expected a step model (x, h_0, c_0, ...) -> (y, h_0', c_0', ...)")
     if tuple(step.inputs[0].shape) != (1, 1):
         raise ValueError(f"build the step model with batch_size=1; its x input is {tuple(step.inputs[0].shape)}")
-    x = check_prefix(prefix)
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
+    x = as_batch(prefix, "prefix" if mode == "generate" else "inputs")
+    if mode == "generate" and (isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1):
         raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
+
+    def run(fn, state_of):  # rows one by one, as the batch-1 files run them
+        if mode == "generate":
+            return np.concatenate([closed_loop(fn, row[None], n_steps, state_of())[0] for row in x])
+        return np.concatenate([stream(fn, row[None], state_of())[0] for row in x])
+
     if reference is None:
-        fn = keras_step_function(step)
-        reference = np.concatenate([closed_loop(fn, row[None], n_steps, zero_state(step, 1))[0] for row in x])
+        reference = run(keras_step_function(step), lambda: zero_state(step, 1))
     reference = np.asarray(reference, np.float32)
-    if reference.shape != (x.shape[0], n_steps):
-        raise ValueError(f"reference has shape {reference.shape}, expected {(x.shape[0], n_steps)}")
+    want = (x.shape[0], n_steps) if mode == "generate" else x.shape
+    if reference.shape != want:
+        raise ValueError(f"reference has shape {reference.shape}, expected {want}")
     names = [t.name for t in step.inputs]
+    if mode == "generate":
+        meaning = "y predicts the next value; then the new state"
+        parity = {"prefix_shape": list(x.shape), "generated_steps": n_steps}
+    else:
+        meaning = ("y is the output for x at this step; then the new state: pass it to the next call, "
+                   "zeros to start a new sequence")
+        parity = {"inputs_shape": list(x.shape), "streamed_steps": int(x.shape[1])}
 
     with staging_dir(out_dir) as tmp:
         _export_fixed_saved_model(step, os.path.join(tmp, "saved_model"))
         tflite = _write_tflite(tmp, step, variants)
         meta = _metadata(
             task, tflite, metadata,
+            mode=mode,
             input={"names": names, "shapes": [list(t.shape) for t in step.inputs], "dtype": "float32"},
-            output={"names": ["y", *names[1:]], "meaning": "y predicts the next value; then the new state"},
+            output={"names": ["y", *names[1:]], "meaning": meaning},
             state={"names": names[1:], "widths": [int(t.shape[-1]) for t in step.inputs[1:]]},
             saved_model={"dir": "saved_model", "signature": "serve", "inputs": "positional, in input.names order"},
-            parity={"prefix_shape": list(x.shape), "generated_steps": n_steps, "tolerance": tolerance},
+            parity={**parity, "tolerance": tolerance},
         )
         meta_path = os.path.join(tmp, edge.METADATA)
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
         for variant, entry in tflite.items():
             runner = edge.load_step(tmp, variant)
             start = time.perf_counter()
-            generated = runner.generate(x, n_steps)
+            outputs = run(runner.step, lambda: runner.zero_state(1))
             elapsed = time.perf_counter() - start
-            entry["parity_max_abs_diff"] = float(np.max(np.abs(generated - reference)))
-            entry["ms_per_step"] = 1e3 * elapsed / (x.shape[0] * (x.shape[1] + n_steps))
-        _publish(tmp, out_dir, meta, tolerance, "float32 TFLite generation")
+            entry["parity_max_abs_diff"] = float(np.max(np.abs(outputs - reference)))
+            entry["ms_per_step"] = 1e3 * elapsed / (x.shape[0] * (x.shape[1] + (n_steps if mode == "generate" else 0)))
+        _publish(tmp, out_dir, meta, tolerance, f"float32 TFLite {'generation' if mode == 'generate' else 'stream'}")
     return meta

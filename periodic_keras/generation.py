@@ -1,4 +1,4 @@
-"""Closed-loop generation with any step function (NumPy only, shared by Keras and edge).
+"""Closed-loop generation and driven streaming with any step function (NumPy only, shared by Keras and edge).
 
 A *step function* maps ``(x_t [batch, 1], state) -> (y_t [batch, 1], state')`` where
 ``y_t`` predicts ``x_{t+1}`` and ``state`` is a list of arrays. :func:`closed_loop`
@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_batch", "check_prefix", "closed_loop"]
+__all__ = ["as_batch", "check_prefix", "closed_loop", "stream"]
 
 
 def as_batch(values, what: str = "prefix", min_steps: int = 1) -> np.ndarray:
@@ -76,4 +76,24 @@ def closed_loop(step, prefix, n_steps: int, state):
         out[:, t] = np.asarray(y).reshape(-1)
         if t + 1 < n_steps:
             y, state = step(np.asarray(y, np.float32).reshape(-1, 1), state)
+    return out, state
+
+
+def stream(step, inputs, state):
+    """Run a step function over given ``inputs [batch, steps]``: one output per input.
+
+    The driven counterpart of :func:`closed_loop` (a divider or a detector reads its
+    input; nothing is fed back). Returns ``(outputs [batch, steps], state)``; pass the
+    state to the next call to continue the same sequences, zeros to start new ones.
+
+    >>> import numpy as np
+    >>> running_sum = lambda x, s: (s[0] + x, [s[0] + x])
+    >>> stream(running_sum, np.ones((1, 4)), [np.zeros((1, 1))])[0].tolist()
+    [[1.0, 2.0, 3.0, 4.0]]
+    """
+    x = as_batch(inputs, "inputs")
+    out = np.empty(x.shape, np.float32)
+    for t in range(x.shape[1]):
+        y, state = step(x[:, t : t + 1], state)
+        out[:, t] = np.asarray(y).reshape(-1)
     return out, state

@@ -11,7 +11,7 @@ import pandas as pd
 
 from periodic_keras._io import atomic_write_bytes, atomic_write_text
 
-__all__ = ["plot_generation", "plot_predictions", "to_markdown", "write_table"]
+__all__ = ["plot_generation", "plot_predictions", "plot_sequence", "to_markdown", "write_table"]
 
 
 def _cell(value) -> str:
@@ -152,4 +152,47 @@ def plot_generation(warmup, forecast, truth, path: str, titles=None, start: int 
         bottom.set_xlabel(xlabel)
         bottom.set_ylabel("error")
     axes[0, 0].legend(loc="lower left", fontsize=8)
+    return _save_figure(fig, path)
+
+
+def plot_sequence(inputs, target, predictions: dict, path: str, title: str = "", zoom: int | None = None) -> str:
+    """One held-out sequence: its input on top, the target and each model's output below.
+
+    Args:
+        inputs, target: ``[steps]`` values.
+        predictions: ``{name: [steps] outputs}``, e.g. the naive setup and the fix.
+        path: PNG file to write.
+        title: figure title.
+        zoom: also show the last ``zoom`` steps in a second column (long sequences).
+
+    >>> import tempfile, os
+    >>> t = np.arange(200)
+    >>> p = plot_sequence(np.sin(t / 5), np.sin(t / 10), {"model": np.sin(t / 10) + 0.01},
+    ...                   os.path.join(tempfile.mkdtemp(), "s.png"), zoom=50)
+    >>> os.path.getsize(p) > 0
+    True
+    """
+    x, y = np.asarray(inputs, np.float64).ravel(), np.asarray(target, np.float64).ravel()
+    preds = {k: np.asarray(v, np.float64).ravel() for k, v in predictions.items()}
+    if len(y) != len(x) or any(len(v) != len(x) for v in preds.values()):
+        raise ValueError(f"inputs ({len(x)}), target ({len(y)}) and predictions "
+                         f"({ {k: len(v) for k, v in preds.items()} }) must have the same length")
+    plt = _pyplot()
+    spans = [slice(0, len(x))] + ([slice(len(x) - zoom, len(x))] if zoom and zoom < len(x) else [])
+    fig, axes = plt.subplots(2, len(spans), figsize=(7 * len(spans), 5), squeeze=False, sharex="col",
+                             gridspec_kw={"height_ratios": [1, 2]})
+    t = np.arange(len(x))
+    for j, sl in enumerate(spans):
+        axes[0, j].plot(t[sl], x[sl], color="tab:blue", lw=1.0)
+        axes[0, j].set_ylabel("input")
+        axes[1, j].plot(t[sl], y[sl], color="0.6", lw=3.0, label="target")
+        for k, (name, p) in enumerate(preds.items()):
+            axes[1, j].plot(t[sl], p[sl], "--" if k else "-", lw=1.2, label=name)
+        axes[1, j].set_xlabel("step")
+        axes[1, j].set_ylabel("output")
+        if j:
+            axes[0, j].set_title(f"last {zoom} steps")
+    axes[1, 0].legend(loc="lower left", fontsize=8)
+    if title:
+        fig.suptitle(title)
     return _save_figure(fig, path)

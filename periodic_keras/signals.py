@@ -22,8 +22,8 @@ import numbers
 import numpy as np
 
 __all__ = [
-    "as_rng", "check_frequency_range", "check_positive_int", "classic_sine_series", "noise_std",
-    "sine_continuation", "sine_windows", "sum_of_sines",
+    "as_rng", "burst_sequences", "check_frequency_range", "check_positive_int", "classic_sine_series",
+    "cut_windows", "divider_sequences", "noise_std", "sine_continuation", "sine_windows", "sum_of_sines",
 ]
 
 MIN_WINDOW = 8
@@ -51,6 +51,22 @@ def check_positive_int(**values) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def cut_windows(a, window: int) -> np.ndarray:
+    """Cut ``a [n, length, ...]`` into ``[n * k, window, ...]`` consecutive windows, sequence-major.
+
+    ``k = length // window``; a remainder shorter than a window is dropped.
+
+    >>> cut_windows(np.arange(10).reshape(1, 10), 4).tolist()
+    [[0, 1, 2, 3], [4, 5, 6, 7]]
+    """
+    a = np.asarray(a)
+    check_positive_int(window=window)
+    if a.ndim < 2 or a.shape[1] < window:
+        raise ValueError(f"need sequences [n, length >= window={window}], got shape {a.shape}")
+    k = a.shape[1] // window
+    return a[:, : k * window].reshape(a.shape[0] * k, window, *a.shape[2:])
 
 
 def check_frequency_range(window: int, fmin: float, fmax: float) -> None:
@@ -97,6 +113,20 @@ def _snr_values(snr_db, n: int, rng: np.random.Generator) -> np.ndarray:
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi < lo:
         raise ValueError(f"snr_db range must be finite with low <= high, got {snr_db!r}")
     return rng.uniform(lo, hi, size=n)
+
+
+def _uniform_or_fixed(value, n: int, rng: np.random.Generator, name: str, low: float = 0.0) -> np.ndarray:
+    """``n`` values: ``value`` repeated, or uniform in a ``(low, high)`` range; all must exceed ``low``."""
+    if isinstance(value, numbers.Real):
+        lo = hi = float(value)
+    else:
+        try:
+            lo, hi = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number or a (low, high) range, got {value!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and low < lo <= hi):
+        raise ValueError(f"{name} must be finite and above {low:g} (a range needs low <= high), got {value!r}")
+    return np.full(n, lo) if lo == hi else rng.uniform(lo, hi, size=n)
 
 
 def noise_std(amplitude, snr_db):
@@ -158,15 +188,7 @@ def sine_windows(
     else:
         f = rng.uniform(fmin, fmax, size=n)
     phase = rng.uniform(0.0, 2.0 * np.pi, size=n)
-    if isinstance(amplitude, numbers.Real):
-        amp = np.full(n, float(amplitude))
-    else:
-        a_lo, a_hi = (float(v) for v in amplitude)
-        if not 0 < a_lo <= a_hi:
-            raise ValueError(f"amplitude range must satisfy 0 < low <= high, got {amplitude!r}")
-        amp = rng.uniform(a_lo, a_hi, size=n)
-    if not np.all(amp > 0):
-        raise ValueError(f"amplitude must be positive, got {amplitude!r}")
+    amp = _uniform_or_fixed(amplitude, n, rng, "amplitude")
     snr = _snr_values(snr_db, n, rng)
     sigma = noise_std(amp, snr)
     t = np.arange(window) / window
@@ -248,3 +270,92 @@ def sum_of_sines(n_series: int, length: int, n_tones=(1, 3), period=(8.0, 64.0),
         power = np.mean(clean**2, axis=1, keepdims=True)
         x += np.sqrt(power / 10.0 ** (np.asarray(snr_db) / 10.0)) * rng.standard_normal(clean.shape)
     return x.astype(np.float32), clean.astype(np.float32)
+
+
+def divider_sequences(n: int, length: int, period=20.0 * np.pi, amplitude=1.0, snr_db=None, seed=None):
+    """The frequency-divider task: input ``A sin(2 pi i / P)``, target ``sin(pi i / P)``.
+
+    Every sequence starts at phase 0 (``t = 0``): the target has half the input's
+    frequency, so its sign depends on how many input cycles have passed since the start.
+    Windows of the input repeat every ``P`` steps while the target flips sign: a model
+    that sees one window cannot beat predicting zero (MSE 0.5); it needs state carried
+    from the start (see :mod:`periodic_keras.diagnose`).
+
+    Args:
+        n: number of sequences.
+        length: steps per sequence.
+        period: input period ``P`` in steps (``> 4``), or a ``(low, high)`` range to draw
+            one per sequence. The default, ``20 pi``, is a time step of 0.1 in ``sin(t)``.
+        amplitude: input amplitude, or a range; the target's amplitude is always 1.
+        snr_db: white noise on the input at this SNR (``None``: clean); targets stay clean.
+        seed: random seed.
+
+    Returns:
+        ``(x, y, info)``: inputs and targets ``[n, length]`` (float32) and a dict with the
+        float64 ``period`` and ``amplitude`` per sequence.
+
+    Example:
+
+    >>> x, y, info = divider_sequences(1, 200, period=40)
+    >>> float(x[0, 50] - x[0, 10]), float(y[0, 50] + y[0, 10])  # same input, opposite targets
+    (0.0, 0.0)
+    """
+    check_positive_int(n=n, length=length)
+    rng = as_rng(seed)
+    p = _uniform_or_fixed(period, n, rng, "period", low=4.0)
+    amp = _uniform_or_fixed(amplitude, n, rng, "amplitude")
+    phase = 2.0 * np.pi * np.arange(length)[None, :] / p[:, None]
+    x = amp[:, None] * np.sin(phase)
+    if snr_db is not None:
+        x += noise_std(amp, snr_db)[:, None] * rng.standard_normal(x.shape)
+    y = np.sin(phase / 2.0)
+    return x.astype(np.float32), y.astype(np.float32), {"period": p, "amplitude": amp}
+
+
+def burst_sequences(n: int, length: int = 130, start=(0, 50), burst_length=10, amplitude=1.0, seed=None):
+    """The latching burst detector: zeros with one half-sine burst; target 1 until it has ended.
+
+    ``x[s + j] = A sin(j pi / L)`` for ``j < L`` (the burst starts at step ``s``), zeros
+    elsewhere; ``y[i] = 1`` for ``i < s + L`` and ``0`` from then on. After the burst the
+    input is zero again, as before it, so the target is only predictable by a model that
+    remembers the burst within the sequence, and whose memory starts clean at every sequence.
+
+    Args:
+        n: number of sequences.
+        length: steps per sequence.
+        start: burst start, uniform over the integers in ``[low, high)``, or a fixed step.
+        burst_length: ``L`` (``>= 3``), or an integer range ``(low, high)``, inclusive.
+        amplitude: ``A``, or a ``(low, high)`` range.
+        seed: random seed.
+
+    Returns:
+        ``(x, y, info)``: inputs ``[n, length]`` float32, targets ``[n, length]`` int32
+        (0/1), and a dict with ``start``, ``burst_length`` (int) and ``amplitude`` per sequence.
+
+    Example:
+
+    >>> x, y, info = burst_sequences(3, seed=0)
+    >>> s = int(info["start"][0])
+    >>> int(y[0, s + 9]), int(y[0, s + 10]), float(x[0, s + 5])
+    (1, 0, 1.0)
+    """
+    check_positive_int(n=n, length=length)
+    rng = as_rng(seed)
+    s_lo, s_hi = (start, start + 1) if isinstance(start, numbers.Integral) else (int(v) for v in start)
+    l_lo, l_hi = (burst_length, burst_length) if isinstance(burst_length, numbers.Integral) else (int(v) for v in burst_length)
+    if not 0 <= s_lo < s_hi:
+        raise ValueError(f"start must be a step >= 0 or a range [low, high) with 0 <= low < high, got {start!r}")
+    if not 3 <= l_lo <= l_hi:
+        raise ValueError(f"burst_length must be >= 3 (or a range 3 <= low <= high), got {burst_length!r}")
+    if s_hi - 1 + l_hi >= length:
+        raise ValueError(f"a burst starting at step {s_hi - 1} with length {l_hi} does not end before "
+                         f"the sequence does (length {length})")
+    starts = rng.integers(s_lo, s_hi, size=n)
+    lengths = rng.integers(l_lo, l_hi + 1, size=n)
+    amp = _uniform_or_fixed(amplitude, n, rng, "amplitude")
+    i = np.arange(length)[None, :]
+    j = i - starts[:, None]
+    inside = (j >= 0) & (j < lengths[:, None])
+    x = np.where(inside, amp[:, None] * np.sin(np.pi * j / lengths[:, None]), 0.0)
+    y = (j < lengths[:, None]).astype(np.int32)
+    return x.astype(np.float32), y, {"start": starts, "burst_length": lengths, "amplitude": amp}

@@ -13,7 +13,10 @@ import tensorflow as tf
 
 from periodic_keras.signals import check_positive_int
 
-__all__ = ["ResetStatesEvery", "compile_regressor", "fit", "reset_rnn_states", "set_seed"]
+__all__ = [
+    "ResetStatesEvery", "adam_cosine", "compile_binary_classifier", "compile_regressor", "fit", "reset_rnn_states",
+    "set_seed",
+]
 
 
 def set_seed(seed: int) -> None:
@@ -24,26 +27,16 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(int(seed))
 
 
-def compile_regressor(
-    model: keras.Model,
-    steps: int,
-    learning_rate: float = 3e-3,
-    final_fraction: float = 0.01,
-    warmup_steps: int = 0,
-    clipnorm: float | None = 1.0,
-) -> keras.Model:
-    """Compile ``model`` with Adam on a cosine-decay schedule, MSE loss and MAE metric.
+def adam_cosine(steps: int, learning_rate: float = 3e-3, final_fraction: float = 0.01, warmup_steps: int = 0,
+                clipnorm: float | None = 1.0) -> keras.optimizers.Adam:
+    """Adam on a cosine-decay schedule with global gradient-norm clipping.
 
     The rate decays from ``learning_rate`` to ``learning_rate * final_fraction`` over
     ``steps`` optimizer steps, after an optional linear warm-up; the global gradient
     norm is clipped to ``clipnorm`` so a bad batch cannot blow a run up.
 
-    Example:
-
-    >>> from periodic_keras.models import frequency_regressor
-    >>> m = compile_regressor(frequency_regressor(64, 1, 20, lstm_units=4, dense_units=4), steps=10)
-    >>> m.loss
-    'mse'
+    >>> round(float(adam_cosine(100, 1e-2).learning_rate), 6)
+    0.01
     """
     check_positive_int(steps=steps)
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -53,11 +46,43 @@ def compile_regressor(
         warmup_target=learning_rate if warmup_steps else None,
         warmup_steps=warmup_steps,
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule, global_clipnorm=clipnorm),
-        loss="mse",
-        metrics=["mae"],
-    )
+    return keras.optimizers.Adam(schedule, global_clipnorm=clipnorm)
+
+
+def compile_regressor(
+    model: keras.Model,
+    steps: int,
+    learning_rate: float = 3e-3,
+    final_fraction: float = 0.01,
+    warmup_steps: int = 0,
+    clipnorm: float | None = 1.0,
+) -> keras.Model:
+    """Compile ``model`` with :func:`adam_cosine`, MSE loss and MAE metric.
+
+    Example:
+
+    >>> from periodic_keras.models import frequency_regressor
+    >>> m = compile_regressor(frequency_regressor(64, 1, 20, lstm_units=4, dense_units=4), steps=10)
+    >>> m.loss
+    'mse'
+    """
+    model.compile(optimizer=adam_cosine(steps, learning_rate, final_fraction, warmup_steps, clipnorm),
+                  loss="mse", metrics=["mae"])
+    return model
+
+
+def compile_binary_classifier(model: keras.Model, steps: int, learning_rate: float = 1e-2,
+                              final_fraction: float = 0.01, clipnorm: float | None = 1.0) -> keras.Model:
+    """Compile a model with sigmoid outputs: :func:`adam_cosine`, binary cross-entropy, accuracy.
+
+    Example:
+
+    >>> from periodic_keras.models import burst_model
+    >>> compile_binary_classifier(burst_model(4), steps=10).loss
+    'binary_crossentropy'
+    """
+    model.compile(optimizer=adam_cosine(steps, learning_rate, final_fraction, 0, clipnorm),
+                  loss="binary_crossentropy", metrics=["binary_accuracy"])
     return model
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from periodic_keras.data.windows import consecutive_windows, with_noise_and_weights
 from periodic_keras.generation import as_batch
 from periodic_keras.signals import check_positive_int
 
@@ -57,38 +58,6 @@ def step_weights(steps: int, half_life: float | None = None) -> np.ndarray:
     return (w / w.mean()).astype(np.float32)
 
 
-def _with_noise_and_weights(ds, steps, noise_std, noise_ramp, weights, seed):
-    """Add input noise and per-step weights to ``(x, y)`` batches.
-
-    ``steps`` is the example length (``None`` when it varies); ``noise_ramp`` steps
-    ramp the noise up linearly from zero at the first step.
-    """
-    if not (np.isscalar(noise_std) and np.isfinite(noise_std) and noise_std >= 0):
-        raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
-    if isinstance(noise_ramp, bool) or not isinstance(noise_ramp, (int, np.integer)) or noise_ramp < 0:
-        raise ValueError(f"noise_ramp must be a non-negative integer, got {noise_ramp!r}")
-    if weights is not None:
-        if steps is None:
-            raise ValueError("per-step weights need a single window length")
-        if len(weights) != steps:
-            raise ValueError(f"weights has {len(weights)} steps, the examples have {steps}")
-    if noise_std > 0:
-        def add_noise(i, xy):
-            x, y = xy
-            noise = tf.random.stateless_normal(tf.shape(x), seed=tf.stack([tf.cast(seed, tf.int64), i]))
-            scale = tf.constant(noise_std, tf.float32)
-            if noise_ramp:
-                t = tf.range(tf.shape(x)[1], dtype=tf.float32)
-                scale = scale * tf.minimum(1.0, t / float(noise_ramp))[:, None]
-            return x + scale * noise, y
-
-        ds = ds.enumerate().map(add_noise, num_parallel_calls=tf.data.AUTOTUNE)
-    if weights is not None:
-        w = tf.constant(weights, tf.float32)
-        ds = ds.map(lambda x, y: (x, y, tf.broadcast_to(w, tf.shape(x)[:-1])))
-    return ds
-
-
 def next_step_dataset(series, batch_size: int = 16, noise_std: float = 0.0, noise_ramp: int = 0, weights=None,
                       shuffle: bool = True, seed: int = 0, repeat: bool = True) -> tf.data.Dataset:
     """Whole-sequence next-step pairs ``(x[:, :-1, None], x[:, 1:, None])``, batched.
@@ -120,7 +89,7 @@ def next_step_dataset(series, batch_size: int = 16, noise_std: float = 0.0, nois
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(batch_size)
-    return _with_noise_and_weights(ds, x.shape[1] - 1, noise_std, noise_ramp, weights, seed).prefetch(tf.data.AUTOTUNE)
+    return with_noise_and_weights(ds, x.shape[1] - 1, noise_std, noise_ramp, weights, seed).prefetch(tf.data.AUTOTUNE)
 
 
 def random_windows(series, window=100, batch_size: int = 64, noise_std: float = 0.0, noise_ramp: int = 0,
@@ -194,7 +163,7 @@ def random_windows(series, window=100, batch_size: int = 64, noise_std: float = 
             lambda i: tf.random.stateless_categorical(logits, 1, tf.stack([base - 1, i]))[0, 0])
         ds = tf.data.Dataset.choose_from_datasets([crops(k, w) for k, w in enumerate(windows)], choice)
     steps = windows[0] if len(windows) == 1 else None
-    return _with_noise_and_weights(ds, steps, noise_std, noise_ramp, weights, seed + 1).prefetch(tf.data.AUTOTUNE)
+    return with_noise_and_weights(ds, steps, noise_std, noise_ramp, weights, seed + 1).prefetch(tf.data.AUTOTUNE)
 
 
 def stateful_windows(series, window: int, batch_size: int, noise_std: float = 0.0, weights=None,
@@ -221,20 +190,6 @@ def stateful_windows(series, window: int, batch_size: int, noise_std: float = 0.
     (4, True)
     """
     x = as_sequences(series)
-    check_positive_int(window=window, batch_size=batch_size)
-    if window > x.shape[1] - 1:
+    if isinstance(window, int) and window > x.shape[1] - 1:
         raise ValueError(f"window={window} is longer than the {x.shape[1] - 1} next-step pairs per sequence")
-    if batch_size > len(x):
-        raise ValueError(f"batch_size={batch_size} exceeds the {len(x)} sequences available")
-    k = (x.shape[1] - 1) // window
-    groups = len(x) // batch_size
-    inputs, targets = x[: groups * batch_size, :-1], x[: groups * batch_size, 1:]
-
-    def cut(a):  # [G*B, K*W] -> [G*K, B, W, 1], group-major then window order
-        a = a[:, : k * window].reshape(groups, batch_size, k, window)
-        return a.transpose(0, 2, 1, 3).reshape(groups * k, batch_size, window, 1)
-
-    ds = tf.data.Dataset.from_tensor_slices((cut(inputs), cut(targets)))
-    if repeat:
-        ds = ds.repeat()
-    return _with_noise_and_weights(ds, window, noise_std, 0, weights, seed).prefetch(tf.data.AUTOTUNE), k
+    return consecutive_windows(x[:, :-1], x[:, 1:], window, batch_size, noise_std, weights, seed=seed, repeat=repeat)

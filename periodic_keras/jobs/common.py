@@ -7,7 +7,7 @@ import sys
 
 from periodic_keras.edge import ExportedModelError
 
-__all__ = ["USER_ERRORS", "run_cli", "snr_arg", "summary"]
+__all__ = ["USER_ERRORS", "add_run_arguments", "resolve_run_arguments", "run_cli", "snr_arg", "summary"]
 
 #: Errors that mean "bad input or environment": a script reports them in one line.
 USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError, ExportedModelError)
@@ -26,6 +26,27 @@ def snr_arg(text: str):
         return float(text)
     except ValueError:
         raise ValueError(f"SNR must be a number in dB or 'clean', got {text!r}") from None
+
+
+def add_run_arguments(parser, task: str) -> None:
+    """Add the options every training script shares: seed, output and export directories,
+    ``--no-export``, ``--quick`` and ``--verbose``."""
+    parser.add_argument("--seed", type=int, default=0, help="seed for weights and data")
+    parser.add_argument("--output-dir", default=os.path.join("runs", task),
+                        help="results, plot, training backups")
+    parser.add_argument("--export-dir", default=None,
+                        help=f"export directory (default: exported/{task}; with --quick: <output-dir>/exported)")
+    parser.add_argument("--no-export", action="store_true", help="skip the export")
+    parser.add_argument("--quick", action="store_true", help="smoke run: few sequences and steps")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
+                        help="Keras progress: 0 silent, 1 bar, 2 one line per epoch (1 on a terminal, else 2)")
+
+
+def resolve_run_arguments(args, task: str):
+    """Fill the default export directory (a quick run never overwrites ``exported/``)."""
+    if args.export_dir is None:
+        args.export_dir = os.path.join(args.output_dir, "exported") if args.quick else os.path.join("exported", task)
+    return args
 
 
 def run_cli(job, kwargs: dict):

@@ -1,5 +1,6 @@
-"""Stacked-LSTM sequence generators: training model, stateful variant, step model.
+"""Recurrent sequence models: generators (and the per-step models of other tasks), step models.
 
+- :func:`sequence_model`: stacked LSTM/GRU/SimpleRNN layers with one output per step.
 - :func:`sequence_generator`: ``(batch, time, 1) -> (batch, time, 1)``, predicts
   ``x[t+1]`` at every step; train it on next-step pairs.
 - ``stateful=True``: the same with a fixed batch whose LSTM state persists across
@@ -18,7 +19,8 @@ from keras import layers
 
 from periodic_keras.generation import closed_loop
 
-__all__ = ["generate", "keras_step_function", "sequence_generator", "step_model", "zero_state"]
+__all__ = ["CELLS", "generate", "keras_step_function", "sequence_generator", "sequence_model", "step_model",
+           "zero_state"]
 
 
 def _check_units(units):
@@ -26,6 +28,44 @@ def _check_units(units):
     if not units or min(units) < 1:
         raise ValueError(f"units must be a non-empty list of positive layer widths, got {units!r}")
     return units
+
+
+#: Recurrent cells a :func:`sequence_model` can stack (step models need ``"lstm"``).
+CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
+
+
+def sequence_model(units=(32,), cell: str = "lstm", activation: str | None = None, stateful: bool = False,
+                   batch_size: int | None = None, name: str = "sequence_model") -> keras.Model:
+    """Stacked recurrent layers (``return_sequences``) and a dense head: one output per step.
+
+    ``(batch, time, 1) -> (batch, time, 1)``. The generator, the frequency divider and the
+    burst detector are all built by it; :func:`step_model` streams any LSTM variant.
+
+    Args:
+        units: width of each recurrent layer (an int for one layer).
+        cell: ``"lstm"``, ``"gru"`` or ``"simple_rnn"`` (see :data:`CELLS`).
+        activation: the head's activation, e.g. ``"sigmoid"`` for a per-step probability.
+        stateful: keep the state between calls (needs ``batch_size``); reset it with
+            :func:`periodic_keras.training.reset_rnn_states`.
+        batch_size: fixed batch size (required when ``stateful``).
+        name: model name.
+
+    Example:
+
+    >>> m = sequence_model(8, cell="gru", activation="sigmoid")
+    >>> m.output_shape, m.layers[-1].activation.__name__
+    ((None, None, 1), 'sigmoid')
+    """
+    units = _check_units((units,) if isinstance(units, int) else units)
+    if cell not in CELLS:
+        raise ValueError(f"unknown cell {cell!r}: expected one of {sorted(CELLS)}")
+    if stateful and not batch_size:
+        raise ValueError("a stateful model needs a fixed batch_size")
+    x = inputs = keras.Input(batch_shape=(batch_size, None, 1), name="x")
+    for i, u in enumerate(units):
+        x = CELLS[cell](u, return_sequences=True, stateful=stateful, name=f"{cell}_{i}")(x)
+    outputs = layers.Dense(1, activation=activation, name="head")(x)
+    return keras.Model(inputs, outputs, name=name)
 
 
 def sequence_generator(units=(51, 51), stateful: bool = False, batch_size: int | None = None,
@@ -44,14 +84,7 @@ def sequence_generator(units=(51, 51), stateful: bool = False, batch_size: int |
     >>> m.output_shape
     (None, None, 1)
     """
-    units = _check_units(units)
-    if stateful and not batch_size:
-        raise ValueError("a stateful generator needs a fixed batch_size")
-    x = inputs = keras.Input(batch_shape=(batch_size, None, 1), name="x")
-    for i, u in enumerate(units):
-        x = layers.LSTM(u, return_sequences=True, stateful=stateful, name=f"lstm_{i}")(x)
-    outputs = layers.Dense(1, name="head")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return sequence_model(units, "lstm", None, stateful, batch_size, name)
 
 
 def step_model(model: keras.Model, batch_size: int | None = None) -> keras.Model:
@@ -68,9 +101,11 @@ def step_model(model: keras.Model, batch_size: int | None = None) -> keras.Model
     >>> [tuple(t.shape) for t in step_model(m).inputs]
     [(None, 1), (None, 4), (None, 4), (None, 3), (None, 3)]
     """
-    lstms = [l for l in model.layers if isinstance(l, layers.LSTM)]
-    if not lstms:
-        raise ValueError(f"model {model.name!r} has no LSTM layers")
+    recurrent = [l for l in model.layers if isinstance(l, layers.RNN)]
+    lstms = [l for l in recurrent if isinstance(l, layers.LSTM)]
+    if not lstms or len(lstms) != len(recurrent):
+        raise ValueError(f"model {model.name!r} needs LSTM layers only for a step model, "
+                         f"has {[type(l).__name__ for l in recurrent]}")
     x_in = keras.Input(batch_shape=(batch_size, 1), name="x")
     states_in, states_out = [], []
     seq = layers.Reshape((1, 1), name="as_sequence")(x_in)
@@ -83,7 +118,7 @@ def step_model(model: keras.Model, batch_size: int | None = None) -> keras.Model
         states_out += [h2, c2]
     flat = layers.Reshape((lstms[-1].units,), name="last")(seq)
     head = model.get_layer("head")
-    y = layers.Dense(1, name="head")(flat)
+    y = layers.Dense.from_config(head.get_config())(flat)
     step_m = keras.Model([x_in, *states_in], [y, *states_out], name=f"{model.name}_step")
     for i, lstm in enumerate(lstms):
         step_m.get_layer(lstm.name).set_weights(lstm.get_weights())

@@ -1,0 +1,128 @@
+"""Memory-task models: they learn on small runs, stream step by step, export and run on the edge."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from periodic_keras import edge, export, signals, training
+from periodic_keras.data import consecutive_windows, sequence_dataset
+from periodic_keras.models import burst_model, divider_model, sequence_model, step_model, stream
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def divider():
+    """A small divider trained with state carried over consecutive windows (truncated BPTT)."""
+    training.set_seed(0)
+    x, y, _ = signals.divider_sequences(512, 128, period=(40, 80), seed=0)
+    stateful = divider_model(16, stateful=True, batch_size=32)
+    training.compile_regressor(stateful, 600, 1e-2)
+    data, k = consecutive_windows(x, y, 64, 32, shuffle=True)
+    training.fit(stateful, data, 600, verbose=0, callbacks=[training.ResetStatesEvery(k)])
+    model = divider_model(16)
+    model.set_weights(stateful.get_weights())
+    return model
+
+
+@pytest.fixture(scope="module")
+def burst():
+    training.set_seed(0)
+    x, y, _ = signals.burst_sequences(2048, 130, seed=0)
+    model = burst_model(8)
+    training.compile_binary_classifier(model, 500, 1e-2)
+    training.fit(model, sequence_dataset(x, y, 32), 500, verbose=0)
+    return model
+
+
+def test_divider_learns_with_carried_state_and_holds_on_longer_sequences(divider):
+    xt, yt, _ = signals.divider_sequences(16, 512, period=(40, 80), seed=5)  # 4x the training length
+    mse = float(np.mean((divider.predict(xt[..., None], verbose=0)[..., 0] - yt) ** 2))
+    assert mse < 0.05, mse  # the windowed setup cannot beat ~0.5
+
+
+def test_burst_detector_learns_and_latches_on_long_sequences(burst):
+    for length in (130, 600):
+        xt, yt, _ = signals.burst_sequences(200, length, seed=7)
+        wrong = (burst.predict(xt[..., None], verbose=0)[..., 0] > 0.5) != yt
+        assert wrong.mean() < 0.01, (length, wrong.mean())
+
+
+def test_stream_matches_the_sequence_model_and_carries_state(divider):
+    x, _, _ = signals.divider_sequences(3, 120, period=50.0, seed=1)
+    full = divider.predict(x[..., None], verbose=0)[..., 0]
+    first, state = stream(divider, x[:, :70])
+    rest, _ = stream(divider, x[:, 70:], state)
+    np.testing.assert_allclose(np.concatenate([first, rest], axis=1), full, atol=1e-5)
+    fresh, _ = stream(divider, x[:, 70:])  # zeros: a new sequence, not the continuation
+    assert np.max(np.abs(fresh - full[:, 70:])) > 1e-3
+
+
+def test_step_model_keeps_the_head_activation_and_refuses_other_cells(burst):
+    step = step_model(burst)
+    assert step.get_layer("head").activation.__name__ == "sigmoid"
+    with pytest.raises(ValueError, match="LSTM layers only"):
+        step_model(sequence_model(4, cell="gru"))
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, burst):
+    out = str(tmp_path_factory.mktemp("exp") / "burst")
+    x, _, _ = signals.burst_sequences(2, 300, seed=3)
+    meta = export.export_step_model(step_model(burst, batch_size=1), out, "burst", x, mode="stream",
+                                    metadata={"threshold": 0.5})
+    return out, meta, x
+
+
+def test_stream_export_matches_keras_and_records_parity(exported, burst):
+    out, meta, x = exported
+    assert meta["mode"] == "stream" and meta["parity"]["streamed_steps"] == 300
+    assert meta["tflite"]["float32"]["parity_max_abs_diff"] <= 1e-4
+    assert json.load(open(os.path.join(out, edge.METADATA)))["threshold"] == 0.5
+    runner = edge.load_step(out)
+    probs, state = runner.run(x)
+    np.testing.assert_allclose(probs, burst.predict(x[..., None], verbose=0)[..., 0], atol=1e-4)
+    a, s = runner.run(x[:, :100])
+    b, _ = runner.run(x[:, 100:], s)  # a device reading in chunks carries the state
+    np.testing.assert_allclose(np.concatenate([a, b], axis=1), probs, atol=1e-6)
+
+
+def test_edge_streaming_without_tensorflow(exported):
+    code = (
+        "import sys, numpy as np\n"
+        "from periodic_keras import edge\n"
+        f"m = edge.load_step({exported[0]!r})\n"
+        "y, s = m.run(np.zeros((2, 30)))\n"
+        "print(y.shape, [a.shape for a in s])\n"
+        "bad = [k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras')]\n"
+        "assert not bad, bad\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=ROOT))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(2, 30) [(2, 8), (2, 8)]"
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m: m.run(np.zeros((1, 0))), "inputs is empty"),
+    (lambda m: m.run(np.array([[0.0, np.nan]])), "inputs holds NaN"),
+    (lambda m: m.run(np.zeros((1, 5)), [np.zeros((1, 8))]), "state shapes"),
+    (lambda m: m.run(np.zeros((2, 2, 2))), "shape \\[batch, steps\\]"),
+])
+def test_edge_streaming_bad_inputs(exported, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(edge.load_step(exported[0]))
+
+
+def test_stream_export_bad_arguments(tmp_path, burst):
+    step = step_model(burst, batch_size=1)
+    with pytest.raises(ValueError, match="mode must be"):
+        export.export_step_model(step, str(tmp_path / "a"), "burst", np.zeros((1, 5)), mode="drive")
+    with pytest.raises(ValueError, match="reference has shape"):
+        export.export_step_model(step, str(tmp_path / "b"), "burst", np.zeros((1, 5)), mode="stream",
+                                 reference=np.zeros((1, 4)))
+    assert not os.listdir(tmp_path)
