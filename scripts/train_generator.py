@@ -6,7 +6,9 @@ steps each). Reports the teacher-forced test MSE and the free-running forecast M
 over the first 100 and all --horizon generated steps against the true continuation,
 writes results.csv/.md and generation.png to --output-dir, and exports the step model
 (SavedModel, builtin-ops TFLite with h and c as explicit inputs/outputs,
-metadata.json with parity figures) to --export-dir.
+metadata.json with parity figures) to --export-dir. Training: random windows with input
+noise (denoising) and a heavier loss on each window's first steps (warm-up), then the last
+--closed-loop-fraction of the steps fine-tune closed-loop (the model fed its own output).
 
 --dataset sf-temps: hourly San Francisco temperatures (2010, from vega_datasets).
 Forecasts 48 hours from each midnight of the last 20 % of the year after a week of
@@ -35,11 +37,19 @@ def parse_args(argv=None):
     p.add_argument("--windows", type=int, nargs="+", default=[100, 300],
                    help="training window lengths (one or two: short for warm-ups, long for the horizon)")
     p.add_argument("--long-fraction", type=float, default=0.2, help="fraction of batches with the long window")
-    p.add_argument("--steps", type=int, default=3000, help="optimizer steps (batches)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="optimizer steps (batches; default: 2400 classic, 3000 sf-temps)")
     p.add_argument("--batch-size", type=int, default=64, help="windows per batch")
     p.add_argument("--learning-rate", type=float, default=3e-3, help="peak learning rate (cosine decay)")
     p.add_argument("--noise-std", type=float, default=0.1, help="input noise std (denoising), targets clean")
     p.add_argument("--noise-ramp", type=int, default=50, help="steps over which the noise ramps up from 0")
+    p.add_argument("--early-weight", type=float, nargs=2, default=[10, 3.0], metavar=("STEPS", "WEIGHT"),
+                   help="classic: loss weight on the first STEPS steps of every window (warm-up)")
+    p.add_argument("--closed-loop-fraction", type=float, default=0.2,
+                   help="classic: fraction of the steps that fine-tune closed-loop at the end (0: off)")
+    p.add_argument("--closed-loop-windows", type=int, nargs=2, default=[50, 150], metavar=("WARM", "FREE"),
+                   help="classic: closed-loop windows: WARM teacher-forced steps, then FREE fed-back steps")
+    p.add_argument("--closed-loop-noise", type=float, default=0.03, help="classic: input noise while fine-tuning")
     p.add_argument("--horizon", type=int, default=None,
                    help="generated steps to evaluate (default: 1000 classic, 48 sf-temps)")
     p.add_argument("--seed", type=int, default=0, help="seed for weights and training data")
@@ -52,6 +62,8 @@ def parse_args(argv=None):
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
                    help="Keras progress: 0 silent, 1 bar, 2 one line per epoch (default: 1 on a terminal, else 2)")
     args = p.parse_args(argv)
+    if args.steps is None:
+        args.steps = 2400 if args.dataset == "classic" else 3000
     if args.quick:
         args.steps = min(args.steps, 60)
     if args.output_dir is None:
@@ -70,8 +82,15 @@ def main(argv=None) -> int:
                   noise_ramp=args.noise_ramp, seed=args.seed, output_dir=args.output_dir, verbose=args.verbose)
     if args.dataset == "classic":
         job = jobs.train_generator
+        steps, weight = args.early_weight
+        if steps != int(steps):
+            print(f"{os.path.basename(sys.argv[0])}: error: --early-weight STEPS must be an integer, got {steps}",
+                  file=sys.stderr)
+            return 2
         common.update(horizon=1000 if args.horizon is None else args.horizon, export_dir=args.export_dir,
-                      no_export=args.no_export)
+                      no_export=args.no_export, early_weight=(int(steps), weight),
+                      closed_loop_fraction=args.closed_loop_fraction, closed_loop_windows=args.closed_loop_windows,
+                      closed_loop_noise=args.closed_loop_noise)
     else:
         job = jobs.forecast_sf_temps
         common.update(horizon=48 if args.horizon is None else args.horizon)

@@ -93,7 +93,7 @@ def next_step_dataset(series, batch_size: int = 16, noise_std: float = 0.0, nois
 
 
 def random_windows(series, window=100, batch_size: int = 64, noise_std: float = 0.0, noise_ramp: int = 0,
-                   weights=None, mix=None, seed: int = 0) -> tf.data.Dataset:
+                   weights=None, mix=None, seed: int = 0, early_weight=None) -> tf.data.Dataset:
     """Endless random crops of ``window`` next-step pairs from random sequences.
 
     Batch ``i`` draws ``batch_size`` (sequence, start) pairs uniformly with stateless
@@ -115,6 +115,10 @@ def random_windows(series, window=100, batch_size: int = 64, noise_std: float = 
         weights: per-step loss weights (single ``window`` only), see :func:`step_weights`.
         mix: probability of each window length (default: equal).
         seed: stream seed.
+        early_weight: ``(n, w)``: loss weight ``w`` on the first ``n`` steps of every
+            example, 1 on the rest (any window length; not with ``weights``). The first
+            steps from a zero state carry most of the teacher-forced error; a mild
+            ``(10, 3.0)`` trains the warm-up harder.
 
     Example:
 
@@ -163,7 +167,8 @@ def random_windows(series, window=100, batch_size: int = 64, noise_std: float = 
             lambda i: tf.random.stateless_categorical(logits, 1, tf.stack([base - 1, i]))[0, 0])
         ds = tf.data.Dataset.choose_from_datasets([crops(k, w) for k, w in enumerate(windows)], choice)
     steps = windows[0] if len(windows) == 1 else None
-    return with_noise_and_weights(ds, steps, noise_std, noise_ramp, weights, seed + 1).prefetch(tf.data.AUTOTUNE)
+    return with_noise_and_weights(ds, steps, noise_std, noise_ramp, weights, seed + 1,
+                                  early_weight).prefetch(tf.data.AUTOTUNE)
 
 
 def stateful_windows(series, window: int, batch_size: int, noise_std: float = 0.0, weights=None,

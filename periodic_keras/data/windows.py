@@ -32,16 +32,36 @@ def paired_sequences(inputs, targets, min_steps: int = 1):
     return x, y
 
 
-def with_noise_and_weights(ds, steps, noise_std, noise_ramp, weights, seed):
+def _check_early_weight(early_weight):
+    """Validate ``(n_steps, weight)``; return it as ``(int, float)`` (or ``None``)."""
+    if early_weight is None:
+        return None
+    try:
+        n, w = early_weight
+    except (TypeError, ValueError):
+        raise ValueError(f"early_weight must be a pair (n_steps, weight), got {early_weight!r}") from None
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"early_weight's n_steps must be a positive integer, got {n!r}")
+    if not (np.isscalar(w) and np.isfinite(w) and w > 0):
+        raise ValueError(f"early_weight's weight must be a positive number, got {w!r}")
+    return int(n), float(w)
+
+
+def with_noise_and_weights(ds, steps, noise_std, noise_ramp, weights, seed, early_weight=None):
     """Add input noise and per-step weights to ``(x, y)`` batches.
 
     ``steps`` is the example length (``None`` when it varies); ``noise_ramp`` steps
-    ramp the noise up linearly from zero at the first step.
+    ramp the noise up linearly from zero at the first step. ``early_weight = (n, w)``
+    gives the loss weight ``w`` to the first ``n`` steps of every example and 1 to the
+    rest, whatever the example length (not with ``weights``).
     """
     if not (np.isscalar(noise_std) and np.isfinite(noise_std) and noise_std >= 0):
         raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
     if isinstance(noise_ramp, bool) or not isinstance(noise_ramp, (int, np.integer)) or noise_ramp < 0:
         raise ValueError(f"noise_ramp must be a non-negative integer, got {noise_ramp!r}")
+    early_weight = _check_early_weight(early_weight)
+    if weights is not None and early_weight is not None:
+        raise ValueError("pass weights or early_weight, not both")
     if weights is not None:
         if steps is None:
             raise ValueError("per-step weights need a single window length")
@@ -61,6 +81,15 @@ def with_noise_and_weights(ds, steps, noise_std, noise_ramp, weights, seed):
     if weights is not None:
         w = tf.constant(weights, tf.float32)
         ds = ds.map(lambda x, y: (x, y, tf.broadcast_to(w, tf.shape(x)[:-1])))
+    if early_weight is not None:
+        n, w = early_weight
+
+        def add_weights(x, y):
+            t = tf.range(tf.shape(x)[1])
+            wt = tf.where(t < n, tf.constant(w, tf.float32), tf.constant(1.0, tf.float32))
+            return x, y, tf.broadcast_to(wt[None], tf.shape(x)[:2])
+
+        ds = ds.map(add_weights)
     return ds
 
 

@@ -23,7 +23,8 @@ __all__ = ["forecast_sf_temps", "generator_summary", "train_generator"]
 
 
 def _training_options(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std, noise_ramp,
-                      length) -> dict:
+                      length, early_weight=None, closed_loop_fraction=0.0, closed_loop_windows=(50, 150),
+                      closed_loop_noise=0.03) -> dict:
     """Check the training options (before TensorFlow loads); return them for :func:`_fit_generator`."""
     units, windows = tuple(units), tuple(windows)
     check_positive_int(steps=steps, batch_size=batch_size)
@@ -43,24 +44,58 @@ def _training_options(units, windows, long_fraction, steps, batch_size, learning
         raise ValueError(f"noise_std must be >= 0, got {noise_std}")
     if noise_ramp < 0:
         raise ValueError(f"noise_ramp must be >= 0, got {noise_ramp}")
+    if early_weight is not None:
+        n, w = early_weight
+        check_positive_int(early_weight_steps=n)
+        if not (np.isfinite(w) and w > 0):
+            raise ValueError(f"early_weight's weight must be positive, got {w}")
+        early_weight = (int(n), float(w))
+    if not 0.0 <= closed_loop_fraction < 1.0:
+        raise ValueError(f"closed_loop_fraction must lie in [0, 1), got {closed_loop_fraction}")
+    warm, free = (int(v) for v in closed_loop_windows)
+    check_positive_int(closed_loop_warm=warm, closed_loop_free=free)
+    if closed_loop_fraction and warm + free >= length:
+        raise ValueError(f"closed-loop window {warm} + {free} does not fit in the training series of {length} steps")
+    if not (np.isfinite(closed_loop_noise) and closed_loop_noise >= 0):
+        raise ValueError(f"closed_loop_noise must be >= 0, got {closed_loop_noise}")
     return dict(units=units, windows=windows, long_fraction=long_fraction, steps=steps, batch_size=batch_size,
-                learning_rate=learning_rate, noise_std=noise_std, noise_ramp=noise_ramp)
+                learning_rate=learning_rate, noise_std=noise_std, noise_ramp=noise_ramp, early_weight=early_weight,
+                closed_loop_fraction=closed_loop_fraction, closed_loop_windows=(warm, free),
+                closed_loop_noise=closed_loop_noise)
 
 
 def _fit_generator(train, units, windows, long_fraction, steps, batch_size, learning_rate, noise_std,
-                   noise_ramp, seed, run_dir, verbose):
-    """Train a sequence generator on random windows of ``train``; return (model, seconds)."""
+                   noise_ramp, early_weight, closed_loop_fraction, closed_loop_windows, closed_loop_noise, seed,
+                   run_dir, verbose):
+    """Train a sequence generator on random windows of ``train``; return (model, seconds).
+
+    The first ``1 - closed_loop_fraction`` of the ``steps`` are teacher-forced; the rest
+    fine-tune closed-loop (:func:`periodic_keras.training.fit_closed_loop`) on windows of
+    ``warm + free`` steps, inputs noisy at ``closed_loop_noise``, with the same optimizer
+    and learning-rate schedule.
+    """
     from periodic_keras import training
     from periodic_keras.data.generator import random_windows
     from periodic_keras.models import sequence_generator
 
     training.set_seed(seed)
+    closed = int(round(closed_loop_fraction * steps))
+    teacher = steps - closed
     mix = None if len(windows) == 1 else (1.0 - long_fraction, long_fraction)
-    data = random_windows(train, windows, batch_size, noise_std, int(noise_ramp), mix=mix, seed=seed)
+    data = random_windows(train, windows, batch_size, noise_std, int(noise_ramp), mix=mix, seed=seed,
+                          early_weight=early_weight)
     model = sequence_generator(units)
     training.compile_regressor(model, steps, learning_rate)
     start = time.time()
-    training.fit(model, data, steps, steps_per_epoch=500, run_dir=run_dir, verbose=verbose)
+    # whole epochs of 500, then the remainder: the closed-loop phase starts where the schedule says
+    for n in (teacher - teacher % 500, teacher % 500):
+        if n:
+            training.fit(model, data, n, steps_per_epoch=500, run_dir=run_dir, verbose=verbose)
+    if closed:
+        warm, free = closed_loop_windows
+        loop_data = random_windows(train, warm + free, batch_size, closed_loop_noise, int(noise_ramp),
+                                   seed=seed + 1000, early_weight=early_weight)
+        training.fit_closed_loop(model, loop_data, closed, warm, verbose=verbose)
     return model, time.time() - start
 
 
@@ -68,11 +103,15 @@ def train_generator(
     units=(64, 64),
     windows=(100, 300),
     long_fraction: float = 0.2,
-    steps: int = 3000,
+    steps: int = 2400,
     batch_size: int = 64,
     learning_rate: float = 3e-3,
     noise_std: float = 0.1,
     noise_ramp: int = 50,
+    early_weight=(10, 3.0),
+    closed_loop_fraction: float = 0.2,
+    closed_loop_windows=(50, 150),
+    closed_loop_noise: float = 0.03,
     horizon: int = 1000,
     seed: int = 0,
     data_seed: int = 2,
@@ -85,7 +124,11 @@ def train_generator(
 
     Training: random windows of ``windows`` steps (mixed, ``long_fraction`` of the
     batches long), noise ``noise_std`` on the inputs ramped in over ``noise_ramp``
-    steps, Adam with cosine decay. Evaluation on the 3 test series: teacher-forced
+    steps, loss weight ``early_weight = (n, w)`` on the first ``n`` steps of every
+    window, Adam with cosine decay. The last ``closed_loop_fraction`` of the steps
+    fine-tune closed-loop: ``closed_loop_windows = (warm, free)``, teacher-forced on
+    inputs with noise ``closed_loop_noise`` for ``warm`` steps, then fed back for
+    ``free`` steps (fixes the slow phase drift of long generations). Evaluation on the 3 test series: teacher-forced
     MSE over their 999 next-step pairs, then ``horizon`` steps generated closed-loop
     after warming up on all 1000 values, against the true continuation.
 
@@ -104,7 +147,9 @@ def train_generator(
     """
     check_positive_int(horizon=horizon)
     options = _training_options(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std,
-                                noise_ramp, length=1000)
+                                noise_ramp, length=1000, early_weight=early_weight,
+                                closed_loop_fraction=closed_loop_fraction, closed_loop_windows=closed_loop_windows,
+                                closed_loop_noise=closed_loop_noise)
     os.makedirs(output_dir, exist_ok=True)
 
     from periodic_keras import evaluate, export, results, signals
@@ -132,6 +177,8 @@ def train_generator(
                 "normalisation": "none (values in [-1, 1])",
                 "evaluation": {k: float(v) for k, v in overall.items()},
                 "training": {**options, "units": list(options["units"]), "windows": list(options["windows"]),
+                             "early_weight": None if options["early_weight"] is None else list(options["early_weight"]),
+                             "closed_loop_windows": list(options["closed_loop_windows"]),
                              "seed": seed, "seconds": round(train_seconds, 1)},
             },
         )
