@@ -29,6 +29,10 @@ def run(*args, timeout=300):
     (["--dataset", "sf-temps", "--horizon", "0"], "horizon must be a positive integer"),
     (["--dataset", "sf-temps", "--windows", "8000"], "does not fit in the training series"),
     (["--dataset", "weather"], "invalid choice"),
+    (["--closed-loop-fraction", "1.5"], "closed_loop_fraction must lie in [0, 1)"),
+    (["--closed-loop-windows", "900", "200"], "does not fit in the training series"),
+    (["--early-weight", "2.5", "3"], "--early-weight STEPS must be an integer"),
+    (["--early-weight", "10", "-1"], "early_weight's weight must be positive"),
 ])
 def test_bad_arguments_exit_nonzero_with_one_clear_line(args, message, tmp_path):
     done = run(*args, "--output-dir", str(tmp_path / "out"), "--no-export", timeout=120)
