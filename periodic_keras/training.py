@@ -99,8 +99,9 @@ def fit(
 ) -> keras.callbacks.History:
     """Train a compiled model for ``steps`` optimizer steps on an endless dataset.
 
-    Training is cut into epochs of ``steps_per_epoch`` steps (the last may be short)
-    so progress and validation show regularly. With ``run_dir``, a
+    Training is cut into equal epochs of at most ``steps_per_epoch`` steps so progress
+    and validation show regularly (1920 steps: 4 epochs of 480; when ``steps`` does not
+    divide evenly, the epochs round up, by less than one step per epoch). With ``run_dir``, a
     ``BackupAndRestore`` checkpoint lives in ``run_dir/backup`` so the same call after
     a crash resumes at the last finished epoch, and TensorBoard logs go to
     ``run_dir/logs`` when ``tensorboard`` is set.
@@ -115,16 +116,16 @@ def fit(
     1
     """
     check_positive_int(steps=steps, steps_per_epoch=steps_per_epoch)
-    per_epoch = min(steps_per_epoch, steps)
-    epochs = -(-steps // per_epoch)
+    epochs = -(-steps // steps_per_epoch)
+    per_epoch = -(-steps // epochs)
     callbacks = list(callbacks)
     if run_dir is not None:
         os.makedirs(run_dir, exist_ok=True)
         callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")))
         if tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
-    # steps may not be a multiple of per_epoch: the schedule was built for `steps`, and
-    # training `epochs * per_epoch` steps only runs past its end at the floor rate.
+    # Keras needs one steps_per_epoch for every epoch; a few rounded-up steps past the end of
+    # a schedule built for `steps` run at its floor rate.
     return model.fit(
         train,
         steps_per_epoch=per_epoch,

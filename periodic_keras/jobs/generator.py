@@ -87,10 +87,7 @@ def _fit_generator(train, units, windows, long_fraction, steps, batch_size, lear
     model = sequence_generator(units)
     training.compile_regressor(model, steps, learning_rate)
     start = time.time()
-    # whole epochs of 500, then the remainder: the closed-loop phase starts where the schedule says
-    for n in (teacher - teacher % 500, teacher % 500):
-        if n:
-            training.fit(model, data, n, steps_per_epoch=500, run_dir=run_dir, verbose=verbose)
+    training.fit(model, data, teacher, steps_per_epoch=500, run_dir=run_dir, verbose=verbose)
     if closed:
         warm, free = closed_loop_windows
         loop_data = random_windows(train, warm + free, batch_size, closed_loop_noise, int(noise_ramp),

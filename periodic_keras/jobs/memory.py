@@ -37,7 +37,7 @@ def _fit(model, data, steps, run_dir, verbose, callbacks=()):
     from periodic_keras import training
 
     start = time.time()
-    training.fit(model, data, steps, steps_per_epoch=min(500, steps), run_dir=run_dir, verbose=verbose,
+    training.fit(model, data, steps, run_dir=run_dir, verbose=verbose,
                  callbacks=callbacks)
     return time.time() - start
 
