@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from periodic_keras import quiet_tensorflow  # noqa: E402
@@ -55,19 +54,9 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    start = time.time()
-    result = jobs.run_cli(jobs.train_divider, dict(
-        units=args.units, period=args.period[0] if len(args.period) == 1 else tuple(args.period),
-        length=args.length, window=args.window, n_train=args.n_train, n_test=args.n_test,
-        test_factor=args.test_factor, steps=args.steps, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, naive_window=args.naive_window, naive_steps=args.naive_steps,
-        seed=args.seed, output_dir=args.output_dir, export_dir=args.export_dir, no_export=args.no_export,
-        verbose=args.verbose))
-    if result is None:
-        return 2
-    print(jobs.memory_summary(result))
-    print(f"done in {time.time() - start:.0f} s")
-    return 0
+    kwargs = {k: v for k, v in vars(args).items() if k != "quick"}
+    kwargs["period"] = args.period[0] if len(args.period) == 1 else tuple(args.period)
+    return jobs.run_script(jobs.train_divider, kwargs, jobs.memory_summary)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from periodic_keras import quiet_tensorflow  # noqa: E402
@@ -57,14 +56,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    start = time.time()
     kwargs = {k: v for k, v in vars(args).items() if k != "quick"}
-    result = jobs.run_cli(jobs.train_frequency, kwargs)
-    if result is None:
-        return 2
-    print(jobs.frequency_summary(result))
-    print(f"done in {time.time() - start:.0f} s")
-    return 0
+    return jobs.run_script(jobs.train_frequency, kwargs, jobs.frequency_summary)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from periodic_keras import quiet_tensorflow  # noqa: E402
@@ -76,7 +75,6 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    start = time.time()
     common = dict(units=args.units, windows=args.windows, long_fraction=args.long_fraction, steps=args.steps,
                   batch_size=args.batch_size, learning_rate=args.learning_rate, noise_std=args.noise_std,
                   noise_ramp=args.noise_ramp, seed=args.seed, output_dir=args.output_dir, verbose=args.verbose)
@@ -94,12 +92,7 @@ def main(argv=None) -> int:
     else:
         job = jobs.forecast_sf_temps
         common.update(horizon=48 if args.horizon is None else args.horizon)
-    result = jobs.run_cli(job, common)
-    if result is None:
-        return 2
-    print(jobs.generator_summary(result))
-    print(f"done in {time.time() - start:.0f} s")
-    return 0
+    return jobs.run_script(job, common, jobs.generator_summary)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,15 @@ imported inside the jobs, after the arguments are checked, so a bad command line
 fails in a fraction of a second with one clean line.
 """
 
-from periodic_keras.jobs.common import USER_ERRORS, add_run_arguments, resolve_run_arguments, run_cli, snr_arg
+from periodic_keras.jobs.common import (
+    USER_ERRORS, add_run_arguments, resolve_run_arguments, run_cli, run_script, snr_arg,
+)
 from periodic_keras.jobs.frequency import DEFAULT_EVAL_SNRS, FRONTENDS, frequency_summary, train_frequency
 from periodic_keras.jobs.generator import forecast_sf_temps, generator_summary, train_generator
 from periodic_keras.jobs.memory import memory_summary, train_burst, train_divider
 
 __all__ = [
     "DEFAULT_EVAL_SNRS", "FRONTENDS", "USER_ERRORS", "add_run_arguments", "forecast_sf_temps", "frequency_summary",
-    "generator_summary", "memory_summary", "resolve_run_arguments", "run_cli", "snr_arg", "train_burst",
-    "train_divider", "train_frequency", "train_generator",
+    "generator_summary", "memory_summary", "resolve_run_arguments", "run_cli", "run_script", "snr_arg",
+    "train_burst", "train_divider", "train_frequency", "train_generator",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from periodic_keras.edge import ExportedModelError
 
-__all__ = ["USER_ERRORS", "add_run_arguments", "resolve_run_arguments", "run_cli", "snr_arg", "summary"]
+__all__ = ["USER_ERRORS", "add_run_arguments", "resolve_run_arguments", "run_cli", "run_script", "snr_arg", "summary"]
 
 #: Errors that mean "bad input or environment": a script reports them in one line.
 USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError, ExportedModelError)
@@ -62,6 +63,20 @@ def run_cli(job, kwargs: dict):
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; finished outputs are intact, rerun the same command to resume", file=sys.stderr)
     return None
+
+
+def run_script(job, kwargs: dict, summarize) -> int:
+    """A script's whole run: the job through :func:`run_cli`, its summary, the wall time.
+
+    Returns the exit status: 0, or 2 after a one-line user error.
+    """
+    start = time.time()
+    result = run_cli(job, kwargs)
+    if result is None:
+        return 2
+    print(summarize(result))
+    print(f"done in {time.time() - start:.0f} s")
+    return 0
 
 
 def summary(result: dict, export_figures=None) -> str:
