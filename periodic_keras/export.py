@@ -61,7 +61,7 @@ def _export_fixed_saved_model(model: keras.Model, path: str, unroll: bool = True
     """
     if len(model.inputs) == 1:
         fixed = inference_variant(model, batch_size=1, unroll=unroll)
-        signature = [keras.InputSpec(shape=tuple(fixed.inputs[0].shape), dtype="float32")]
+        signature = [keras.InputSpec(shape=tuple(fixed.inputs[0].shape), dtype=fixed.inputs[0].dtype)]
     else:
         dynamic = [t.name for t in model.inputs if None in tuple(t.shape)]
         if dynamic:

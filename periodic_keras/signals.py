@@ -22,7 +22,8 @@ import numbers
 import numpy as np
 
 __all__ = [
-    "as_rng", "burst_sequences", "check_frequency_range", "check_positive_int", "classic_sine_series",
+    "SECONDS_PER_YEAR", "as_rng", "burst_sequences", "check_frequency_range", "check_positive_int",
+    "classic_sine_series", "clock_digits", "clock_times",
     "cut_windows", "divider_sequences", "noise_std", "sine_continuation", "sine_windows", "sum_of_sines",
 ]
 
@@ -359,3 +360,40 @@ def burst_sequences(n: int, length: int = 130, start=(0, 50), burst_length=10, a
     x = np.where(inside, amp[:, None] * np.sin(np.pi * j / lengths[:, None]), 0.0)
     y = (j < lengths[:, None]).astype(np.int32)
     return x.astype(np.float32), y, {"start": starts, "burst_length": lengths, "amplitude": amp}
+
+
+#: Mean Gregorian year in seconds (365.2425 days): the clock task's ``years`` unit.
+SECONDS_PER_YEAR = 31_556_952
+
+
+def clock_digits(t) -> np.ndarray:
+    """What a 24-hour UTC clock shows at integer seconds ``t`` since the epoch: ``[..., 3]`` HH, MM, SS.
+
+    Integer arithmetic only (floor division, so ``t = -1`` is 23:59:59); float input is
+    refused, since float32 cannot hold such seconds.
+
+    >>> clock_digits(np.array([-1, 0, 3_800_000_007])).tolist()
+    [[23, 59, 59], [0, 0, 0], [11, 33, 27]]
+    """
+    t = np.asarray(t)
+    if not np.issubdtype(t.dtype, np.integer):
+        raise TypeError(f"clock timestamps must be integers (int64 seconds), got dtype {t.dtype}")
+    day = np.mod(t.astype(np.int64), 86_400)
+    return np.stack([day // 3600, day // 60 % 60, day % 60], axis=-1).astype(np.int64)
+
+
+def clock_times(n: int, years: float = 120.0, seed=None):
+    """Random int64 timestamps uniform over ``±years`` around the epoch, and their clock digits.
+
+    Returns ``(t, digits)``: ``t`` int64 ``[n]`` and :func:`clock_digits` ``[n, 3]``.
+
+    >>> t, d = clock_times(4, seed=0)
+    >>> t.dtype.name, d.shape, bool(np.all(np.abs(t) <= 120 * SECONDS_PER_YEAR))
+    ('int64', (4, 3), True)
+    """
+    check_positive_int(n=n)
+    if isinstance(years, bool) or not isinstance(years, numbers.Real) or not 0 < years <= 2.9e11:
+        raise ValueError(f"years must be a number > 0 (and small enough for int64 seconds), got {years!r}")
+    limit = int(years * SECONDS_PER_YEAR)
+    t = as_rng(seed).integers(-limit, limit, size=n, endpoint=True, dtype=np.int64)
+    return t, clock_digits(t)

@@ -1,5 +1,7 @@
 """Periodic Keras layers (``keras.ops`` only, registered and serializable)."""
 
+from periodic_keras.layers.activations import FourierFeatures, Sine, Snake
+from periodic_keras.layers.encoding import LearnedPeriodicEncoding, PeriodicEncoding
 from periodic_keras.layers.spectral import SpectralFeatures
 
-__all__ = ["SpectralFeatures"]
+__all__ = ["FourierFeatures", "LearnedPeriodicEncoding", "PeriodicEncoding", "Sine", "Snake", "SpectralFeatures"]

@@ -114,7 +114,8 @@ def inference_variant(model: keras.Model, batch_size: int = 1, unroll: bool = Tr
     """
     if len(model.inputs) != 1:
         raise ValueError(f"expected a single-input model, got {len(model.inputs)} inputs")
-    inputs = keras.Input(batch_shape=(batch_size, *model.inputs[0].shape[1:]), name=model.inputs[0].name)
+    inputs = keras.Input(batch_shape=(batch_size, *model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype,
+                         name=model.inputs[0].name)
     clone = keras.models.clone_model(
         model, input_tensors=inputs, clone_function=_unrolled if unroll else (lambda l: l.__class__.from_config(l.get_config()))
     )

@@ -1,0 +1,255 @@
+"""Periodic encodings of integer timestamps: exact fixed periods, and learnable periods.
+
+Float32 cannot hold timestamps: near 3.8e9 seconds its representable values are 256 s
+apart, so ``float32(3_800_000_007) % 60`` is 20, not 27, and Keras layers silently cast
+float64 inputs to float32. These layers therefore take **int64** timestamps and reduce
+them modulo the period in integer arithmetic *inside the graph*; only the remainder,
+which float32 holds exactly (periods up to 2**24), is turned into a phase.
+
+- :class:`PeriodicEncoding` — fixed integer periods, exact for any int64 input.
+- :class:`LearnedPeriodicEncoding` — trainable periods (any positive real), which can
+  be initialised from a series with :meth:`LearnedPeriodicEncoding.from_data`.
+
+Both output, per period ``P`` and harmonic ``k = 1..K``, ``sin(2πk·t/P)`` then
+``cos(2πk·t/P)``: features ``[sin k=1..K, cos k=1..K]`` for the first period, then the
+next period, ``2·K·len(periods)`` in all. They use ``keras.ops`` only and convert to
+builtin-ops TFLite (FLOOR_MOD on int64, CAST, ROUND, SIN, COS).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+import keras
+from keras import ops
+
+__all__ = ["LearnedPeriodicEncoding", "PeriodicEncoding"]
+
+_TWO_PI = 2.0 * math.pi
+#: Largest period whose remainders float32 holds exactly.
+EXACT_PERIOD_LIMIT = 2**24
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _periods(values, integer: bool, layer: str) -> list:
+    if _is_number(values):
+        values = [values]
+    values = list(values) if isinstance(values, (list, tuple, np.ndarray)) else None
+    if not values:
+        raise ValueError(f"{layer} needs a non-empty list of periods")
+    out = []
+    for p in values:
+        if not _is_number(p) or not math.isfinite(p):
+            raise ValueError(f"{layer} periods must be finite numbers, got {p!r}")
+        if p <= 0:
+            raise ValueError(f"{layer} periods must be > 0, got {p}")
+        if integer:
+            if p != int(p):
+                raise ValueError(f"PeriodicEncoding periods must be whole numbers (got {p}); "
+                                 "use LearnedPeriodicEncoding for a non-integer period")
+            if p >= 2**62:
+                raise ValueError(f"PeriodicEncoding period {int(p)} is too large for int64 arithmetic")
+            out.append(int(p))
+        else:
+            out.append(float(p))
+    return out
+
+
+def _harmonics(value, count: int, layer: str) -> list:
+    values = [value] * count if _is_number(value) else list(value)
+    if len(values) != count:
+        raise ValueError(f"{layer} harmonics: give one number, or one per period ({count}), got {len(values)}")
+    for k in values:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"{layer} harmonics must be positive integers, got {k!r}")
+    return [int(k) for k in values]
+
+
+def _integer_timestamps(inputs, layer: str):
+    dtype = keras.backend.standardize_dtype(inputs.dtype)
+    if "int" not in dtype:
+        raise TypeError(
+            f"{layer} needs integer timestamps (int64), got {dtype}: float32 cannot hold large timestamps "
+            "(near 3.8e9 its values are 256 apart). Use keras.Input(shape=(1,), dtype='int64') and pass int64 arrays."
+        )
+    return ops.cast(inputs, "int64")
+
+
+def _squeeze_unit_axis(inputs):
+    return inputs[..., 0] if len(inputs.shape) >= 2 and inputs.shape[-1] == 1 else inputs
+
+
+def _output_shape(input_shape, features: int):
+    shape = tuple(input_shape)
+    if len(shape) >= 2 and shape[-1] == 1:
+        shape = shape[:-1]
+    return (*shape, features)
+
+
+class _HarmonicEncoding(keras.layers.Layer):
+    """Shared part: harmonics of per-period phases (in cycles) to sin/cos features."""
+
+    def _features(self, phases, dtype):
+        """``phases``: one tensor per period of phases in *cycles*, or a list of
+        ``(integer remainder, period)`` pairs reduced exactly per harmonic."""
+        columns = []
+        for phase, harmonics in zip(phases, self.harmonics):
+            angles = [_TWO_PI * phase(k) for k in range(1, harmonics + 1)]
+            columns += [ops.sin(a) for a in angles] + [ops.cos(a) for a in angles]
+        return ops.cast(ops.stack(columns, axis=-1), dtype)
+
+    @property
+    def output_features(self) -> int:
+        """Number of output features, ``2 · Σ harmonics``."""
+        return 2 * sum(self.harmonics)
+
+
+@keras.saving.register_keras_serializable(package="periodic_keras")
+class PeriodicEncoding(_HarmonicEncoding):
+    """Exact sin/cos encoding of int64 timestamps for fixed integer periods.
+
+    For each period ``P`` it computes ``r = t mod P`` in int64 (floor modulo, so
+    ``-1 mod 86400 = 86399``: correct for negative ``t``), reduces ``k·r mod P`` per
+    harmonic in int64 too, and only then converts to float32 phases. The result is
+    exact for every int64 input: a timestamp 120 years from the epoch gets the same
+    features as its remainder.
+
+    Args:
+        periods: positive whole numbers, e.g. ``(60, 3600, 86400)``.
+        harmonics: ``K`` (one for all periods, or one per period).
+
+    Input: integer tensor ``(batch,)`` or ``(batch, ..., 1)`` (int32 is widened to
+    int64; floats are refused with a ``TypeError``). Output: ``(batch, ..., 2·ΣK)``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> enc = PeriodicEncoding(periods=[60], harmonics=1)
+    >>> y = enc(np.array([[-1], [3_800_000_007]], dtype="int64"))   # t mod 60: 59 and 27
+    >>> angle = np.arctan2(*keras.ops.convert_to_numpy(y).T)         # (sin, cos) -> angle
+    >>> np.round(np.mod(angle, 2 * np.pi) * 60 / (2 * np.pi)).tolist()
+    [59.0, 27.0]
+    """
+
+    def __init__(self, periods=(60, 3600, 86400), harmonics=1, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.periods = _periods(periods, integer=True, layer="PeriodicEncoding")
+        self.harmonics = _harmonics(harmonics, len(self.periods), "PeriodicEncoding")
+
+    def call(self, inputs):
+        t = _squeeze_unit_axis(_integer_timestamps(inputs, "PeriodicEncoding"))
+        phases = []
+        for p in self.periods:
+            period = np.int64(p)
+            r = ops.mod(t, period)
+
+            def phase(k, r=r, period=period):
+                rk = r if k == 1 else ops.mod(r * np.int64(k), period)
+                return ops.cast(rk, "float32") * np.float32(1.0 / float(period))
+
+            phases.append(phase)
+        return self._features(phases, self.compute_dtype)
+
+    def compute_output_spec(self, inputs):
+        _integer_timestamps(inputs, "PeriodicEncoding")  # refuse a float model input when the model is built
+        return keras.KerasTensor(_output_shape(inputs.shape, self.output_features), dtype=self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return _output_shape(input_shape, self.output_features)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(periods=list(self.periods), harmonics=list(self.harmonics))
+        return config
+
+
+@keras.saving.register_keras_serializable(package="periodic_keras")
+class LearnedPeriodicEncoding(_HarmonicEncoding):
+    """Sin/cos encoding whose periods are trainable weights.
+
+    Each period is held as an integer anchor ``P₀ = round(P)`` plus a trainable offset
+    ``δ`` (``P = P₀ + δ``). For integer inputs the layer splits ``t − origin = n·P₀ + r``
+    exactly in int64 and uses the phase ``(r − n·δ) / P`` cycles, which equals
+    ``(t − origin) / P`` modulo whole cycles but never forms the huge float product:
+    precise for timestamps anywhere in int64 as long as ``|n|`` (cycles since
+    ``origin``) stays below 2²³ ≈ 8·10⁶. Float inputs use ``(x − origin) / P`` directly.
+
+    Gradient descent cannot find a period from scratch (the loss in ``P`` is a comb
+    of narrow basins); start it close with :meth:`from_data`, which fits the
+    strongest sinusoids of a series with :func:`periodic_keras.fitting.fit_frequencies`.
+
+    Args:
+        periods: initial periods (> 0), in units of the input.
+        harmonics: ``K`` (one for all periods, or one per period).
+        origin: subtracted from the input first (an integer for integer inputs); pick
+            one near your data, e.g. its median timestamp.
+        trainable_periods: ``False`` freezes the periods.
+
+    Example:
+
+    >>> import numpy as np
+    >>> enc = LearnedPeriodicEncoding(periods=[86400.5], origin=1_700_000_000)
+    >>> t = np.array([[1_700_000_000], [1_700_086_400]], dtype="int64")
+    >>> np.round(keras.ops.convert_to_numpy(enc(t)), 4).tolist()   # sin, cos
+    [[0.0, 1.0], [-0.0, 1.0]]
+    >>> [round(float(p), 3) for p in enc.current_periods]
+    [86400.5]
+    """
+
+    def __init__(self, periods, harmonics=1, origin=0, trainable_periods=True, **kwargs):
+        super().__init__(**kwargs)
+        self.periods = _periods(periods, integer=False, layer="LearnedPeriodicEncoding")
+        self.harmonics = _harmonics(harmonics, len(self.periods), "LearnedPeriodicEncoding")
+        if not _is_number(origin) or not math.isfinite(origin):
+            raise ValueError(f"origin must be a finite number, got {origin!r}")
+        self.origin = int(origin) if float(origin) == int(origin) else float(origin)
+        self.trainable_periods = bool(trainable_periods)
+        self._anchors = [max(1, round(p)) for p in self.periods]
+
+    def build(self, input_shape):
+        offsets = [p - a for p, a in zip(self.periods, self._anchors)]
+        self.period_offset = self.add_weight(
+            name="period_offset", shape=(len(self.periods),),
+            initializer=keras.initializers.Constant(offsets), trainable=self.trainable_periods,
+        )
+
+    @property
+    def current_periods(self) -> np.ndarray:
+        """The periods now (anchor + trained offset), float64."""
+        return np.asarray(self._anchors, dtype="float64") + keras.ops.convert_to_numpy(self.period_offset)
+
+    def call(self, inputs):
+        x = _squeeze_unit_axis(inputs)
+        integer = "int" in keras.backend.standardize_dtype(x.dtype)
+        phases = []
+        for i, anchor in enumerate(self._anchors):
+            delta = self.period_offset[i]
+            period = np.float32(anchor) + delta
+            if integer:
+                if isinstance(self.origin, float):
+                    raise TypeError(f"integer timestamps need an integer origin, got {self.origin}")
+                d = ops.cast(x, "int64") - np.int64(self.origin)
+                r = ops.mod(d, np.int64(anchor))
+                # n = (d - r) / anchor is a whole number; float32 division and rounding give it
+                # exactly while |n| < 2**23 (TFLite has no int64 FLOOR_DIV).
+                n = ops.round(ops.cast(d - r, "float32") / np.float32(anchor))
+                cycles = (ops.cast(r, "float32") - n * delta) / period
+            else:
+                cycles = (ops.cast(x, "float32") - np.float32(self.origin)) / period
+            phases.append(lambda k, c=cycles: c * np.float32(k))
+        return self._features(phases, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return _output_shape(input_shape, self.output_features)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(periods=list(self.periods), harmonics=list(self.harmonics), origin=self.origin,
+                      trainable_periods=self.trainable_periods)
+        return config
