@@ -23,3 +23,12 @@ def quiet_tensorflow() -> None:
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def __getattr__(name):
+    """``periodic_keras.fit_frequency`` / ``fit_frequencies``: loaded on first use (NumPy only)."""
+    if name in ("fit_frequency", "fit_frequencies"):
+        from periodic_keras import fitting
+
+        return getattr(fitting, name)
+    raise AttributeError(f"module 'periodic_keras' has no attribute {name!r}")

@@ -114,6 +114,14 @@ class EdgeModel:
             )
         if batch.shape[0] == 0:
             raise ValueError("input batch is empty")
+        if np.issubdtype(self.dtype, np.integer):
+            if not np.issubdtype(batch.dtype, np.integer):
+                raise TypeError(f"this {self.metadata['task']} model takes integer input ({self.dtype.name}); got "
+                                f"{batch.dtype}: floats cannot hold large timestamps exactly")
+            info = np.iinfo(self.dtype)
+            if batch.min() < info.min or batch.max() > info.max:
+                raise ValueError(f"input values outside the {self.dtype.name} range")
+            return batch.astype(self.dtype, copy=False)
         if np.issubdtype(batch.dtype, np.floating):
             bad = ~np.isfinite(batch)
             if bad.any():

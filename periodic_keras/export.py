@@ -199,7 +199,11 @@ def export_model(
     _check_variants(variants)
     if sample_targets is not None and len(sample_targets) != len(sample_inputs):
         raise ValueError(f"sample_targets has {len(sample_targets)} items, sample_inputs {len(sample_inputs)}")
-    x = np.asarray(sample_inputs, dtype=np.float32)
+    input_dtype = np.dtype(keras.backend.standardize_dtype(model.inputs[0].dtype))
+    x = np.asarray(sample_inputs)
+    if np.issubdtype(input_dtype, np.integer) and not np.issubdtype(x.dtype, np.integer):
+        raise TypeError(f"the model takes {input_dtype.name} input: sample_inputs must be integers, got {x.dtype}")
+    x = x.astype(input_dtype if np.issubdtype(input_dtype, np.integer) else np.float32, copy=False)
     expected = tuple(model.inputs[0].shape[1:])
     if x.ndim != len(expected) + 1 or x.shape[1:] != expected or len(x) == 0:
         raise ValueError(f"sample_inputs must have shape [n>0, {', '.join(map(str, expected))}], got {x.shape}")
@@ -218,8 +222,9 @@ def export_model(
 
         tflite = _write_tflite(tmp, model, variants)
         meta = _metadata(task, tflite, metadata,
-                         input={"name": model.inputs[0].name, "shape": [1, *expected], "dtype": "float32"},
-                         output={"shape": [1, *model.outputs[0].shape[1:]], "dtype": "float32"},
+                         input={"name": model.inputs[0].name, "shape": [1, *expected], "dtype": x.dtype.name},
+                         output={"shape": [1, *model.outputs[0].shape[1:]],
+                                 "dtype": keras.backend.standardize_dtype(model.outputs[0].dtype)},
                          saved_model={"dir": "saved_model", "signature": "serve", "batch": "any",
                                       "parity_max_abs_diff": saved_diff},
                          parity={"n": len(x), "tolerance": tolerance})

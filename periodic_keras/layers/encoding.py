@@ -219,6 +219,52 @@ class LearnedPeriodicEncoding(_HarmonicEncoding):
             initializer=keras.initializers.Constant(offsets), trainable=self.trainable_periods,
         )
 
+    @classmethod
+    def from_data(cls, t, y, n_periods: int = 1, harmonics=1, min_period=None, max_period=None,
+                  trainable_periods=True, **kwargs):
+        """An encoding whose periods are the ``n_periods`` strongest in the series ``y(t)``.
+
+        Fits ``y ~ c + Σ A_i sin(2π t / P_i + φ_i)`` with
+        :func:`periodic_keras.fitting.fit_frequencies` (periodogram start, float64
+        least squares; ``t`` may be irregular) and sets ``origin`` to the median of
+        ``t``, so gradient descent starts inside the right basin and only refines.
+
+        Args:
+            t: sample times, 1-D (int64 timestamps or floats).
+            y: values, 1-D, same length.
+            n_periods: periods to find (strongest first).
+            harmonics: ``K`` per period.
+            min_period, max_period: search band, in units of ``t``.
+            trainable_periods: let training refine the periods.
+            **kwargs: other layer arguments (``name``, ...).
+
+        Example:
+
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> t = np.sort(rng.integers(1_700_000_000, 1_700_000_000 + 90 * 86400, size=2000))
+        >>> y = np.sin(2 * np.pi * t / 86400.0 + 1.0) + 0.1 * rng.standard_normal(2000)
+        >>> enc = LearnedPeriodicEncoding.from_data(t, y, min_period=3600, max_period=30 * 86400)
+        >>> abs(enc.periods[0] - 86400) < 10, enc.origin == int(np.median(t))
+        (True, True)
+        """
+        from periodic_keras import fitting
+
+        t = np.asarray(t)
+        if t.ndim != 1:
+            raise ValueError(f"t must be 1-D, got shape {t.shape}")
+        integer = np.issubdtype(t.dtype, np.integer)
+        for name, value in (("min_period", min_period), ("max_period", max_period)):
+            if value is not None and not (_is_number(value) and value > 0):
+                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+        fit = fitting.fit_frequencies(
+            t.astype(np.float64), y, n_periods,
+            min_frequency=None if max_period is None else _TWO_PI / max_period,
+            max_frequency=None if min_period is None else _TWO_PI / min_period,
+        )
+        origin = int(np.median(t)) if integer else float(np.median(t))
+        return cls(list(fit.periods), harmonics=harmonics, origin=origin, trainable_periods=trainable_periods, **kwargs)
+
     @property
     def current_periods(self) -> np.ndarray:
         """The periods now (anchor + trained offset), float64."""

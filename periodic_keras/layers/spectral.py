@@ -16,6 +16,8 @@ import numpy as np
 import keras
 from keras import ops
 
+from periodic_keras.layers._ops import first_max_onehot
+
 __all__ = ["SpectralFeatures"]
 
 
@@ -92,11 +94,7 @@ class SpectralFeatures(keras.layers.Layer):
         im = ops.matmul(x, self._sin)
         power = re * re + im * im
         # One-hot of the strongest bin inside the search range, ties to the lowest bin.
-        # (Built from max/equal/cumsum rather than ops.argmax, whose TensorFlow
-        # lowering adds a BitwiseAnd that TFLite's builtin ops lack.)
-        search = power[:, self._search_start : self._search_stop]
-        is_max = ops.cast(ops.equal(search, ops.max(search, axis=-1, keepdims=True)), re.dtype)
-        first = is_max * ops.cast(ops.equal(ops.cumsum(is_max, axis=-1), 1.0), re.dtype)
+        first = first_max_onehot(power[:, self._search_start : self._search_stop])
         onehot = ops.pad(first, [[0, 0], [self._search_start, self.bins - self._search_stop]])
         peak = ops.sum(onehot * self._freqs, axis=-1, keepdims=True)
         peak_re = ops.sum(onehot * re, axis=-1, keepdims=True)

@@ -1,0 +1,417 @@
+"""Fit sums of sines where gradient descent cannot: a periodogram start, then a float64 fit.
+
+The loss of ``y ~ c + A sin(omega x + phi)`` as a function of ``omega`` is a comb of
+narrow basins, each about ``2 pi / span`` wide (``span = max(x) - min(x)``; 3e-3 rad for
+``x`` in ``[-1000, 1000]``), so gradient descent started outside the right one never
+reaches it. Here a periodogram on a grid ``2 pi / (oversample * span)`` apart finds the
+basin -- an FFT when ``x`` is regularly spaced, a generalised (floating-mean, weighted)
+Lomb–Scargle periodogram otherwise -- and Levenberg–Marquardt least squares over all
+frequencies, amplitudes, phases and the offset, in float64, finishes the job. Several
+tones are found one at a time (strongest peak of the residual, then a joint refit).
+
+Every frequency here is ANGULAR: ``omega`` in radians per unit of ``x``, and the period
+is ``2 pi / omega``. Only NumPy is imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["SineFit", "SinesFit", "fit_frequency", "fit_frequencies", "lomb_scargle", "crlb_omega_std"]
+
+_MEMORY_BYTES = 32 * 2**20  # working-set target of one periodogram evaluation
+_TWO_PI = 2.0 * math.pi
+
+
+@dataclasses.dataclass(frozen=True)
+class SineFit:
+    """One tone ``y ~ offset + amplitude * sin(omega * x + phase)``; ``omega`` in rad per unit of x.
+
+    ``amplitude >= 0``, ``phase`` in ``[-pi, pi)`` (the phase at ``x = 0``), ``rmse`` the
+    root-mean-square residual over the fitted samples (unweighted).
+
+    >>> fit = SineFit(omega=np.pi, amplitude=2.0, phase=0.0, offset=1.0, rmse=0.0)
+    >>> fit.period, fit.predict([0.5, 1.5]).round(12).tolist()
+    (2.0, [3.0, -1.0])
+    """
+
+    omega: float
+    amplitude: float
+    phase: float
+    offset: float
+    rmse: float
+
+    @property
+    def period(self) -> float:
+        """``2 pi / omega``, in units of x."""
+        return _TWO_PI / self.omega
+
+    def predict(self, x) -> np.ndarray:
+        """The fitted curve at ``x`` (any shape), float64."""
+        x = np.asarray(x, dtype=np.float64)
+        return self.offset + self.amplitude * np.sin(self.omega * x + self.phase)
+
+
+@dataclasses.dataclass(frozen=True)
+class SinesFit:
+    """Several tones and one offset: ``y ~ offset + sum_k amplitudes[k] sin(omegas[k] x + phases[k])``.
+
+    Tuples of floats, tones sorted by decreasing amplitude; ``omegas`` in rad per unit of x,
+    phases in ``[-pi, pi)`` at ``x = 0``, ``rmse`` the unweighted residual RMS.
+
+    >>> fit = SinesFit(omegas=(1.0, 2.0), amplitudes=(1.0, 0.5), phases=(0.0, 0.0), offset=0.0, rmse=0.0)
+    >>> len(fit), fit.tones[1].amplitude, fit.predict([0.0]).tolist()
+    (2, 0.5, [0.0])
+    """
+
+    omegas: tuple
+    amplitudes: tuple
+    phases: tuple
+    offset: float
+    rmse: float
+
+    def __len__(self) -> int:
+        return len(self.omegas)
+
+    @property
+    def periods(self) -> tuple:
+        """``2 pi / omega`` for each tone."""
+        return tuple(_TWO_PI / w for w in self.omegas)
+
+    @property
+    def tones(self) -> tuple:
+        """Each tone as a :class:`SineFit`; the first carries the offset, the others 0."""
+        return tuple(SineFit(w, a, p, self.offset if k == 0 else 0.0, self.rmse)
+                     for k, (w, a, p) in enumerate(zip(self.omegas, self.amplitudes, self.phases)))
+
+    def predict(self, x) -> np.ndarray:
+        """The fitted sum at ``x`` (any shape), float64."""
+        x = np.asarray(x, dtype=np.float64)
+        out = np.full(x.shape, self.offset)
+        for w, a, p in zip(self.omegas, self.amplitudes, self.phases):
+            out += a * np.sin(w * x + p)
+        return out
+
+
+def _real_1d(name, a) -> np.ndarray:
+    a = np.asarray(a)
+    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
+    a = a.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return a
+
+
+def _positive(name, value, allow_none=True):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite positive number, got {value!r}")
+    return float(value)
+
+
+def _check_data(x, y, weights, min_samples, what):
+    """x, y, weights (normalised to mean 1) as float64, validated before any work."""
+    x, y = _real_1d("x", x), _real_1d("y", y)
+    if x.size != y.size:
+        raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
+    w = np.ones_like(x) if weights is None else _real_1d("weights", weights)
+    if w.size != x.size:
+        raise ValueError(f"weights must have the length of x ({x.size}), got {w.size}")
+    if np.any(w < 0):
+        raise ValueError("weights must be >= 0")
+    count = int(np.count_nonzero(w))
+    if count < min_samples:
+        raise ValueError(f"{what} needs at least {min_samples} samples (with positive weight), got {count}")
+    if np.ptp(x[w > 0]) == 0:
+        raise ValueError("x is constant (zero span): no frequency can be fitted")
+    return x, y, w / w.mean()
+
+
+def _sums(t, rows, omegas) -> np.ndarray:
+    """``sum_n rows[r, n] exp(1j omegas[j] t[n])``, shape ``[len(rows), len(omegas)]``.
+
+    On a uniform grid, ``exp(1j (w0 + (b B + k) h) t) = exp(1j (w0 + b B h) t) exp(1j k h t)``:
+    one complex exponential per block of ``B`` frequencies and a matrix product, instead
+    of one exponential per frequency and sample; both factors are exact exponentials, so no
+    error accumulates. Any other grid is evaluated directly. Both work in chunks of about
+    ``_MEMORY_BYTES``.
+    """
+    n, m, count = t.size, rows.shape[0], omegas.size
+    out = np.empty((m, count), dtype=np.complex128)
+    h = (omegas[-1] - omegas[0]) / max(count - 1, 1)
+    gap = np.max(np.abs(omegas - (omegas[0] + h * np.arange(count))))
+    uniform = count > 2 and gap <= 1e-12 * np.max(np.abs(omegas))
+    if not uniform:
+        chunk = max(1, _MEMORY_BYTES // (48 * n))
+        for i in range(0, count, chunk):
+            out[:, i:i + chunk] = rows @ np.exp(np.outer(1j * t, omegas[i:i + chunk]))
+        return out
+    block = max(1, min(math.ceil(math.sqrt(count)), _MEMORY_BYTES // (64 * n)))
+    starts = omegas[0] + h * block * np.arange(-(-count // block))
+    inner = np.exp(np.outer(1j * t, h * np.arange(block)))  # [n, block]
+    chunk = max(1, _MEMORY_BYTES // (48 * n))
+    blocks = np.empty((m, starts.size, block), dtype=np.complex128)
+    for i in range(0, starts.size, chunk):
+        base = np.exp(np.outer(starts[i:i + chunk], 1j * t))  # [chunk, n]
+        for r in range(m):
+            blocks[r, i:i + chunk] = (base * rows[r]) @ inner
+    return blocks.reshape(m, -1)[:, :count]
+
+
+def _ls_power(s1, s0, s2, w, y) -> np.ndarray:
+    """Generalised Lomb–Scargle power from ``S1 = sum w y e^{iwt}``, ``S0 = sum w e^{iwt}``,
+    ``S2 = sum w e^{2iwt}`` (weights ``w`` summing to 1): fraction of variance explained."""
+    y_mean = w @ y
+    y_var = w @ (y - y_mean) ** 2
+    c, s = s0.real, s0.imag
+    cc = 0.5 * (1.0 + s2.real) - c * c
+    ss = 0.5 * (1.0 - s2.real) - s * s
+    cs = 0.5 * s2.imag - c * s
+    yc, ys = s1.real - y_mean * c, s1.imag - y_mean * s
+    det = cc * ss - cs * cs
+    ok = det > 1e-10  # ~0 at omega -> 0 and at the Nyquist frequency of regular x: no sine fits there
+    power = (ss * yc**2 + cc * ys**2 - 2.0 * cs * yc * ys) / np.where(ok, det, 1.0)
+    return np.where(ok, power / y_var, 0.0) if y_var > 0 else np.zeros_like(det)
+
+
+def lomb_scargle(x, y, omegas, *, weights=None) -> np.ndarray:
+    """Generalised Lomb–Scargle periodogram of irregularly sampled data at angular frequencies ``omegas``.
+
+    The floating-mean, weighted periodogram of Zechmeister & Kürster (2009): at each
+    ``omega`` (rad per unit of x), the fraction of the weighted variance of ``y`` explained
+    by a least-squares fit of ``c + a cos(omega x) + b sin(omega x)``, in ``[0, 1]``
+    (0 where the fit is degenerate, e.g. ``omega = 0``). A uniformly spaced grid (e.g.
+    ``np.linspace``) is evaluated by block products, any other grid directly; both in
+    chunks, so memory stays below about 50 MB whatever ``len(x) * len(omegas)``.
+
+    Args:
+        x, y: 1-D real arrays of equal length (at least 3 samples).
+        omegas: 1-D array of angular frequencies ``>= 0``.
+        weights: optional 1-D weights ``>= 0`` (e.g. ``1 / sigma**2``).
+
+    Returns:
+        float64 array of the shape of ``omegas``.
+
+    >>> x = np.random.default_rng(0).uniform(0, 100, 200)
+    >>> omegas = np.linspace(0.1, 5, 4901)
+    >>> power = lomb_scargle(x, np.sin(2.5 * x), omegas)
+    >>> round(float(omegas[np.argmax(power)]), 3), round(float(power.max()), 6)
+    (2.5, 1.0)
+    """
+    x, y, w = _check_data(x, y, weights, 3, "lomb_scargle")
+    omegas = _real_1d("omegas", omegas)
+    if np.any(omegas < 0):
+        raise ValueError("omegas must be >= 0")
+    w = w / w.sum()
+    t = x - x.mean()
+    sums = _sums(t, np.stack([w * y, w]), omegas)
+    return _ls_power(sums[0], sums[1], _sums(2.0 * t, w[None], omegas)[0], w, y)
+
+
+def _regular_step(t):
+    """The step ``dt`` if sorted ``t`` is regularly spaced (to 1e-9 of a step), else None."""
+    dt = (t[-1] - t[0]) / (t.size - 1)
+    ok = dt > 0 and np.max(np.abs(t - t[0] - dt * np.arange(t.size))) <= 1e-9 * dt
+    return dt if ok else None
+
+
+def _grid(t, w, dt, lo, hi, oversample):
+    """Search grid and a function giving the periodogram of residuals on it.
+
+    Regular ``t``: an FFT zero-padded to ``oversample * n`` points; ``S2`` reads the
+    weight spectrum at bin ``2k``. Otherwise a uniform grid over ``[lo, hi]`` and :func:`_sums`.
+    """
+    if dt is not None:
+        m = math.ceil(oversample * t.size)
+        step = _TWO_PI / (m * dt)
+        k = np.arange(math.ceil(lo / step), math.floor(hi / step) + 1)
+        if k.size > 2:
+            spec_w = m * np.fft.ifft(w, m)  # sum_n w_n e^{i omega_k n dt}: t from t[0], the power is shift-invariant
+            s0, s2 = spec_w[k], spec_w[(2 * k) % m]
+            return k * step, lambda v: _ls_power(m * np.fft.ifft(w * v, m)[k], s0, s2, w, v)
+    count = max(3, math.ceil((hi - lo) * oversample * (t[-1] - t[0]) / _TWO_PI) + 1)
+    omegas = np.linspace(lo, hi, count)
+    s0, s2 = _sums(t, w[None], omegas)[0], _sums(2.0 * t, w[None], omegas)[0]
+    return omegas, lambda v: _ls_power(_sums(t, (w * v)[None], omegas)[0], s0, s2, w, v)
+
+
+def _design(t, omegas):
+    phase = np.outer(t, omegas)
+    return np.cos(phase), np.sin(phase)
+
+
+def _refine(t, y, sw, omegas, max_iter=200):
+    """Levenberg–Marquardt on ``c + sum_k a_k cos(w_k t) + b_k sin(w_k t)`` (weights ``sw**2``).
+
+    Parameters ``[w_1..w_K, c, a_1..a_K, b_1..b_K]``; the linear ones start at their
+    least-squares values. Each step solves the column-scaled, damped problem with
+    ``lstsq`` (no normal equations). Returns ``(omegas, coef)`` with ``coef = [c, a.., b..]``.
+    """
+    k = omegas.size
+    c, s = _design(t, omegas)
+    basis = np.column_stack([np.ones_like(t), c, s])
+    coef = np.linalg.lstsq(basis * sw[:, None], y * sw, rcond=None)[0]
+    resid = sw * (y - basis @ coef)
+    cost, lam, y_norm = resid @ resid, 1e-3, np.linalg.norm(sw * y) + 1e-300
+    for _ in range(max_iter):
+        d_omega = t[:, None] * (c * coef[1 + k:] - s * coef[1:1 + k])
+        jac = sw[:, None] * np.column_stack([d_omega, np.ones_like(t), c, s])
+        scale = np.linalg.norm(jac, axis=0)
+        scale[scale == 0] = 1.0
+        while True:
+            damped = np.vstack([jac / scale, math.sqrt(lam) * np.eye(jac.shape[1])])
+            step = np.linalg.lstsq(damped, np.concatenate([resid, np.zeros(jac.shape[1])]), rcond=None)[0]
+            new_omegas, new_coef = omegas + step[:k] / scale[:k], coef + step[k:] / scale[k:]
+            new_c, new_s = _design(t, new_omegas)
+            new_resid = sw * (y - new_coef[0] - new_c @ new_coef[1:1 + k] - new_s @ new_coef[1 + k:])
+            if (new_cost := new_resid @ new_resid) <= cost:
+                break
+            lam *= 4.0
+            if lam > 1e12:  # no step lowers the cost any more: converged to rounding
+                return omegas, coef
+        omegas, coef, c, s, resid, cost = new_omegas, new_coef, new_c, new_s, new_resid, new_cost
+        lam = max(lam / 3.0, 1e-12)
+        if np.linalg.norm(step) <= 1e-12 * y_norm:
+            break
+    return omegas, coef
+
+
+def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, oversample=5,
+                    weights=None) -> SinesFit:
+    """Fit ``y ~ c + sum_k A_k sin(omega_k x + phi_k)`` with ``n_tones`` angular frequencies.
+
+    Steps: sort by ``x`` and centre it (so timestamps like 1.7e9 s stay well conditioned);
+    the periodogram of ``y`` on ``[min_frequency, max_frequency]`` at a spacing of
+    ``2 pi / (oversample * span)`` (FFT for regular x, generalised Lomb–Scargle otherwise);
+    its highest peak, parabola-interpolated, starts a Levenberg–Marquardt fit; then, for
+    each further tone, the peak of the residual's periodogram is added and all tones are
+    refit jointly. Tones a few resolution widths ``2 pi / span`` apart are separated.
+    There is no significance test: on pure noise the highest peak is still fitted. For
+    irregular x a search costs ``len(x) * grid points`` complex multiply-adds per tone.
+
+    Args:
+        x, y: 1-D real arrays of equal length, at least ``3 * n_tones + 1`` samples.
+        n_tones: number of tones, ``>= 1``.
+        min_frequency: lowest angular frequency searched (rad per unit of x); default
+            one grid step, ``2 pi / (oversample * span)``.
+        max_frequency: highest one searched. Default: the Nyquist frequency ``pi / dt``
+            for regular x (a larger value raises: above it are only aliases); for
+            irregular x, ``pi / median(spacing)`` (positive spacings). Irregular sampling
+            can resolve far higher frequencies: pass ``max_frequency`` for them.
+            The band bounds the search only; the refined estimate may leave it slightly.
+        oversample: grid points per resolution width ``2 pi / span`` (``>= 1``).
+        weights: optional 1-D weights ``>= 0`` (e.g. ``1 / sigma**2``) for the
+            periodogram and the fit.
+
+    Returns:
+        :class:`SinesFit`, tones sorted by decreasing amplitude.
+
+    >>> x = np.linspace(0, 20, 400)
+    >>> fit = fit_frequencies(x, 1 + np.sin(3 * x) + 0.5 * np.sin(3.7 * x + 1), 2)
+    >>> np.round(fit.omegas, 6).tolist(), np.round(fit.amplitudes, 6).tolist(), round(fit.offset, 6)
+    ([3.0, 3.7], [1.0, 0.5], 1.0)
+    """
+    if isinstance(n_tones, bool) or not isinstance(n_tones, numbers.Integral) or n_tones < 1:
+        raise ValueError(f"n_tones must be an integer >= 1, got {n_tones!r}")
+    n_tones = int(n_tones)
+    what = "fitting 1 tone" if n_tones == 1 else f"fitting {n_tones} tones"
+    x, y, w = _check_data(x, y, weights, 3 * n_tones + 1, what)
+    lo, hi = _positive("min_frequency", min_frequency), _positive("max_frequency", max_frequency)
+    oversample = _positive("oversample", oversample, allow_none=False)
+    if oversample < 1:
+        raise ValueError(f"oversample must be >= 1, got {oversample}")
+    if lo is not None and hi is not None and lo >= hi:
+        raise ValueError(f"min_frequency must be below max_frequency, got {lo} >= {hi}")
+    order = np.argsort(x, kind="stable")
+    x, y, w = x[order], y[order], w[order]
+    x0 = 0.5 * (x[0] + x[-1])
+    t = x - x0
+    dt = _regular_step(t)
+    nyquist = math.pi / (dt if dt is not None else np.median(np.diff(t)[np.diff(t) > 0]))
+    lo = _TWO_PI / (oversample * (t[-1] - t[0])) if lo is None else lo
+    hi = nyquist if hi is None else hi
+    if dt is not None and hi > nyquist * (1 + 1e-9):
+        raise ValueError(f"max_frequency={hi} is above the Nyquist frequency pi/dt={nyquist} of the regularly "
+                         "spaced x: frequencies there are aliases of lower ones")
+    if lo >= hi:
+        raise ValueError(f"empty frequency band: min_frequency={lo} >= max_frequency={hi}")
+    ws = w / w.sum()
+    grid, residual_power = _grid(t, ws, dt, lo, hi, oversample)
+    omegas, model = np.zeros(0), np.full_like(y, ws @ y)
+    for _ in range(n_tones):
+        power = residual_power(y - model)
+        j = int(np.argmax(power))
+        omega = grid[j]
+        if 0 < j < grid.size - 1 and (curv := power[j - 1] - 2 * power[j] + power[j + 1]) < 0:
+            omega += 0.5 * (power[j - 1] - power[j + 1]) / curv * (grid[1] - grid[0])
+        omegas, coef = _refine(t, y, np.sqrt(w), np.append(omegas, omega))
+        c, s = _design(t, omegas)
+        model = coef[0] + c @ coef[1:1 + omegas.size] + s @ coef[1 + omegas.size:]
+    a, b = coef[1:1 + n_tones], coef[1 + n_tones:]
+    psi = np.arctan2(a, b)  # a cos + b sin = A sin(. + psi)
+    psi = np.where(omegas < 0, math.pi - psi, psi)  # sin(-|w| t + psi) = sin(|w| t + pi - psi)
+    omegas = np.abs(omegas)
+    phases = (psi - omegas * x0 + math.pi) % _TWO_PI - math.pi  # back to x = 0
+    amps = np.hypot(a, b)
+    rmse = float(np.sqrt(np.mean((y - model) ** 2)))
+    idx = np.argsort(-amps, kind="stable")
+    return SinesFit(tuple(float(v) for v in omegas[idx]), tuple(float(v) for v in amps[idx]),
+                    tuple(float(v) for v in phases[idx]), float(coef[0]), rmse)
+
+
+def fit_frequency(x, y, *, min_frequency=None, max_frequency=None, oversample=5, weights=None) -> SineFit:
+    """Fit one tone ``y ~ offset + A sin(omega x + phi)``; ``omega`` is angular (rad per unit of x).
+
+    :func:`fit_frequencies` with ``n_tones=1`` (see it for the method, the default band
+    and the arguments); needs at least 4 samples.
+
+    >>> x = np.random.default_rng(0).uniform(-1000, 1000, 1000)  # 31 rad/unit: far above pi/spacing
+    >>> fit = fit_frequency(x, np.sin(31 * x + 0.3), max_frequency=40)
+    >>> round(fit.omega, 9), round(fit.amplitude, 9), round(fit.phase, 6), fit.rmse < 1e-9
+    (31.0, 1.0, 0.3, True)
+    """
+    fit = fit_frequencies(x, y, 1, min_frequency=min_frequency, max_frequency=max_frequency,
+                          oversample=oversample, weights=weights)
+    return fit.tones[0]
+
+
+def crlb_omega_std(x, omega, amplitude, noise_std, *, phase=0.0) -> float:
+    """Cramér–Rao bound on the std of an unbiased estimate of ``omega`` (rad per unit of x).
+
+    For ``y = c + A sin(omega x + phase) + noise`` with white Gaussian noise of std
+    ``noise_std`` (a scalar, or one per sample) and amplitude, phase and offset unknown:
+    the exact Fisher information of ``(omega, a, b, c)`` for ``a cos(omega x) + b sin(omega x) + c``
+    at the true values, ``sqrt([F^-1]_00)``; it is the same for any parametrisation of
+    the nuisance parameters. For many samples spread over many periods it approaches
+    ``noise_std / (A * sqrt(sum((x - mean(x))**2) / 2))``.
+
+    >>> x = np.arange(100.0)
+    >>> round(crlb_omega_std(x, 0.5, 1.0, 1.0), 5)  # exact, 100 samples, phase 0
+    0.00493
+    >>> round(float(np.sqrt(2 / np.sum((x - x.mean()) ** 2))), 5)  # the large-sample approximation
+    0.0049
+    """
+    x = _real_1d("x", x)
+    if x.size < 4:
+        raise ValueError(f"crlb_omega_std needs at least 4 samples, got {x.size}")
+    omega, amplitude = _positive("omega", omega, False), _positive("amplitude", amplitude, False)
+    sigma = np.broadcast_to(np.asarray(noise_std, dtype=np.float64), x.shape)
+    if not np.all(np.isfinite(sigma) & (sigma > 0)):
+        raise ValueError("noise_std must be finite and positive")
+    if not isinstance(phase, numbers.Real) or not math.isfinite(phase):
+        raise ValueError(f"phase must be a finite number, got {phase!r}")
+    x0 = x.mean()
+    t = x - x0
+    theta = omega * t + (phase + omega * x0)
+    d_omega = t * amplitude * np.cos(theta) / sigma
+    nuisance = np.column_stack([np.ones_like(t), np.cos(omega * t), np.sin(omega * t)]) / sigma[:, None]
+    resid = d_omega - nuisance @ np.linalg.lstsq(nuisance, d_omega, rcond=None)[0]
+    return float(1.0 / np.linalg.norm(resid))
