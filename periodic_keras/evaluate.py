@@ -7,11 +7,11 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from periodic_keras import dsp
+from periodic_keras import dsp, signals
 from periodic_keras.data.frequency import frequency_arrays
 from periodic_keras.generation import as_batch
 
-__all__ = ["DEFAULT_SNRS", "candan_estimator", "forecast_table", "frequency_table", "frequency_test_sets",
+__all__ = ["DEFAULT_SNRS", "candan_estimator", "clock_exact_rates", "forecast_table", "frequency_table", "frequency_test_sets",
            "generation_table", "keras_estimator"]
 
 #: Evaluation conditions: noiseless, then 20, 10 and 0 dB SNR.
@@ -137,3 +137,16 @@ def forecast_table(forecasts: Mapping[str, np.ndarray], truth) -> pd.DataFrame:
         rows.append(dict(method=name, mae=float(np.mean(np.abs(err))), rmse=float(np.sqrt(np.mean(err**2))),
                          n_forecasts=truth.shape[0], horizon=truth.shape[1]))
     return pd.DataFrame(rows)
+
+
+def clock_exact_rates(digits, t) -> dict:
+    """Fractions of ``t`` whose predicted ``digits`` ``[n, 3]`` are exactly right (all three, and each).
+
+    >>> t = np.array([-1, 59])
+    >>> clock_exact_rates(signals.clock_digits(t), t)
+    {'exact': 1.0, 'hh': 1.0, 'mm': 1.0, 'ss': 1.0, 'errors': 0}
+    """
+    truth = signals.clock_digits(np.asarray(t).reshape(-1))
+    ok = np.asarray(digits).reshape(truth.shape) == truth
+    return {"exact": float(ok.all(axis=1).mean()), **{k: float(ok[:, i].mean()) for i, k in enumerate(("hh", "mm", "ss"))},
+            "errors": int((~ok.all(axis=1)).sum())}

@@ -11,7 +11,7 @@ import pandas as pd
 
 from periodic_keras._io import atomic_write_bytes, atomic_write_text
 
-__all__ = ["plot_generation", "plot_predictions", "plot_sequence", "to_markdown", "write_table"]
+__all__ = ["plot_extrapolation", "plot_generation", "plot_predictions", "plot_sequence", "to_markdown", "write_table"]
 
 
 def _cell(value) -> str:
@@ -195,4 +195,41 @@ def plot_sequence(inputs, target, predictions: dict, path: str, title: str = "",
     axes[1, 0].legend(loc="lower left", fontsize=8)
     if title:
         fig.suptitle(title)
+    return _save_figure(fig, path)
+
+
+def plot_extrapolation(curves: dict, interval, path: str, title: str = "", dashed=()) -> str:
+    """One panel per curve set: truth, every model, the training ``interval`` shaded.
+
+    Args:
+        curves: ``{panel title: (x, truth, {model: prediction})}``.
+        interval: ``(low, high)`` of the training data, shaded.
+        path: PNG file to write.
+        dashed: model names drawn as dotted reference lines (baselines).
+
+    >>> import tempfile, os
+    >>> x = np.linspace(-2, 2, 50)
+    >>> p = plot_extrapolation({"sin": (x, np.sin(x), {"m": np.sin(x) + 0.1})}, (-1, 1),
+    ...                        os.path.join(tempfile.mkdtemp(), "e.png"))
+    >>> os.path.getsize(p) > 0
+    True
+    """
+    low, high = interval
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(curves), 1, figsize=(11, 3.3 * len(curves)), squeeze=False)
+    for ax, (name, (x, truth, preds)) in zip(axes[:, 0], curves.items()):
+        ax.axvspan(low, high, color="0.92", label="training interval")
+        ax.plot(x, truth, color="0.45", lw=3.0, label="truth")
+        for k, (model, pred) in enumerate(preds.items()):
+            if model in dashed:
+                ax.plot(x, pred, lw=0.9, ls=":", color="k" if k == 0 else "0.5", label=model)
+            else:
+                ax.plot(x, pred, lw=1.1, color=f"C{k}", label=model)
+        pad = 0.5 * (truth.max() - truth.min()) + 0.5
+        ax.set_ylim(truth.min() - pad, truth.max() + pad)  # a diverging model leaves the panel, not the scale
+        ax.set_xlim(x[0], x[-1])
+        ax.set_title(name)
+        ax.set_xlabel("x")
+    axes[0, 0].legend(loc="upper left", fontsize=8, ncol=4)
+    fig.suptitle(title)
     return _save_figure(fig, path)

@@ -6,6 +6,10 @@ imported inside the jobs, after the arguments are checked, so a bad command line
 fails in a fraction of a second with one clean line.
 """
 
+from periodic_keras.jobs.activations import (
+    ACTIVATIONS as BENCHMARK_ACTIVATIONS, FUNCTIONS as BENCHMARK_FUNCTIONS, activations_summary, benchmark_activations,
+)
+from periodic_keras.jobs.clock import clock_summary, train_clock
 from periodic_keras.jobs.common import (
     USER_ERRORS, add_run_arguments, resolve_run_arguments, run_cli, run_script, snr_arg,
 )
@@ -14,7 +18,8 @@ from periodic_keras.jobs.generator import forecast_sf_temps, generator_summary, 
 from periodic_keras.jobs.memory import memory_summary, train_burst, train_divider
 
 __all__ = [
-    "DEFAULT_EVAL_SNRS", "FRONTENDS", "USER_ERRORS", "add_run_arguments", "forecast_sf_temps", "frequency_summary",
+    "BENCHMARK_ACTIVATIONS", "BENCHMARK_FUNCTIONS", "DEFAULT_EVAL_SNRS", "FRONTENDS", "USER_ERRORS",
+    "activations_summary", "add_run_arguments", "benchmark_activations", "clock_summary", "forecast_sf_temps", "frequency_summary",
     "generator_summary", "memory_summary", "resolve_run_arguments", "run_cli", "run_script", "snr_arg",
-    "train_burst", "train_divider", "train_frequency", "train_generator",
+    "train_burst", "train_clock", "train_divider", "train_frequency", "train_generator",
 ]
