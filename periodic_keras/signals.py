@@ -23,7 +23,7 @@ import numpy as np
 
 __all__ = [
     "SECONDS_PER_YEAR", "as_rng", "burst_sequences", "check_frequency_range", "check_positive_int",
-    "classic_sine_series", "clock_digits", "clock_times",
+    "classic_sine_series", "clock_digits", "clock_times", "daily_cycle_samples",
     "cut_windows", "divider_sequences", "noise_std", "sine_continuation", "sine_windows", "sum_of_sines",
 ]
 
@@ -397,3 +397,25 @@ def clock_times(n: int, years: float = 120.0, seed=None):
     limit = int(years * SECONDS_PER_YEAR)
     t = as_rng(seed).integers(-limit, limit, size=n, endpoint=True, dtype=np.int64)
     return t, clock_digits(t)
+
+
+def daily_cycle_samples(days: int = 365, snr_db=10.0, seed=None):
+    """Jittered hourly int64 timestamps with a daily cycle: the "find the period" task.
+
+    Hourly from 2023-11-14 (``t = 1.7e9 s``), each jittered by up to ±15 min, 10 % dropped;
+    ``y = sin(2 pi t / 86400 + 0.7) + 0.4 sin(4 pi t / 86400)`` plus white noise at
+    ``snr_db`` for the fundamental (``None``: clean). Returns ``(t int64, y float32)``.
+
+    >>> t, y = daily_cycle_samples(days=2, seed=0)
+    >>> t.dtype.name, y.dtype.name, len(t) <= 48
+    ('int64', 'float32', True)
+    """
+    check_positive_int(days=days)
+    rng = as_rng(seed)
+    n = days * 24
+    t = 1_700_000_000 + np.arange(n, dtype=np.int64) * 3600 + rng.integers(-900, 900, n)
+    t = t[rng.random(n) > 0.1]
+    y = np.sin(2 * np.pi * t / 86400.0 + 0.7) + 0.4 * np.sin(4 * np.pi * t / 86400.0)
+    if snr_db is not None:
+        y = y + float(noise_std(1.0, snr_db)) * rng.standard_normal(len(t))
+    return t, y.astype(np.float32)

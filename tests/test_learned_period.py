@@ -4,20 +4,14 @@ import numpy as np
 import pytest
 import keras
 
+from periodic_keras import signals
 from periodic_keras.layers import LearnedPeriodicEncoding
 
 DAY = 86400.0
 
 
-def _hourly_year(seed=0, snr_db=10.0):
-    """A year of jittered hourly int64 timestamps from 2023-11 with 10 % missing, a daily cycle
-    (plus its second harmonic) and white noise at ``snr_db`` for the fundamental."""
-    rng = np.random.default_rng(seed)
-    t = 1_700_000_000 + np.arange(365 * 24) * 3600 + rng.integers(-900, 900, 365 * 24)
-    t = t[rng.random(len(t)) > 0.1]
-    sigma = np.sqrt(0.5 / 10 ** (snr_db / 10))
-    y = np.sin(2 * np.pi * t / DAY + 0.7) + 0.4 * np.sin(4 * np.pi * t / DAY) + sigma * rng.standard_normal(len(t))
-    return t, y.astype("float32")
+def _hourly_year():
+    return signals.daily_cycle_samples(seed=0)
 
 
 def _train(enc, t, y, epochs):
