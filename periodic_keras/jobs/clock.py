@@ -144,7 +144,7 @@ def train_clock(
     table = pd.DataFrame(rows)
     table_paths = results.write_table(table, os.path.join(output_dir, "results"))
     truth = t_test[:2000, 0] % 86_400 / 3600.0
-    panels = {name: (truth, (d[:2000] @ np.array([1.0, 1 / 60, 1 / 3600]))) for name, d in shown.items()
+    panels = {name: (truth, (d[:2000].astype(np.int64) @ np.array([3600, 60, 1])) / 3600.0) for name, d in shown.items()
               if "TFLite" not in name}
     plot = results.plot_predictions(panels, os.path.join(output_dir, "clock.png"), xlabel="true time of day (h)",
                                     ylabel="time of day shown (h)")
