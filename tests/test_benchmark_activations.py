@@ -2,23 +2,18 @@
 
 import math
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from periodic_keras import jobs
+from script_runner import runner
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLUMNS = ["function", "model", "params", "mse_inside", "mse_left", "mse_right", "mse_outside", "train_s"]
 
 
-def run(*args, timeout=120):
-    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "benchmark_activations.py"), *args],
-                          capture_output=True, text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=ROOT),
-                          cwd=ROOT)
+run = runner('benchmark_activations.py')
 
 
 @pytest.fixture(scope="module")

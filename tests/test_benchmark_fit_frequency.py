@@ -4,8 +4,6 @@ Timings are machine- and load-dependent: they are checked to be finite, never ag
 """
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -13,8 +11,8 @@ import pytest
 
 from periodic_keras import jobs
 from periodic_keras.jobs.fitting import COLUMNS
+from script_runner import runner
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 METRICS = [  # (case, metric) of every row, in order, for trials=5, repeats=2, epochs=2
     (1, "relative error of omega"), (1, "seconds per fit (median of 2)"), (2, "RMSE / CRLB over 5 trials"),
     (3, "max omega error / width over 5 trials"), (3, "max omega error / width over 5 trials"),
@@ -23,10 +21,7 @@ METRICS = [  # (case, metric) of every row, in order, for trials=5, repeats=2, e
 ]
 
 
-def run(*args, timeout=180):
-    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "benchmark_fit_frequency.py"), *args],
-                          capture_output=True, text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=ROOT),
-                          cwd=ROOT)
+run = runner('benchmark_fit_frequency.py')
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@
 import json
 import os
 import socket
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -15,8 +13,8 @@ from periodic_keras import edge, signals, training
 from periodic_keras.data import clock_arrays, clock_dataset, clock_targets
 from periodic_keras.evaluate import clock_exact_rates as exact_rates
 from periodic_keras.models import clock_model, clock_reader, naive_clock_model
+from script_runner import runner
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _python_clock(values):
@@ -139,10 +137,7 @@ def test_tfds_clock_builder_offline(tmp_path):
     assert (data["test"]["t"] < 0).any() and not np.array_equal(data["train"]["t"][:200], data["validation"]["t"])
 
 
-def run(*args, timeout=300):
-    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "train_clock.py"), *args],
-                          capture_output=True, text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=ROOT),
-                          cwd=ROOT)
+run = runner('train_clock.py')
 
 
 @pytest.mark.parametrize("args, message", [

@@ -1,20 +1,14 @@
 import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from periodic_keras import edge
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPT = os.path.join(ROOT, "scripts", "train_freq.py")
+from script_runner import runner
 
 
-def run(*args, timeout=300):
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True, timeout=timeout,
-                          env=env, cwd=ROOT)
+
+run = runner('train_freq.py')
 
 
 @pytest.mark.parametrize("args, message", [

@@ -1,21 +1,16 @@
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from periodic_keras import edge
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPT = os.path.join(ROOT, "scripts", "train_generator.py")
+from script_runner import runner
 
 
-def run(*args, timeout=300):
-    return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
+
+run = runner('train_generator.py')
 
 
 @pytest.mark.parametrize("args, message", [

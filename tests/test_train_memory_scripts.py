@@ -2,21 +2,17 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from periodic_keras import edge
+from script_runner import run_script
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run(script, *args, timeout=300):
-    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", script), *args], capture_output=True,
-                          text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
+run = run_script
 
 
 @pytest.mark.parametrize("script, args, message", [
