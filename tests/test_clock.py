@@ -164,3 +164,14 @@ def test_script_quick_run_writes_table_plot_and_export(tmp_path):
     meta = json.loads((out / "exported" / "metadata.json").read_text())
     assert meta["task"] == "clock" and meta["input"]["dtype"] == "int64"
     assert meta["tflite"]["float32"]["parity_max_abs_diff"] == 0
+
+
+@pytest.mark.parametrize("variant", ["float32", "float16"])
+def test_committed_clock_model_is_exact_on_the_edge(variant):
+    runner = edge.load(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exported", "clock"),
+                       variant)
+    assert runner.metadata["input"]["dtype"] == "int64" and runner.metadata["output"]["columns"] == ["hh", "mm", "ss"]
+    day = np.arange(86_400, dtype=np.int64)
+    t, _ = clock_arrays(100_000, "test", seed=77)
+    for stamps in (day, t[:, 0], np.array([-1, 0, 3_800_000_007, -3_800_000_007, 2**62], dtype=np.int64)):
+        assert exact_rates(runner.predict(stamps), stamps)["exact"] == 1.0
