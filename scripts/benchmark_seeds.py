@@ -5,6 +5,8 @@
 noiseless MAE and the RMSE (and RMSE/CRLB) at 20, 10 and 0 dB.
 --task generator: each seed is a full `train_generator.py` run (no export); key figures
 are the teacher-forced test MSE and the free-running MSE over 100 and 1000 steps.
+--task clock: each seed is a `train_clock.py` run without the naive baselines (no export);
+key figures are the exact rates on every second of a day and on 10^6 held-out timestamps.
 
 Writes seeds.csv/.md (one row per seed) and spread.csv/.md (min, median, max) to
 --output-dir (default runs/<task>-seeds).
@@ -41,7 +43,14 @@ def generator_row(out) -> dict:
     return {k: overall[k] for k in overall.index}
 
 
-TASKS = {"freq": (jobs.train_frequency, freq_row), "generator": (jobs.train_generator, generator_row)}
+def clock_row(out) -> dict:
+    model = out["table"].set_index("model").loc["clock_model"]
+    return {k: model[k] for k in ("exact_day", "exact_test", "errors_test")}
+
+
+#: task -> (job, key figures of one run, extra job arguments)
+TASKS = {"freq": (jobs.train_frequency, freq_row, {}), "generator": (jobs.train_generator, generator_row, {}),
+         "clock": (jobs.train_clock, clock_row, {"naive": ()})}
 
 
 def main(argv=None) -> int:
@@ -51,11 +60,11 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=None, help="optimizer steps per run (default: the job's)")
     p.add_argument("--output-dir", default=None, help="where the tables go (default: runs/<task>-seeds)")
     args = p.parse_args(argv)
-    job, key_figures = TASKS[args.task]
+    job, key_figures, extra = TASKS[args.task]
     output_dir = args.output_dir or os.path.join("runs", f"{args.task}-seeds")
     rows = []
     for seed in args.seeds:
-        kwargs = dict(seed=seed, no_export=True, verbose=0, output_dir=os.path.join(output_dir, f"seed{seed}"))
+        kwargs = dict(seed=seed, no_export=True, verbose=0, output_dir=os.path.join(output_dir, f"seed{seed}"), **extra)
         if args.steps is not None:
             kwargs["steps"] = args.steps
         out = jobs.run_cli(job, kwargs)
