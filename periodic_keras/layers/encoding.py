@@ -95,8 +95,8 @@ class _HarmonicEncoding(keras.layers.Layer):
     """Shared part: harmonics of per-period phases (in cycles) to sin/cos features."""
 
     def _features(self, phases, dtype):
-        """``phases``: one tensor per period of phases in *cycles*, or a list of
-        ``(integer remainder, period)`` pairs reduced exactly per harmonic."""
+        """``phases``: one function per period, ``k -> phase of harmonic k in cycles``
+        (a float32 tensor), so each layer can reduce the harmonic its own exact way."""
         columns = []
         for phase, harmonics in zip(phases, self.harmonics):
             angles = [_TWO_PI * phase(k) for k in range(1, harmonics + 1)]
