@@ -11,11 +11,13 @@ import os
 import keras
 import tensorflow as tf
 
+from periodic_keras import distributed
+from periodic_keras.distributed import STRATEGIES, get_strategy
 from periodic_keras.signals import check_positive_int
 
 __all__ = [
-    "ResetStatesEvery", "adam_cosine", "compile_binary_classifier", "compile_regressor", "fit", "fit_closed_loop",
-    "reset_rnn_states", "set_seed",
+    "STRATEGIES", "ResetStatesEvery", "adam_cosine", "compile_binary_classifier", "compile_regressor", "fit",
+    "fit_closed_loop", "get_strategy", "reset_rnn_states", "set_seed",
 ]
 
 
@@ -96,6 +98,7 @@ def fit(
     tensorboard: bool = False,
     verbose: int | str = "auto",
     callbacks=(),
+    strategy=None,
 ) -> keras.callbacks.History:
     """Train a compiled model for ``steps`` optimizer steps on an endless dataset.
 
@@ -105,6 +108,11 @@ def fit(
     ``BackupAndRestore`` checkpoint lives in ``run_dir/backup`` so the same call after
     a crash resumes at the last finished epoch, and TensorBoard logs go to
     ``run_dir/logs`` when ``tensorboard`` is set.
+
+    ``strategy``: a ``tf.distribute`` strategy the model was built and compiled under
+    (:func:`get_strategy`). ``model.fit`` runs under ``default`` and ``mirrored``; under
+    ``multi-worker`` (where Keras 3's ``model.fit`` fails) :func:`periodic_keras.distributed.fit_custom`
+    trains with ``strategy.run`` instead, with its own backups in ``run_dir``.
 
     Example:
 
@@ -116,6 +124,11 @@ def fit(
     1
     """
     check_positive_int(steps=steps, steps_per_epoch=steps_per_epoch)
+    if strategy is not None and distributed.is_multi_worker(strategy):
+        if callbacks:
+            raise ValueError(f"multi-worker training runs a custom loop without Keras callbacks; got "
+                             f"{[type(c).__name__ for c in callbacks]}: use strategy 'default' or 'mirrored'")
+        return distributed.fit_custom(model, train, steps, strategy, steps_per_epoch, validation, run_dir, verbose)
     epochs = -(-steps // steps_per_epoch)
     per_epoch = -(-steps // epochs)
     callbacks = list(callbacks)

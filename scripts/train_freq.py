@@ -38,20 +38,11 @@ def parse_args(argv=None):
     p.add_argument("--lstm-units", type=int, default=64, help="LSTM units")
     p.add_argument("--frontend", choices=jobs.FRONTENDS, default="spectral", help="front end before the LSTM")
     p.add_argument("--n-test", type=int, default=2000, help="held-out windows per SNR")
-    p.add_argument("--seed", type=int, default=0, help="seed for data, weights and evaluation sets")
-    p.add_argument("--output-dir", default="runs/freq", help="results table, plot and training backups")
-    p.add_argument("--export-dir", default=None,
-                   help="export directory (default: exported/freq; with --quick: <output-dir>/exported)")
-    p.add_argument("--no-export", action="store_true", help="skip the export")
-    p.add_argument("--quick", action="store_true", help="smoke run: 60 steps, small test sets")
-    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
-                   help="Keras progress: 0 silent, 1 bar, 2 one line per epoch (default: 1 on a terminal, else 2)")
+    jobs.add_run_arguments(p, "freq")
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.n_test = min(args.steps, 60), min(args.n_test, 200)
-    if args.export_dir is None:
-        args.export_dir = os.path.join(args.output_dir, "exported") if args.quick else os.path.join("exported", "freq")
-    return args
+    return jobs.resolve_run_arguments(args, "freq")
 
 
 def main(argv=None) -> int:

@@ -60,6 +60,7 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true", help="smoke run: 60 steps")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
                    help="Keras progress: 0 silent, 1 bar, 2 one line per epoch (default: 1 on a terminal, else 2)")
+    jobs.add_strategy_argument(p)
     args = p.parse_args(argv)
     if args.steps is None:
         args.steps = 2400 if args.dataset == "classic" else 3000
@@ -77,7 +78,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     common = dict(units=args.units, windows=args.windows, long_fraction=args.long_fraction, steps=args.steps,
                   batch_size=args.batch_size, learning_rate=args.learning_rate, noise_std=args.noise_std,
-                  noise_ramp=args.noise_ramp, seed=args.seed, output_dir=args.output_dir, verbose=args.verbose)
+                  noise_ramp=args.noise_ramp, seed=args.seed, output_dir=args.output_dir, verbose=args.verbose,
+                  strategy=args.strategy)
     if args.dataset == "classic":
         job = jobs.train_generator
         steps, weight = args.early_weight

@@ -11,7 +11,7 @@ from periodic_keras.jobs.activations import (
 )
 from periodic_keras.jobs.clock import clock_summary, train_clock
 from periodic_keras.jobs.common import (
-    USER_ERRORS, add_run_arguments, resolve_run_arguments, run_cli, run_script, snr_arg,
+    USER_ERRORS, add_run_arguments, add_strategy_argument, resolve_run_arguments, run_cli, run_script, snr_arg,
 )
 from periodic_keras.jobs.fitting import benchmark_fit_frequency, fit_frequency_summary
 from periodic_keras.jobs.frequency import DEFAULT_EVAL_SNRS, FRONTENDS, frequency_summary, train_frequency
@@ -20,7 +20,7 @@ from periodic_keras.jobs.memory import memory_summary, train_burst, train_divide
 
 __all__ = [
     "BENCHMARK_ACTIVATIONS", "BENCHMARK_FUNCTIONS", "DEFAULT_EVAL_SNRS", "FRONTENDS", "USER_ERRORS",
-    "activations_summary", "add_run_arguments", "benchmark_activations", "benchmark_fit_frequency", "clock_summary",
+    "activations_summary", "add_run_arguments", "add_strategy_argument", "benchmark_activations", "benchmark_fit_frequency", "clock_summary",
     "fit_frequency_summary", "forecast_sf_temps", "frequency_summary",
     "generator_summary", "memory_summary", "resolve_run_arguments", "run_cli", "run_script", "snr_arg",
     "train_burst", "train_clock", "train_divider", "train_frequency", "train_generator",

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import summary
+from periodic_keras.jobs.common import check_strategy, start_strategy, summary
 from periodic_keras.signals import SECONDS_PER_YEAR, check_positive_int, clock_times
 
 __all__ = ["NAIVE_CLOCKS", "clock_summary", "train_clock"]
@@ -31,14 +31,18 @@ def _shown(digits) -> str:
     return ", ".join(f"{h:02d}:{m:02d}:{s:02d}" for h, m, s in np.asarray(digits).reshape(-1, 3))
 
 
-def _train(model, data, steps, learning_rate, run_dir, verbose):
-    from periodic_keras import training
+def _train(build, data, steps, learning_rate, run_dir, verbose, strategy):
+    """Build and compile under ``strategy``, train; return (a model with plain variables, seconds)."""
+    from periodic_keras import distributed, training
 
-    model.compile(optimizer=training.adam_cosine(steps, learning_rate),
-                  loss={k: "sparse_categorical_crossentropy" for k in ("hh", "mm", "ss")})
+    with strategy.scope():
+        model = build()
+        model.compile(optimizer=training.adam_cosine(steps, learning_rate),
+                      loss={k: "sparse_categorical_crossentropy" for k in ("hh", "mm", "ss")})
     start = time.time()
-    training.fit(model, data, steps, run_dir=run_dir, verbose=verbose)
-    return time.time() - start
+    training.fit(model, data, steps, run_dir=run_dir, verbose=verbose, strategy=strategy)
+    seconds = time.time() - start
+    return (distributed.local_model(model) if distributed.is_multi_worker(strategy) else model), seconds
 
 
 def train_clock(
@@ -57,6 +61,7 @@ def train_clock(
     export_dir: str | None = "exported/clock",
     no_export: bool = False,
     verbose: int = 1,
+    strategy: str = "default",
 ) -> dict:
     """Train the clock model and the naive baselines; table, plot, export.
 
@@ -68,7 +73,8 @@ def train_clock(
 
     Outputs in ``output_dir``: ``results.csv``/``.md``, ``clock.png`` (shown vs true
     time of day); the clock model, read out as int32 HH, MM, SS, in ``export_dir``
-    (its TFLite model is then checked on the ``n_test`` timestamps too).
+    (its TFLite model is then checked on the ``n_test`` timestamps too). ``strategy``: see
+    :func:`periodic_keras.jobs.train_frequency`.
 
     Example (a tiny run)::
 
@@ -83,6 +89,8 @@ def train_clock(
     if unknown:
         raise ValueError(f"unknown naive baseline(s) {unknown}: expected some of {list(NAIVE_CLOCKS)}")
     clock_times(1, years)  # checks years before TensorFlow loads
+    check_strategy(strategy)
+    strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
     from periodic_keras.data import clock_arrays, clock_dataset
 
     t_test, _ = clock_arrays(n_test, "test", years, seed)  # checks years
@@ -108,18 +116,18 @@ def train_clock(
                      "train_s": None if seconds is None else round(seconds, 1)})
 
     training.set_seed(seed)
-    model = clock_model(hidden, harmonics)
-    seconds = _train(model, clock_dataset("train", batch_size, years, seed=seed), steps, learning_rate,
-                     os.path.join(output_dir, "clock"), verbose)
+    model, seconds = _train(lambda: clock_model(hidden, harmonics), clock_dataset("train", batch_size, years, seed=seed),
+                            steps, learning_rate, os.path.join(output_dir, "clock"), verbose, strat)
     total += seconds
     reader = clock_reader(model)
     evaluate("clock_model", lambda t: reader.predict(t, batch_size=8192, verbose=0), "int64 seconds", seconds)
 
     for kind in naive:
         training.set_seed(seed)
-        baseline = naive_clock_model(kind, scale=years * SECONDS_PER_YEAR)
         as_float = clock_dataset("train", batch_size, years, seed=seed).map(lambda t, y: (tf.cast(t, tf.float32), y))
-        seconds = _train(baseline, as_float, naive_steps, naive_learning_rate, os.path.join(output_dir, f"naive_{kind}"), verbose)
+        baseline, seconds = _train(lambda k=kind: naive_clock_model(k, scale=years * SECONDS_PER_YEAR), as_float,
+                                   naive_steps, naive_learning_rate, os.path.join(output_dir, f"naive_{kind}"),
+                                   verbose, strat)
         total += seconds
         naive_reader = clock_reader(baseline)
         evaluate(f"naive {kind}", lambda t, r=naive_reader: r.predict(t.astype(np.float32), batch_size=8192, verbose=0),

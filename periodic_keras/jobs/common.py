@@ -8,7 +8,8 @@ import time
 
 from periodic_keras.edge import ExportedModelError
 
-__all__ = ["USER_ERRORS", "add_run_arguments", "resolve_run_arguments", "run_cli", "run_script", "snr_arg", "summary"]
+__all__ = ["USER_ERRORS", "add_run_arguments", "add_strategy_argument", "check_strategy", "resolve_run_arguments",
+           "run_cli", "run_script", "snr_arg", "start_strategy", "summary"]
 
 #: Errors that mean "bad input or environment": a script reports them in one line.
 USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError, ExportedModelError)
@@ -29,9 +30,44 @@ def snr_arg(text: str):
         raise ValueError(f"SNR must be a number in dB or 'clean', got {text!r}") from None
 
 
+def add_strategy_argument(parser) -> None:
+    """Add ``--strategy`` (one of :data:`periodic_keras.distributed.STRATEGIES`)."""
+    from periodic_keras.distributed import STRATEGIES
+
+    parser.add_argument("--strategy", choices=STRATEGIES, default="default",
+                        help="tf.distribute strategy: one device, all local devices (mirrored), or the machines "
+                             "in TF_CONFIG (multi-worker; run the same command on each)")
+
+
+def check_strategy(strategy: str, multi_worker_unsupported: str | None = None) -> None:
+    """Refuse an unknown strategy name, or ``multi-worker`` for a job that cannot run it (and why)."""
+    from periodic_keras.distributed import STRATEGIES
+
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}: expected one of {STRATEGIES}")
+    if strategy == "multi-worker" and multi_worker_unsupported:
+        raise ValueError(f"strategy 'multi-worker' is not supported here: {multi_worker_unsupported}; "
+                         "use 'default' or 'mirrored'")
+
+
+def start_strategy(strategy: str, output_dir: str, export_dir, no_export: bool):
+    """Create the strategy (first, before other TensorFlow work) and this worker's directories.
+
+    Returns ``(strategy object, output_dir, export_dir, no_export)``: under multi-worker a
+    worker other than the chief writes to ``output_dir/worker-<i>`` and exports nothing.
+    """
+    from periodic_keras import distributed
+
+    strat = distributed.get_strategy(strategy)
+    if distributed.is_multi_worker(strat):
+        output_dir, export_dir = distributed.worker_dirs(output_dir, export_dir)
+        no_export = no_export or export_dir is None
+    return strat, output_dir, export_dir, no_export
+
+
 def add_run_arguments(parser, task: str) -> None:
     """Add the options every training script shares: seed, output and export directories,
-    ``--no-export``, ``--quick`` and ``--verbose``."""
+    ``--no-export``, ``--quick``, ``--verbose`` and ``--strategy``."""
     parser.add_argument("--seed", type=int, default=0, help="seed for weights and data")
     parser.add_argument("--output-dir", default=os.path.join("runs", task),
                         help="results, plot, training backups")
@@ -41,6 +77,7 @@ def add_run_arguments(parser, task: str) -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: few sequences and steps")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
                         help="Keras progress: 0 silent, 1 bar, 2 one line per epoch (1 on a terminal, else 2)")
+    add_strategy_argument(parser)
 
 
 def resolve_run_arguments(args, task: str):

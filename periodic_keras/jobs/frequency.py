@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import summary
+from periodic_keras.jobs.common import check_strategy, start_strategy, summary
 from periodic_keras.signals import check_frequency_range, check_positive_int
 
 __all__ = ["DEFAULT_EVAL_SNRS", "FRONTENDS", "frequency_summary", "train_frequency"]
@@ -40,12 +40,15 @@ def train_frequency(
     export_dir: str | None = "exported/freq",
     no_export: bool = False,
     verbose: int = 1,
+    strategy: str = "default",
 ) -> dict:
     """Train, evaluate and export the frequency regressor; return what it produced.
 
     Every argument is checked before any training starts. Outputs: ``results.csv`` /
     ``results.md`` (one row per estimator and SNR: MAE, RMSE, RMSE/CRLB, n) and
-    ``predictions.png`` in ``output_dir``; the export in ``export_dir``.
+    ``predictions.png`` in ``output_dir``; the export in ``export_dir``. ``strategy``: see
+    :mod:`periodic_keras.distributed` (under ``multi-worker`` run the same call on every
+    worker; the chief writes ``output_dir`` and the export, worker ``i`` ``output_dir/worker-<i>``).
 
     Returns:
         dict with ``model``, ``table`` (DataFrame), ``table_paths``, ``plot``,
@@ -67,9 +70,11 @@ def train_frequency(
         raise ValueError(f"train_snr must be LOW <= HIGH, got {lo} {hi}")
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+    check_strategy(strategy)
+    strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
     os.makedirs(output_dir, exist_ok=True)
 
-    from periodic_keras import evaluate, export, results, training
+    from periodic_keras import distributed, evaluate, export, results, training
     from periodic_keras.data import frequency_arrays, frequency_dataset
     from periodic_keras.models import frequency_regressor
 
@@ -77,12 +82,15 @@ def train_frequency(
     train = frequency_dataset("train", window, fmin, fmax, (lo, hi), clean_fraction, batch_size, seed=seed)
     validation = frequency_dataset("validation", window, fmin, fmax, (lo, hi), clean_fraction, 1024,
                                    num_examples=2048, seed=seed)
-    model = frequency_regressor(window, fmin, fmax, frontend=frontend, lstm_units=lstm_units)
-    training.compile_regressor(model, steps, learning_rate)
+    with strat.scope():
+        model = frequency_regressor(window, fmin, fmax, frontend=frontend, lstm_units=lstm_units)
+        training.compile_regressor(model, steps, learning_rate)
     start = time.time()
-    training.fit(model, train, steps, validation, steps_per_epoch=500,
-                 run_dir=os.path.join(output_dir, "train"), verbose=verbose)
+    history = training.fit(model, train, steps, validation, steps_per_epoch=500,
+                           run_dir=os.path.join(output_dir, "train"), verbose=verbose, strategy=strat)
     train_seconds = time.time() - start
+    if distributed.is_multi_worker(strat):
+        model = distributed.local_model(model)  # plain variables to evaluate and export
 
     test_sets = evaluate.frequency_test_sets(window, fmin, fmax, eval_snr, n_test, seed)
     estimators = {"lstm": evaluate.keras_estimator(model), "candan": evaluate.candan_estimator(fmin, fmax)}
@@ -120,7 +128,7 @@ def train_frequency(
                              "seconds": round(train_seconds, 1)},
             },
         )
-    return dict(model=model, table=table, table_paths=table_paths, plot=plot,
+    return dict(model=model, table=table, table_paths=table_paths, plot=plot, history=history.history,
                 train_seconds=train_seconds, export=meta, export_dir=None if no_export else export_dir)
 
 

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import summary
+from periodic_keras.jobs.common import check_strategy, start_strategy, summary
 from periodic_keras.signals import check_positive_int
 
 __all__ = ["forecast_sf_temps", "generator_summary", "train_generator"]
@@ -66,7 +66,7 @@ def _training_options(units, windows, long_fraction, steps, batch_size, learning
 
 def _fit_generator(train, units, windows, long_fraction, steps, batch_size, learning_rate, noise_std,
                    noise_ramp, early_weight, closed_loop_fraction, closed_loop_windows, closed_loop_noise, seed,
-                   run_dir, verbose):
+                   run_dir, verbose, strategy):
     """Train a sequence generator on random windows of ``train``; return (model, seconds).
 
     The first ``1 - closed_loop_fraction`` of the ``steps`` are teacher-forced; the rest
@@ -74,7 +74,7 @@ def _fit_generator(train, units, windows, long_fraction, steps, batch_size, lear
     ``warm + free`` steps, inputs noisy at ``closed_loop_noise``, with the same optimizer
     and learning-rate schedule.
     """
-    from periodic_keras import training
+    from periodic_keras import distributed, training
     from periodic_keras.data.generator import random_windows
     from periodic_keras.models import sequence_generator
 
@@ -84,10 +84,13 @@ def _fit_generator(train, units, windows, long_fraction, steps, batch_size, lear
     mix = None if len(windows) == 1 else (1.0 - long_fraction, long_fraction)
     data = random_windows(train, windows, batch_size, noise_std, int(noise_ramp), mix=mix, seed=seed,
                           early_weight=early_weight)
-    model = sequence_generator(units)
-    training.compile_regressor(model, steps, learning_rate)
+    with strategy.scope():
+        model = sequence_generator(units)
+        training.compile_regressor(model, steps, learning_rate)
     start = time.time()
-    training.fit(model, data, teacher, steps_per_epoch=500, run_dir=run_dir, verbose=verbose)
+    training.fit(model, data, teacher, steps_per_epoch=500, run_dir=run_dir, verbose=verbose, strategy=strategy)
+    if distributed.is_multi_worker(strategy):
+        model = distributed.local_model(model)
     if closed:
         warm, free = closed_loop_windows
         loop_data = random_windows(train, warm + free, batch_size, closed_loop_noise, int(noise_ramp),
@@ -116,6 +119,7 @@ def train_generator(
     export_dir: str | None = "exported/generator",
     no_export: bool = False,
     verbose: int = 1,
+    strategy: str = "default",
 ) -> dict:
     """Train the sine generator on the classic demo's data, evaluate it, export it.
 
@@ -147,6 +151,9 @@ def train_generator(
                                 noise_ramp, length=1000, early_weight=early_weight,
                                 closed_loop_fraction=closed_loop_fraction, closed_loop_windows=closed_loop_windows,
                                 closed_loop_noise=closed_loop_noise)
+    check_strategy(strategy, None if options["closed_loop_fraction"] == 0 else
+                   "the closed-loop fine-tune is its own training loop (set closed_loop_fraction=0 to use it)")
+    strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
     os.makedirs(output_dir, exist_ok=True)
 
     from periodic_keras import evaluate, export, results, signals
@@ -155,7 +162,7 @@ def train_generator(
     x, offsets = signals.classic_sine_series(seed=data_seed)
     train, test = x[3:], x[:3]
     model, train_seconds = _fit_generator(train, **options, seed=seed, run_dir=os.path.join(output_dir, "train"),
-                                          verbose=verbose)
+                                          verbose=verbose, strategy=strat)
     truth = signals.sine_continuation(offsets[:3], x.shape[1], horizon)
     table, forecast = evaluate.generation_table(model, test, truth)
     table_paths = results.write_table(table, os.path.join(output_dir, "results"))
@@ -199,6 +206,7 @@ def forecast_sf_temps(
     seed: int = 0,
     output_dir: str = "runs/sf_temps",
     verbose: int = 1,
+    strategy: str = "default",
 ) -> dict:
     """Forecast hourly San Francisco temperatures ``horizon`` hours ahead, vs seasonal naive.
 
@@ -227,6 +235,8 @@ def forecast_sf_temps(
     split = int(round(len(series) * (1.0 - test_fraction)))
     options = _training_options(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std,
                                 noise_ramp, length=split)
+    check_strategy(strategy, None if options["closed_loop_fraction"] == 0 else "the closed-loop fine-tune")
+    strat, output_dir, _, _ = start_strategy(strategy, output_dir, None, True)
     os.makedirs(output_dir, exist_ok=True)
 
     from periodic_keras import dsp, evaluate, results
@@ -236,7 +246,7 @@ def forecast_sf_temps(
     mean, std = values[:split].mean(), values[:split].std()
     z = ((values - mean) / std).astype(np.float32)
     model, train_seconds = _fit_generator(z[None, :split], **options, seed=seed,
-                                          run_dir=os.path.join(output_dir, "train"), verbose=verbose)
+                                          run_dir=os.path.join(output_dir, "train"), verbose=verbose, strategy=strat)
     hours = series.index.hour.to_numpy()
     origins = [o for o in range(split + warmup, len(values) - horizon + 1) if hours[o] == 0]
     if not origins:

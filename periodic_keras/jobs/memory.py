@@ -20,10 +20,12 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import summary
+from periodic_keras.jobs.common import check_strategy, start_strategy, summary
 from periodic_keras.signals import check_positive_int
 
 __all__ = ["memory_summary", "train_burst", "train_divider"]
+
+_STATEFUL_FIX = "the fix is a stateful LSTM whose state is carried over consecutive windows"
 
 
 def _check(units, steps, naive_steps, batch_size, learning_rate, **positive):
@@ -32,13 +34,12 @@ def _check(units, steps, naive_steps, batch_size, learning_rate, **positive):
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
 
 
-def _fit(model, data, steps, run_dir, verbose, callbacks=()):
+def _fit(model, data, steps, run_dir, verbose, strategy, callbacks=()):
     """Train for ``steps`` with the shared helper; return the seconds it took."""
     from periodic_keras import training
 
     start = time.time()
-    training.fit(model, data, steps, run_dir=run_dir, verbose=verbose,
-                 callbacks=callbacks)
+    training.fit(model, data, steps, run_dir=run_dir, verbose=verbose, callbacks=callbacks, strategy=strategy)
     return time.time() - start
 
 
@@ -80,6 +81,7 @@ def train_divider(
     export_dir: str | None = "exported/divider",
     no_export: bool = False,
     verbose: int = 1,
+    strategy: str = "default",
 ) -> dict:
     """Frequency divider: learn ``sin(t) -> sin(t / 2)`` with state carried from ``t = 0``.
 
@@ -93,6 +95,8 @@ def train_divider(
     - Fix: a ``stateful`` LSTM on consecutive windows of ``window`` steps, the state
       carried within a sequence and reset between sequences (truncated
       back-propagation), tested on the whole held-out sequences from their start.
+
+    ``strategy``: ``default`` or ``mirrored`` (multi-worker is refused: stateful models).
 
     Outputs in ``output_dir``: ``diagnosis.txt``, ``results.csv``/``.md`` (setup, model,
     test MSE, memoryless floor, training seconds), ``divider.png``; the fix's streaming
@@ -112,6 +116,8 @@ def train_divider(
 
     x, y, _ = signals.divider_sequences(n_train, length, period, seed=seed)  # checks period
     xt, yt, _ = signals.divider_sequences(n_test, test_factor * length, period, seed=seed + 1)
+    check_strategy(strategy, _STATEFUL_FIX)
+    strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
     os.makedirs(output_dir, exist_ok=True)
 
     import pandas as pd
@@ -124,10 +130,11 @@ def train_divider(
     rows, naive_pred = [], None
     for cell in ("simple_rnn", "lstm"):  # the naive windowed setup
         training.set_seed(seed)
-        model = sequence_model(units, cell, name=f"naive_{cell}")
-        training.compile_regressor(model, naive_steps, learning_rate)
+        with strat.scope():
+            model = sequence_model(units, cell, name=f"naive_{cell}")
+            training.compile_regressor(model, naive_steps, learning_rate)
         seconds = _fit(model, independent_windows(x, y, naive_window, naive_batch_size, seed=seed), naive_steps,
-                       os.path.join(output_dir, f"naive_{cell}"), verbose)
+                       os.path.join(output_dir, f"naive_{cell}"), verbose, strat)
         k = xt.shape[1] // naive_window
         windows = signals.cut_windows(xt, naive_window)[..., None]
         pred = np.asarray(model.predict(windows, verbose=0, batch_size=1024)).reshape(n_test, k * naive_window)
@@ -138,10 +145,11 @@ def train_divider(
                      "train_s": round(seconds, 1)})
 
     training.set_seed(seed)
-    stateful = divider_model(units, stateful=True, batch_size=batch_size)
-    training.compile_regressor(stateful, steps, learning_rate)
+    with strat.scope():
+        stateful = divider_model(units, stateful=True, batch_size=batch_size)
+        training.compile_regressor(stateful, steps, learning_rate)
     data, per_sequence = consecutive_windows(x, y, window, batch_size, shuffle=True, seed=seed)
-    seconds = _fit(stateful, data, steps, os.path.join(output_dir, "fix"), verbose,
+    seconds = _fit(stateful, data, steps, os.path.join(output_dir, "fix"), verbose, strat,
                    callbacks=[training.ResetStatesEvery(per_sequence)])
     model = divider_model(units)
     model.set_weights(stateful.get_weights())
@@ -205,6 +213,7 @@ def train_burst(
     export_dir: str | None = "exported/burst",
     no_export: bool = False,
     verbose: int = 1,
+    strategy: str = "default",
 ) -> dict:
     """Latching burst detector: naive carried state vs state reset per sequence.
 
@@ -220,6 +229,8 @@ def train_burst(
     Each is tested on ``n_test`` held-out sequences of every length in ``test_lengths``
     (per-step errors, threshold 0.5). ``diagnosis.txt`` holds the
     :mod:`periodic_keras.diagnose` report of windows of ``window`` steps.
+
+    ``strategy``: ``default`` or ``mirrored`` (multi-worker is refused: the naive setup is stateful).
 
     Outputs in ``output_dir``: ``diagnosis.txt``, ``results.csv``/``.md``, ``burst.png``;
     the fix (fixed-length bursts) as a streaming step model in ``export_dir``.
@@ -242,6 +253,8 @@ def train_burst(
              for name, kw in variants.items() for n in test_lengths}  # checks every length fits a burst
     if window > length:
         raise ValueError(f"window={window} is longer than the training sequences (length={length})")
+    check_strategy(strategy, "the naive setup is a stateful RNN whose state is carried between batches")
+    strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
     os.makedirs(output_dir, exist_ok=True)
 
     import pandas as pd
@@ -255,10 +268,11 @@ def train_burst(
     x, y = data["fixed"]
     for cell in ("simple_rnn", "lstm"):  # naive: the state carried over from the previous batch
         training.set_seed(seed)
-        model = burst_model(units, cell, stateful=True, batch_size=batch_size)
-        training.compile_binary_classifier(model, naive_steps, learning_rate)
+        with strat.scope():
+            model = burst_model(units, cell, stateful=True, batch_size=batch_size)
+            training.compile_binary_classifier(model, naive_steps, learning_rate)
         seconds = _fit(model, sequence_dataset(x, y, batch_size, seed=seed), naive_steps,
-                       os.path.join(output_dir, f"naive_{cell}"), verbose)
+                       os.path.join(output_dir, f"naive_{cell}"), verbose, strat)
         total += seconds
         for n in test_lengths:
             xt, yt = tests["fixed", n]
@@ -270,10 +284,11 @@ def train_burst(
     fixes = {}
     for name, (x, y) in data.items():
         training.set_seed(seed)
-        model = burst_model(units)
-        training.compile_binary_classifier(model, steps, learning_rate)
+        with strat.scope():
+            model = burst_model(units)
+            training.compile_binary_classifier(model, steps, learning_rate)
         seconds = _fit(model, sequence_dataset(x, y, batch_size, seed=seed), steps,
-                       os.path.join(output_dir, f"fix_{name}"), verbose)
+                       os.path.join(output_dir, f"fix_{name}"), verbose, strat)
         total += seconds
         fixes[name] = model
         for n in test_lengths:

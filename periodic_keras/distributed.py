@@ -1,0 +1,242 @@
+"""Distribution strategies, and a training loop for when ``model.fit`` cannot distribute.
+
+``--strategy`` on the training scripts (and ``strategy=`` on the jobs) picks one of
+:data:`STRATEGIES`:
+
+- ``default``: no distribution (one device).
+- ``mirrored``: ``tf.distribute.MirroredStrategy`` over the local devices; ``model.fit`` works.
+- ``multi-worker``: ``tf.distribute.MultiWorkerMirroredStrategy`` over the machines listed in
+  ``TF_CONFIG`` (read as TensorFlow does). Keras 3.15's ``model.fit`` fails under it
+  (keras-team/keras#20585), so :func:`fit_custom` trains instead: ``strategy.run`` of one
+  step per replica (``model.compute_loss``, the compiled optimizer), gradients all-reduced,
+  the loss reduced across workers, the data sharded by element (every worker keeps its part
+  of each global batch, so N workers see exactly the batches one worker would).
+
+Backups: with a ``run_dir`` every worker saves its (identical) variables at the end of each
+epoch, atomically, under ``run_dir/backup`` (worker 0, the chief) or
+``run_dir/backup/worker-<i>``; the same command after a crash resumes from there, and the
+backup is deleted when training completes, as ``keras.callbacks.BackupAndRestore`` does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import time
+
+import numpy as np
+
+from periodic_keras._io import atomic_write_bytes
+
+__all__ = ["STRATEGIES", "fit_custom", "get_strategy", "is_multi_worker", "local_model", "worker_dirs", "worker_info"]
+
+STRATEGIES = ("default", "mirrored", "multi-worker")
+
+_MULTI_WORKER = None  # MultiWorkerMirroredStrategy must be created once per process
+
+
+def worker_info() -> dict:
+    """This process's place in the ``TF_CONFIG`` cluster: ``{"workers", "index", "chief"}``.
+
+    Without ``TF_CONFIG``: one worker, index 0, chief. A malformed ``TF_CONFIG`` raises a
+    ``ValueError`` naming the problem.
+
+    >>> worker_info() if "TF_CONFIG" not in os.environ else None
+    {'workers': 1, 'index': 0, 'chief': True}
+    """
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        return {"workers": 1, "index": 0, "chief": True}
+    try:
+        config = json.loads(text)
+        cluster, task = config["cluster"], config["task"]
+        kind, index = task["type"], int(task["index"])
+        workers = len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"TF_CONFIG is not a valid cluster spec ({exc!r}); expected "
+                         '{"cluster": {"worker": ["host:port", ...]}, "task": {"type": "worker", "index": i}}') from None
+    if kind not in ("worker", "chief"):
+        raise ValueError(f"TF_CONFIG task type {kind!r} is not supported: use 'worker' (or 'chief')")
+    if not 0 <= index < max(workers, 1):
+        raise ValueError(f"TF_CONFIG task index {index} is outside the cluster of {workers} workers")
+    chief = kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cluster)
+    return {"workers": workers, "index": index if kind == "worker" else 0, "chief": chief}
+
+
+def get_strategy(name: str = "default"):
+    """The ``tf.distribute`` strategy called ``name`` (one of :data:`STRATEGIES`).
+
+    ``multi-worker`` needs ``TF_CONFIG`` and must be asked for before TensorFlow runs any
+    op in the process (the jobs do it first); the strategy is created once and reused.
+
+    >>> get_strategy("default").num_replicas_in_sync
+    1
+    """
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}: expected one of {STRATEGIES}")
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    global _MULTI_WORKER
+    if _MULTI_WORKER is None:
+        if "TF_CONFIG" not in os.environ:
+            raise ValueError("strategy 'multi-worker' needs TF_CONFIG: set it on every machine to the cluster "
+                             "and this machine's task (see the README)")
+        worker_info()  # validate before TensorFlow tries
+        options = tf.distribute.experimental.CommunicationOptions(
+            implementation=tf.distribute.experimental.CommunicationImplementation.RING)
+        _MULTI_WORKER = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+    return _MULTI_WORKER
+
+
+def is_multi_worker(strategy) -> bool:
+    """Whether ``strategy`` is a ``MultiWorkerMirroredStrategy`` (``model.fit`` cannot run under it)."""
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def worker_dirs(output_dir: str, export_dir):
+    """Where this worker writes: the chief uses ``output_dir``/``export_dir``; worker ``i`` writes
+    its results to ``output_dir/worker-<i>`` and exports nothing (its model equals the chief's).
+
+    >>> worker_dirs("runs/freq", "exported/freq") if "TF_CONFIG" not in os.environ else None
+    ('runs/freq', 'exported/freq')
+    """
+    info = worker_info()
+    if info["chief"]:
+        return output_dir, export_dir
+    return os.path.join(output_dir, f"worker-{info['index']}"), None
+
+
+def local_model(model):
+    """A copy of ``model`` with the same weights, built outside any strategy (plain variables).
+
+    Use it to evaluate, predict and export after distributed training.
+    """
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _all_layers(model):
+    stack = list(model.layers)
+    while stack:
+        layer = stack.pop()
+        yield layer
+        stack.extend(getattr(layer, "layers", []))
+
+
+def _backup_path(run_dir: str) -> str:
+    info = worker_info()
+    folder = os.path.join(run_dir, "backup") if info["chief"] else os.path.join(run_dir, "backup", f"worker-{info['index']}")
+    return os.path.join(folder, "distributed.npz")
+
+
+def _save(path, model, epoch):
+    arrays = {f"model_{i}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
+    arrays.update({f"optimizer_{i}": np.asarray(v.numpy()) for i, v in enumerate(model.optimizer.variables)})
+    buf = io.BytesIO()
+    np.savez(buf, epoch=np.int64(epoch), **arrays)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _restore(path, model) -> int:
+    with np.load(path) as saved:
+        for prefix, variables in (("model", model.variables), ("optimizer", model.optimizer.variables)):
+            names = sorted((k for k in saved.files if k.startswith(prefix + "_")), key=lambda k: int(k.split("_")[1]))
+            if len(names) != len(variables):
+                raise ValueError(f"the backup {path!r} holds {len(names)} {prefix} variables, the model has "
+                                 f"{len(variables)}: it belongs to another model; delete it to start afresh")
+            for name, var in zip(names, variables):
+                if tuple(saved[name].shape) != tuple(var.shape):
+                    raise ValueError(f"the backup {path!r} does not match the model ({name}: {saved[name].shape} "
+                                     f"vs {tuple(var.shape)}); delete it to start afresh")
+                var.assign(saved[name])
+        return int(saved["epoch"])
+
+
+def fit_custom(model, train, steps: int, strategy, steps_per_epoch: int = 500, validation=None, run_dir=None,
+               verbose: int = 1):
+    """Train a compiled ``model`` for ``steps`` steps with ``strategy.run`` (a custom loop).
+
+    ``model`` must have been built and compiled inside ``strategy.scope()``. ``train``
+    yields ``(x, y)`` or ``(x, y, sample_weight)`` global batches; epochs are cut as
+    :func:`periodic_keras.training.fit` cuts them. Stateful models and Keras callbacks
+    are not supported here (``model.fit`` is, under the other strategies).
+
+    Returns a ``keras.callbacks.History`` with ``loss`` (and ``val_loss``) per epoch.
+    """
+    import keras
+    import tensorflow as tf
+
+    stateful = [layer.name for layer in _all_layers(model) if getattr(layer, "stateful", False)]
+    if stateful:
+        raise ValueError(f"multi-worker training does not support stateful layers ({', '.join(stateful)}): "
+                         "their batch size is fixed, while each worker gets part of every batch")
+    if model.optimizer is None:
+        raise ValueError("compile the model (inside strategy.scope()) before training it")
+    epochs = -(-steps // steps_per_epoch)
+    per_epoch = -(-steps // epochs)
+    with strategy.scope():
+        model.optimizer.build(model.trainable_variables)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    iterator = iter(strategy.experimental_distribute_dataset(train.with_options(options)))
+    replicas = strategy.num_replicas_in_sync
+
+    def replica_step(data):
+        x, y, weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            y_pred = model(x, training=True)
+            loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=weight)
+            scaled = loss / replicas  # gradients are summed over replicas
+        grads = tape.gradient(scaled, model.trainable_variables)
+        model.optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    @tf.function
+    def train_steps(n):
+        total = tf.constant(0.0)
+        for _ in tf.range(n):
+            total += strategy.reduce(tf.distribute.ReduceOp.MEAN, strategy.run(replica_step, args=(next(iterator),)),
+                                     axis=None)
+        return total / tf.cast(n, tf.float32)
+
+    def validation_loss():
+        losses = []
+        for batch in validation:
+            x, y, weight = keras.utils.unpack_x_y_sample_weight(batch)
+            losses.append(float(model.compute_loss(x=x, y=y, y_pred=model(x, training=False), sample_weight=weight)))
+        return float(np.mean(losses))
+
+    backup = None if run_dir is None else _backup_path(run_dir)
+    first = _restore(backup, model) if backup and os.path.exists(backup) else 0
+    history = keras.callbacks.History()
+    history.set_model(model)
+    history.on_train_begin()
+    for epoch in range(first, epochs):
+        start = time.time()
+        logs = {"loss": float(train_steps(tf.constant(per_epoch)))}
+        if validation is not None:
+            logs["val_loss"] = validation_loss()
+        history.on_epoch_end(epoch, logs)
+        if backup:
+            _save(backup, model, epoch + 1)
+        if verbose and worker_info()["chief"]:
+            figures = " - ".join(f"{k}: {v:.4g}" for k, v in logs.items())
+            print(f"Epoch {epoch + 1}/{epochs} ({replicas} replicas) - {time.time() - start:.0f}s - {figures}",
+                  flush=True)
+    if backup and os.path.exists(backup):  # finished: the next run starts afresh
+        os.remove(backup)
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(backup))
+    return history
