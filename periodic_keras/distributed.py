@@ -12,23 +12,18 @@
   the loss reduced across workers, the data sharded by element (every worker keeps its part
   of each global batch, so N workers see exactly the batches one worker would).
 
-Backups: with a ``run_dir`` every worker saves its (identical) variables at the end of each
-epoch, atomically, under ``run_dir/backup`` (worker 0, the chief) or
-``run_dir/backup/worker-<i>``; the same command after a crash resumes from there, and the
-backup is deleted when training completes, as ``keras.callbacks.BackupAndRestore`` does.
+Backups (:mod:`periodic_keras.backups`): with a ``run_dir`` every worker saves its (identical)
+variables at the end of each epoch, atomically, under ``run_dir/backup`` (the chief) or
+``run_dir/backup/worker-<i>``; the same command after a crash resumes from there.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import time
 
 import numpy as np
-
-from periodic_keras._io import atomic_write_bytes
 
 __all__ = ["STRATEGIES", "fit_custom", "get_strategy", "is_multi_worker", "local_model", "worker_dirs", "worker_info"]
 
@@ -134,36 +129,6 @@ def _all_layers(model):
         stack.extend(getattr(layer, "layers", []))
 
 
-def _backup_path(run_dir: str) -> str:
-    info = worker_info()
-    folder = os.path.join(run_dir, "backup") if info["chief"] else os.path.join(run_dir, "backup", f"worker-{info['index']}")
-    return os.path.join(folder, "distributed.npz")
-
-
-def _save(path, model, epoch):
-    arrays = {f"model_{i}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
-    arrays.update({f"optimizer_{i}": np.asarray(v.numpy()) for i, v in enumerate(model.optimizer.variables)})
-    buf = io.BytesIO()
-    np.savez(buf, epoch=np.int64(epoch), **arrays)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    atomic_write_bytes(path, buf.getvalue())
-
-
-def _restore(path, model) -> int:
-    with np.load(path) as saved:
-        for prefix, variables in (("model", model.variables), ("optimizer", model.optimizer.variables)):
-            names = sorted((k for k in saved.files if k.startswith(prefix + "_")), key=lambda k: int(k.split("_")[1]))
-            if len(names) != len(variables):
-                raise ValueError(f"the backup {path!r} holds {len(names)} {prefix} variables, the model has "
-                                 f"{len(variables)}: it belongs to another model; delete it to start afresh")
-            for name, var in zip(names, variables):
-                if tuple(saved[name].shape) != tuple(var.shape):
-                    raise ValueError(f"the backup {path!r} does not match the model ({name}: {saved[name].shape} "
-                                     f"vs {tuple(var.shape)}); delete it to start afresh")
-                var.assign(saved[name])
-        return int(saved["epoch"])
-
-
 def fit_custom(model, train, steps: int, strategy, steps_per_epoch: int = 500, validation=None, run_dir=None,
                verbose: int = 1):
     """Train a compiled ``model`` for ``steps`` steps with ``strategy.run`` (a custom loop).
@@ -177,6 +142,8 @@ def fit_custom(model, train, steps: int, strategy, steps_per_epoch: int = 500, v
     """
     import keras
     import tensorflow as tf
+
+    from periodic_keras import backups
 
     stateful = [layer.name for layer in _all_layers(model) if getattr(layer, "stateful", False)]
     if stateful:
@@ -218,8 +185,7 @@ def fit_custom(model, train, steps: int, strategy, steps_per_epoch: int = 500, v
             losses.append(float(model.compute_loss(x=x, y=y, y_pred=model(x, training=False), sample_weight=weight)))
         return float(np.mean(losses))
 
-    backup = None if run_dir is None else _backup_path(run_dir)
-    first = _restore(backup, model) if backup and os.path.exists(backup) else 0
+    first = 0 if run_dir is None else backups.restore(run_dir, model, epochs, per_epoch)
     history = keras.callbacks.History()
     history.set_model(model)
     history.on_train_begin()
@@ -229,14 +195,10 @@ def fit_custom(model, train, steps: int, strategy, steps_per_epoch: int = 500, v
         if validation is not None:
             logs["val_loss"] = validation_loss()
         history.on_epoch_end(epoch, logs)
-        if backup:
-            _save(backup, model, epoch + 1)
+        if run_dir is not None:
+            backups.save(run_dir, model, epoch + 1, epochs, per_epoch)
         if verbose and worker_info()["chief"]:
             figures = " - ".join(f"{k}: {v:.4g}" for k, v in logs.items())
             print(f"Epoch {epoch + 1}/{epochs} ({replicas} replicas) - {time.time() - start:.0f}s - {figures}",
                   flush=True)
-    if backup and os.path.exists(backup):  # finished: the next run starts afresh
-        os.remove(backup)
-        with contextlib.suppress(OSError):
-            os.rmdir(os.path.dirname(backup))
     return history

@@ -225,4 +225,6 @@ def seasonal_naive(history, period: int, horizon: int) -> np.ndarray:
     if x.shape[-1] < period:
         raise ValueError(f"history has {x.shape[-1]} steps, fewer than one period ({period})")
     last = x[..., -period:].astype(np.float64)
+    if not np.all(np.isfinite(last)):
+        raise ValueError(f"history holds NaN/inf in its last period ({period} steps), the values the forecast repeats")
     return last[..., np.arange(horizon) % period]

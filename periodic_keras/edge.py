@@ -35,6 +35,8 @@ class ExportedModelError(RuntimeError):
 def read_metadata(task_dir: str) -> dict:
     """Read and check ``<task_dir>/metadata.json``; raise ``ExportedModelError`` if bad."""
     if not os.path.isdir(task_dir):
+        if os.path.exists(task_dir):
+            raise ExportedModelError(f"{task_dir!r} is a file, not an exported model directory")
         raise ExportedModelError(f"exported model directory not found: {task_dir!r}")
     path = os.path.join(task_dir, METADATA)
     if not os.path.isfile(path):
@@ -49,13 +51,43 @@ def read_metadata(task_dir: str) -> dict:
     missing = [k for k in REQUIRED_FIELDS if k not in meta]
     if missing:
         raise ExportedModelError(f"{path!r} lacks required field(s) {missing}")
+    _check_fields(meta, path)
     return meta
+
+
+def _int_list(value) -> bool:
+    return isinstance(value, list) and all(isinstance(d, int) and not isinstance(d, bool) for d in value)
+
+
+def _check_fields(meta: dict, path: str) -> None:
+    """Raise ``ExportedModelError`` naming the first nested field of ``meta`` that is missing or malformed."""
+    files = meta["tflite"]
+    if not isinstance(files, dict) or not files:
+        raise ExportedModelError(f"{path!r}: field 'tflite' must map variant names to {{'file', 'sha256'}} entries")
+    for variant, entry in files.items():
+        for key in ("file", "sha256"):
+            if not isinstance(entry, dict) or not isinstance(entry.get(key), str):
+                raise ExportedModelError(f"{path!r}: field 'tflite.{variant}.{key}' is missing or not a string")
+    spec = meta["input"]
+    if not isinstance(spec, dict) or not isinstance(spec.get("dtype"), str):
+        raise ExportedModelError(f"{path!r}: field 'input.dtype' is missing or not a string")
+    if "names" in spec:  # a step model: one shape per named input
+        names, shapes = spec["names"], spec.get("shapes")
+        if not (isinstance(names, list) and isinstance(shapes, list) and len(names) == len(shapes)
+                and all(_int_list(s) for s in shapes)):
+            raise ExportedModelError(f"{path!r}: field 'input.shapes' must hold one list of integers per "
+                                     f"name in 'input.names'")
+    elif not _int_list(spec.get("shape")):
+        raise ExportedModelError(f"{path!r}: field 'input.shape' is missing or not a list of integers")
 
 
 def _open(task_dir: str, variant: str, num_threads: int | None):
     """Metadata, an allocated LiteRT interpreter for ``variant``, and the file's path."""
     from ai_edge_litert.interpreter import Interpreter
 
+    if num_threads is not None and (isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer))
+                                    or num_threads < 1):
+        raise ValueError(f"num_threads must be a positive integer or None, got {num_threads!r}")
     meta = read_metadata(task_dir)
     files = meta["tflite"]
     if variant not in files:
@@ -63,7 +95,7 @@ def _open(task_dir: str, variant: str, num_threads: int | None):
     path = os.path.join(task_dir, files[variant]["file"])
     if not os.path.isfile(path):
         raise ExportedModelError(f"model file {path!r} is missing")
-    if sha256_file(path) != files[variant].get("sha256"):
+    if sha256_file(path) != files[variant]["sha256"]:
         raise ExportedModelError(f"{path!r} does not match the SHA-256 in {METADATA}: corrupt or replaced")
     try:
         interpreter = Interpreter(model_path=path, num_threads=num_threads)
@@ -88,10 +120,13 @@ class EdgeModel:
         (self._in,) = self._interpreter.get_input_details()
         self._outs = self._interpreter.get_output_details()
         spec = self.metadata["input"]
-        self.input_shape = tuple(int(d) for d in spec["shape"])
-        if tuple(self._in["shape"]) != self.input_shape or np.dtype(self._in["dtype"]).name != spec["dtype"]:
+        if "shape" not in spec:
+            raise ExportedModelError(f"{task_dir!r} is a step model export: load it with edge.load_step")
+        self.input_shape = tuple(spec["shape"])
+        actual = tuple(int(d) for d in self._in["shape"])
+        if actual != self.input_shape or np.dtype(self._in["dtype"]).name != spec["dtype"]:
             raise ExportedModelError(
-                f"{path!r} takes {tuple(self._in['shape'])} {np.dtype(self._in['dtype']).name}, "
+                f"{path!r} takes {actual} {np.dtype(self._in['dtype']).name}, "
                 f"but {METADATA} says {self.input_shape} {spec['dtype']}"
             )
         self.dtype = np.dtype(spec["dtype"])
@@ -127,6 +162,9 @@ class EdgeModel:
             if bad.any():
                 rows = np.unique(np.nonzero(bad.reshape(len(batch), -1))[0])
                 raise ValueError(f"input holds NaN/inf in {len(rows)} item(s), first at batch index {rows[0]}")
+            limit = np.finfo(self.dtype).max
+            if batch.dtype.itemsize > self.dtype.itemsize and np.abs(batch).max() > limit:
+                raise ValueError(f"input values outside the {self.dtype.name} range (|x| > {limit:.4g})")
         return batch.astype(self.dtype, copy=False)
 
     def predict(self, x) -> np.ndarray:
@@ -167,9 +205,12 @@ class EdgeStepModel:
         self.task_dir, self.variant = task_dir, variant
         self.metadata, interpreter, path = _open(task_dir, variant, num_threads)
         self._interpreter = interpreter  # the runner needs it alive
-        spec, state = self.metadata.get("input", {}), self.metadata.get("state")
+        spec, state = self.metadata["input"], self.metadata.get("state")
         if state is None or "names" not in spec:
             raise ExportedModelError(f"{task_dir!r} is not a step model export (no 'state' in {METADATA})")
+        if not isinstance(state, dict) or not _int_list(state.get("widths")):
+            raise ExportedModelError(f"{task_dir!r}: field 'state.widths' in {METADATA} is missing or not a list "
+                                     "of integers")
         self._runner = interpreter.get_signature_runner()
         details = self._runner.get_input_details()
         # Inputs are positional (args_0, args_0_1, ...), outputs output_0, output_1, ...:
@@ -183,20 +224,48 @@ class EdgeStepModel:
                 f"{path!r} takes inputs of shapes {actual}, but {METADATA} says "
                 f"{dict(zip(spec['names'], expected))}"
             )
+        if state["widths"] != [shape[-1] for shape in actual[1:]]:
+            raise ExportedModelError(f"{path!r} carries state of widths {[shape[-1] for shape in actual[1:]]}, "
+                                     f"but {METADATA} says {state['widths']}")
+        dtypes = sorted({np.dtype(details[n]["dtype"]).name for n in self._inputs})
+        if dtypes != [spec["dtype"]]:
+            raise ExportedModelError(f"{path!r} takes {'/'.join(dtypes)} inputs, but {METADATA} says {spec['dtype']}")
         self.input_names = spec["names"]
-        self.state_widths = [int(w) for w in state["widths"]]
+        self.state_widths = list(state["widths"])
 
     def zero_state(self, batch: int = 1) -> list:
         """Zero state for ``batch`` rows: one ``[batch, width]`` array per state input."""
+        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+            raise ValueError(f"batch must be a positive integer, got {batch!r}")
         return [np.zeros((batch, w), np.float32) for w in self.state_widths]
+
+    def _check_state(self, state, batch: int) -> list:
+        """``state`` as float32 arrays, checked: one real, finite ``[batch, width]`` array per state input."""
+        state = [np.asarray(s) for s in state]
+        for s in state:
+            if s.dtype == object or not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)):
+                raise TypeError(f"state must hold real numbers, got dtype {s.dtype}")
+        want = [(batch, w) for w in self.state_widths]
+        if [s.shape for s in state] != want:
+            raise ValueError(f"state shapes {[s.shape for s in state]} do not match {want} ({', '.join(self.input_names[1:])})")
+        if not all(np.isfinite(s).all() for s in state):
+            raise ValueError("state holds NaN/inf")
+        return [s.astype(np.float32, copy=False) for s in state]
 
     def step(self, x, state):
         """One step: ``x [batch, 1]`` and the state -> ``(y [batch, 1], new state)``."""
-        x = np.asarray(x, np.float32).reshape(-1, 1)
-        state = [np.asarray(s, np.float32) for s in state]
-        want = [(len(x), w) for w in self.state_widths]
-        if [s.shape for s in state] != want:
-            raise ValueError(f"state shapes {[s.shape for s in state]} do not match {want} ({', '.join(self.input_names[1:])})")
+        x = np.asarray(x)
+        if x.dtype == object or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+            raise TypeError(f"x must hold real numbers, got dtype {x.dtype}")
+        x = x.astype(np.float32).reshape(-1, 1)
+        if x.size == 0:
+            raise ValueError("x is empty")
+        if not np.isfinite(x).all():
+            raise ValueError("x holds NaN/inf")
+        return self._step(x, self._check_state(state, len(x)))
+
+    def _step(self, x, state):
+        """:meth:`step` without the checks (``generate`` and ``run`` check their inputs once)."""
         ys, new = np.empty((len(x), 1), np.float32), [np.empty_like(s) for s in state]
         for b in range(len(x)):
             values = [x[b : b + 1], *(s[b : b + 1] for s in state)]
@@ -211,7 +280,8 @@ class EdgeStepModel:
         from periodic_keras.generation import check_prefix, closed_loop
 
         x = check_prefix(prefix)
-        out, _ = closed_loop(self.step, x, n_steps, self.zero_state(len(x)) if state is None else state)
+        state = self._check_state(self.zero_state(len(x)) if state is None else state, len(x))
+        out, _ = closed_loop(self._step, x, n_steps, state)
         return out
 
     def run(self, inputs, state=None):
@@ -224,7 +294,7 @@ class EdgeStepModel:
         from periodic_keras.generation import as_batch, stream
 
         x = as_batch(inputs, "inputs")
-        return stream(self.step, x, self.zero_state(len(x)) if state is None else state)
+        return stream(self._step, x, self._check_state(self.zero_state(len(x)) if state is None else state, len(x)))
 
 
 def load_step(task_dir: str, variant: str = "float32", num_threads: int | None = None) -> EdgeStepModel:

@@ -147,6 +147,9 @@ def clock_exact_rates(digits, t) -> dict:
     {'exact': 1.0, 'hh': 1.0, 'mm': 1.0, 'ss': 1.0, 'errors': 0}
     """
     truth = signals.clock_digits(np.asarray(t).reshape(-1))
-    ok = np.asarray(digits).reshape(truth.shape) == truth
+    digits = np.asarray(digits)
+    if digits.size != truth.size:
+        raise ValueError(f"digits has shape {digits.shape}; expected [{len(truth)}, 3] (HH, MM, SS per timestamp)")
+    ok = digits.reshape(truth.shape) == truth
     return {"exact": float(ok.all(axis=1).mean()), **{k: float(ok[:, i].mean()) for i, k in enumerate(("hh", "mm", "ss"))},
             "errors": int((~ok.all(axis=1)).sum())}

@@ -11,13 +11,13 @@ import os
 import keras
 import tensorflow as tf
 
-from periodic_keras import distributed
+from periodic_keras import backups, distributed
 from periodic_keras.distributed import STRATEGIES, get_strategy
 from periodic_keras.signals import check_positive_int
 
 __all__ = [
     "STRATEGIES", "ResetStatesEvery", "adam_cosine", "compile_binary_classifier", "compile_regressor", "fit",
-    "fit_closed_loop", "get_strategy", "reset_rnn_states", "set_seed",
+    "clear_backups", "fit_closed_loop", "get_strategy", "reset_rnn_states", "set_seed",
 ]
 
 
@@ -104,10 +104,12 @@ def fit(
 
     Training is cut into equal epochs of at most ``steps_per_epoch`` steps so progress
     and validation show regularly (1920 steps: 4 epochs of 480; when ``steps`` does not
-    divide evenly, the epochs round up, by less than one step per epoch). With ``run_dir``, a
-    ``BackupAndRestore`` checkpoint lives in ``run_dir/backup`` so the same call after
-    a crash resumes at the last finished epoch, and TensorBoard logs go to
-    ``run_dir/logs`` when ``tensorboard`` is set.
+    divide evenly, the epochs round up, by less than one step per epoch). With ``run_dir``, an
+    atomic backup (:mod:`periodic_keras.backups`: weights, optimizer state, finished epochs)
+    is written to ``run_dir/backup`` after every epoch, so the same call after a crash (even
+    ``kill -9``) resumes at the last finished epoch; it stays when training completes (a
+    repeated call then trains nothing) until :func:`clear_backups` removes it. TensorBoard
+    logs go to ``run_dir/logs`` when ``tensorboard`` is set.
 
     ``strategy``: a ``tf.distribute`` strategy the model was built and compiled under
     (:func:`get_strategy`). ``model.fit`` runs under ``default`` and ``mirrored``; under
@@ -132,9 +134,11 @@ def fit(
     epochs = -(-steps // steps_per_epoch)
     per_epoch = -(-steps // epochs)
     callbacks = list(callbacks)
+    first = 0
     if run_dir is not None:
         os.makedirs(run_dir, exist_ok=True)
-        callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")))
+        first = backups.restore(run_dir, model, epochs, per_epoch)
+        callbacks.append(_Backup(run_dir, epochs, per_epoch))
         if tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
     # Keras needs one steps_per_epoch for every epoch; a few rounded-up steps past the end of
@@ -143,11 +147,31 @@ def fit(
         train,
         steps_per_epoch=per_epoch,
         epochs=epochs,
+        initial_epoch=first,  # resumed: the epochs already in the backup are not run again
         validation_data=validation,
         callbacks=callbacks,
         verbose=verbose,
         shuffle=False,  # the streams are already random; Keras cannot shuffle a tf.data pipeline
     )
+
+
+class _Backup(keras.callbacks.Callback):
+    """Write an atomic :mod:`periodic_keras.backups` backup at the end of every epoch."""
+
+    def __init__(self, run_dir, epochs, per_epoch):
+        super().__init__()
+        self.run_dir, self.epochs, self.per_epoch = run_dir, epochs, per_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        backups.save(self.run_dir, self.model, epoch + 1, self.epochs, self.per_epoch)
+
+
+def clear_backups(output_dir: str) -> None:
+    """Remove the training backups below ``output_dir`` once a whole run is done.
+
+    >>> clear_backups("/nonexistent/run")
+    """
+    backups.clear(output_dir)
 
 
 def fit_closed_loop(model: keras.Model, train: tf.data.Dataset, steps: int, warm: int, verbose: int = 0) -> list:

@@ -74,6 +74,8 @@ def frequency_arrays(
     >>> x.shape, f.shape
     ((8, 64, 1), (8,))
     """
+    if n != 0:  # zero windows is a valid (empty) request, as in sine_windows
+        signals.check_positive_int(n=n)
     rng = np.random.default_rng(_split_seed(seed, split, (n,)))
     x, f = _mixed_windows(n, window, fmin, fmax, snr_db, clean_fraction, rng, **kwargs)
     return x[..., None], f

@@ -156,6 +156,7 @@ def train_clock(
               if "TFLite" not in name}
     plot = results.plot_predictions(panels, os.path.join(output_dir, "clock.png"), xlabel="true time of day (h)",
                                     ylabel="time of day shown (h)")
+    training.clear_backups(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, train_seconds=total, export=meta,
                 export_dir=None if no_export else export_dir)
 

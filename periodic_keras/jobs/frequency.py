@@ -128,6 +128,7 @@ def train_frequency(
                              "seconds": round(train_seconds, 1)},
             },
         )
+    training.clear_backups(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, history=history.history,
                 train_seconds=train_seconds, export=meta, export_dir=None if no_export else export_dir)
 

@@ -186,6 +186,9 @@ def train_generator(
                              "seed": seed, "seconds": round(train_seconds, 1)},
             },
         )
+    from periodic_keras.training import clear_backups
+
+    clear_backups(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, train_seconds=train_seconds,
                 forecast=forecast, export=meta, export_dir=None if no_export else export_dir)
 
@@ -261,6 +264,9 @@ def forecast_sf_temps(
     plot = results.plot_generation(history[pick], lstm[pick], truth[pick], os.path.join(output_dir, "forecasts.png"),
                                    titles=[f"from {series.index[origins[i]]:%Y-%m-%d %H:%M}" for i in pick],
                                    start=-warmup, xlabel="hours from the forecast origin", ylabel="°F")
+    from periodic_keras.training import clear_backups
+
+    clear_backups(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, train_seconds=train_seconds,
                 forecast=lstm, truth=truth, export=None, export_dir=None)
 

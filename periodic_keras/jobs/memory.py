@@ -175,6 +175,7 @@ def train_divider(
             "training": {"units": units, "length": length, "window": window, "steps": steps, "seed": seed,
                          "seconds": round(seconds, 1)},
         })
+    training.clear_backups(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, diagnosis=report,
                 diagnosis_path=diagnosis_path, train_seconds=sum(r["train_s"] for r in rows), export=meta,
                 export_dir=None if no_export else export_dir)
@@ -319,6 +320,7 @@ def train_burst(
                            for r in fixed.itertuples()},
             "training": {"units": units, "length": length, "steps": steps, "seed": seed},
         })
+    training.clear_backups(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=fixes["fixed"], models=fixes, table=table, table_paths=table_paths, plot=plot,
                 diagnosis=report, diagnosis_path=diagnosis_path, train_seconds=total,
                 export=meta, export_dir=None if no_export else export_dir)

@@ -83,6 +83,14 @@ class SpectralFeatures(keras.layers.Layer):
         self._sin = (np.sin(arg) / np.sqrt(window)).astype("float32")
         self._freqs = self.frequencies.astype("float32")
 
+    def build(self, input_shape):
+        n = input_shape[1] if len(input_shape) in (2, 3) else None
+        if len(input_shape) not in (2, 3) or (len(input_shape) == 3 and input_shape[2] not in (1, None)):
+            raise ValueError(f"SpectralFeatures takes windows (batch, N) or (batch, N, 1), got shape {tuple(input_shape)}")
+        if n is not None and n != self.window:
+            raise ValueError(f"SpectralFeatures was built for windows of {self.window} samples, got {n} "
+                             f"(input shape {tuple(input_shape)})")
+
     @property
     def bins(self) -> int:
         """Number of frequency bins in the output sequence."""

@@ -14,6 +14,9 @@ of a turn on the day circle, but the minutes head's output flips there with a wi
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import keras
 from keras import layers, ops
 
@@ -110,6 +113,8 @@ def naive_clock_model(kind: str = "siren", hidden: int = 256, depth: int = 3, sc
         raise ValueError(f"unknown naive clock {kind!r}: expected one of {NAIVE_CLOCKS}")
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be a positive integer, got {depth!r}")
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be a finite number > 0 (seconds mapped to 1), got {scale!r}")
     t = keras.Input(shape=(1,), name="t")
     x = layers.Rescaling(1.0 / scale, name="to_unit_range")(t)
     for i in range(depth):

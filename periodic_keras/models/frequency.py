@@ -12,7 +12,7 @@ import keras
 from keras import layers
 
 from periodic_keras.layers import SpectralFeatures
-from periodic_keras.signals import check_frequency_range
+from periodic_keras.signals import check_frequency_range, check_positive_int
 
 __all__ = ["FRONTENDS", "frequency_regressor", "inference_variant"]
 
@@ -114,6 +114,7 @@ def inference_variant(model: keras.Model, batch_size: int = 1, unroll: bool = Tr
     """
     if len(model.inputs) != 1:
         raise ValueError(f"expected a single-input model, got {len(model.inputs)} inputs")
+    check_positive_int(batch_size=batch_size)
     inputs = keras.Input(batch_shape=(batch_size, *model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype,
                          name=model.inputs[0].name)
     clone = keras.models.clone_model(

@@ -17,17 +17,17 @@ import numpy as np
 import keras
 from keras import layers
 
-from periodic_keras.generation import closed_loop
+from periodic_keras.generation import check_prefix, closed_loop
 
 __all__ = ["CELLS", "generate", "keras_step_function", "rollout", "sequence_generator", "sequence_model",
            "step_model", "zero_state"]
 
 
 def _check_units(units):
-    units = tuple(int(u) for u in units)
-    if not units or min(units) < 1:
-        raise ValueError(f"units must be a non-empty list of positive layer widths, got {units!r}")
-    return units
+    units = tuple(units)
+    if not units or any(isinstance(u, bool) or not isinstance(u, (int, np.integer)) or u < 1 for u in units):
+        raise ValueError(f"units must be a non-empty list of positive layer widths (integers), got {units!r}")
+    return tuple(int(u) for u in units)
 
 
 #: Recurrent cells a :func:`sequence_model` can stack (step models need ``"lstm"``).
@@ -162,10 +162,9 @@ def generate(model: keras.Model, prefix, n_steps: int):
     >>> generate(m, np.sin(np.arange(20) / 3.0)[None], 5).shape
     (1, 5)
     """
+    prefix = check_prefix(prefix)
     step = step_model(model)
-    prefix = np.asarray(prefix, np.float32)
-    batch = 1 if prefix.ndim == 1 else prefix.shape[0]
-    out, _ = closed_loop(keras_step_function(step), prefix, n_steps, zero_state(step, batch))
+    out, _ = closed_loop(keras_step_function(step), prefix, n_steps, zero_state(step, len(prefix)))
     return out
 
 

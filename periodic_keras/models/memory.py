@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from periodic_keras.generation import stream as _stream
+from periodic_keras.generation import as_batch, stream as _stream
 from periodic_keras.models.generator import keras_step_function, sequence_model, step_model, zero_state
 
 __all__ = ["burst_model", "divider_model", "stream"]
@@ -56,7 +56,6 @@ def stream(model: keras.Model, inputs, state=None):
     >>> bool(np.allclose(np.concatenate([first, rest], 1), m.predict(x[..., None], verbose=0)[..., 0], atol=1e-5))
     True
     """
+    x = as_batch(inputs, "inputs")
     step = step_model(model)
-    x = np.asarray(inputs, np.float32)
-    batch = 1 if x.ndim == 1 else x.shape[0]
-    return _stream(keras_step_function(step), x, zero_state(step, batch) if state is None else state)
+    return _stream(keras_step_function(step), x, zero_state(step, len(x)) if state is None else state)

@@ -1,0 +1,107 @@
+"""Resume after kill -9: the same command continues from the last backup, nothing lost, nothing repeated."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import keras
+
+from periodic_keras import backups, training
+from script_runner import ROOT
+
+
+def _start(script, *args):
+    return subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", script), *args], cwd=ROOT, text=True,
+                            env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _kill_when(proc, path, timeout=240):
+    """``kill -9`` the process as soon as ``path`` exists; fail if it ends or times out first."""
+    deadline = time.time() + timeout
+    try:
+        while not os.path.exists(path):
+            assert proc.poll() is None, f"the run ended before {path} appeared:\n{proc.stdout.read()[-3000:]}"
+            assert time.time() < deadline, f"{path} did not appear in {timeout} s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _epochs(text):
+    return [tuple(map(int, m)) for m in re.findall(r"Epoch (\d+)/(\d+)", text)]
+
+
+def test_clock_script_killed_mid_training_resumes_at_the_next_epoch(tmp_path):
+    args = ["--steps", "1200", "--naive", "--n-test", "1000", "--no-export", "--verbose", "2",
+            "--output-dir", str(tmp_path)]
+    backup = tmp_path / "clock" / backups.BACKUP_DIR / backups.FILE
+    _kill_when(_start("train_clock.py", *args), backup)  # killed during epoch 2 of 3
+    assert not (tmp_path / "results.csv").exists()
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "train_clock.py"), *args], cwd=ROOT,
+                          text=True, capture_output=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    epochs = _epochs(done.stdout)
+    assert epochs and epochs[0][0] >= 2 and epochs[-1] == (3, 3), epochs  # resumed, and all 3 epochs done
+    assert pd.read_csv(tmp_path / "results.csv")["model"].tolist() == ["clock_model"]
+    assert not backup.exists()  # the run completed: its backups are cleared, a rerun starts afresh
+
+
+def test_burst_script_killed_in_a_later_phase_keeps_the_earlier_ones(tmp_path):
+    args = ["--quick", "--no-export", "--verbose", "2", "--output-dir", str(tmp_path)]
+    _kill_when(_start("train_burst.py", *args), tmp_path / "fix_fixed" / backups.BACKUP_DIR / backups.FILE)
+    for phase in ("naive_simple_rnn", "naive_lstm", "fix_fixed"):  # finished phases keep their backups
+        assert (tmp_path / phase / backups.BACKUP_DIR / backups.FILE).exists(), phase
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "train_burst.py"), *args], cwd=ROOT,
+                          text=True, capture_output=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    trained = re.findall(r"^\d+/\d+ - \d+s", done.stdout, re.M)  # one Keras progress line per epoch run
+    assert len(trained) == 1, done.stdout  # only the phase that was cut short trains again
+    assert len(pd.read_csv(tmp_path / "results.csv")) == 8
+    assert not any(d == backups.BACKUP_DIR for _, dirs, _ in os.walk(tmp_path) for d in dirs)
+
+
+def _tiny():
+    training.set_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+    return training.compile_regressor(model, steps=40)
+
+
+def _data():
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).normal(size=(256, 3)).astype("float32")
+    return tf.data.Dataset.from_tensor_slices((x, x[:, :1] * 2)).repeat().batch(32)
+
+
+def test_fit_resumes_weights_optimizer_and_epoch_from_the_backup(tmp_path):
+    model = _tiny()
+    training.fit(model, _data(), 40, steps_per_epoch=10, run_dir=str(tmp_path), verbose=0)
+    weights, step = model.get_weights(), int(model.optimizer.iterations)
+    again = _tiny()
+    history = training.fit(again, _data(), 40, steps_per_epoch=10, run_dir=str(tmp_path), verbose=0)
+    assert history.history == {} or not history.history.get("loss")  # everything was already done
+    assert int(again.optimizer.iterations) == step == 40
+    for a, b in zip(again.get_weights(), weights):
+        np.testing.assert_array_equal(a, b)
+    training.clear_backups(str(tmp_path))
+    assert not (tmp_path / backups.BACKUP_DIR).exists()
+
+
+def test_backup_of_another_training_is_refused(tmp_path):
+    model = _tiny()
+    training.fit(model, _data(), 20, steps_per_epoch=10, run_dir=str(tmp_path), verbose=0)
+    with pytest.raises(ValueError, match="belongs to another training"):
+        training.fit(_tiny(), _data(), 30, steps_per_epoch=10, run_dir=str(tmp_path), verbose=0)
+    (tmp_path / backups.BACKUP_DIR / backups.FILE).write_bytes(b"torn")
+    with pytest.raises(ValueError, match="cannot be read"):
+        training.fit(_tiny(), _data(), 20, steps_per_epoch=10, run_dir=str(tmp_path), verbose=0)
