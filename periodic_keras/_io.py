@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
 import shutil
 import tempfile
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "replace_dir", "sha256_file", "staging_dir"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "recover_dir", "replace_dir", "sha256_file", "staging_dir"]
 
 
 def _umask() -> int:
@@ -57,6 +58,11 @@ def staging_dir(final: str):
     """
     parent = os.path.dirname(os.path.abspath(final))
     os.makedirs(parent, exist_ok=True)
+    recover_dir(final)
+    # A process killed while exporting (kill -9) leaves its staging directory behind: clear
+    # them (one export per target directory at a time is assumed).
+    for stale in glob.glob(os.path.join(parent, glob.escape(f".{os.path.basename(final)}.staging-") + "*")):
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(final)}.staging-")
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; give the usual directory mode
     try:
@@ -65,11 +71,29 @@ def staging_dir(final: str):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def recover_dir(final: str) -> bool:
+    """Put back the previous version of ``final`` if a process died inside :func:`replace_dir`.
+
+    Between its two renames ``final`` is briefly absent while the old version waits as
+    ``.<name>.old-*`` beside it; if ``final`` is missing and such a directory exists, the
+    newest is renamed back. Returns whether it did.
+    """
+    if os.path.exists(final):
+        return False
+    parent, base = os.path.dirname(os.path.abspath(final)), os.path.basename(os.path.abspath(final))
+    olds = glob.glob(os.path.join(parent, glob.escape(f".{base}.old-") + "*"))
+    if not olds:
+        return False
+    os.replace(max(olds, key=os.path.getmtime), final)
+    return True
+
+
 def replace_dir(src: str, final: str) -> None:
     """Move directory ``src`` to ``final``, replacing any previous ``final``.
 
     The old directory is renamed aside first and removed only after the new one is in
-    place, so at every moment one complete version exists on disk.
+    place, so at every moment one complete version exists on disk (:func:`recover_dir`
+    puts the old one back if the process dies between the two renames).
     """
     old = None
     if os.path.exists(final):

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from periodic_keras._io import sha256_file
+from periodic_keras._io import recover_dir, sha256_file
 
 __all__ = ["EdgeModel", "EdgeStepModel", "ExportedModelError", "load", "load_step", "read_metadata"]
 
@@ -34,6 +34,7 @@ class ExportedModelError(RuntimeError):
 
 def read_metadata(task_dir: str) -> dict:
     """Read and check ``<task_dir>/metadata.json``; raise ``ExportedModelError`` if bad."""
+    recover_dir(task_dir)  # an export killed between its two renames left the old version aside
     if not os.path.isdir(task_dir):
         if os.path.exists(task_dir):
             raise ExportedModelError(f"{task_dir!r} is a file, not an exported model directory")
