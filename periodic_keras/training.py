@@ -138,6 +138,11 @@ def fit(
     if run_dir is not None:
         os.makedirs(run_dir, exist_ok=True)
         first = backups.restore(run_dir, model, epochs, per_epoch)
+        if first >= epochs:  # finished before: nothing to run (and no data iterator to start)
+            history = keras.callbacks.History()
+            history.set_model(model)
+            history.on_train_begin()
+            return history
         callbacks.append(_Backup(run_dir, epochs, per_epoch))
         if tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
@@ -174,7 +179,8 @@ def clear_backups(output_dir: str) -> None:
     backups.clear(output_dir)
 
 
-def fit_closed_loop(model: keras.Model, train: tf.data.Dataset, steps: int, warm: int, verbose: int = 0) -> list:
+def fit_closed_loop(model: keras.Model, train: tf.data.Dataset, steps: int, warm: int, verbose: int = 0,
+                    run_dir: str | None = None, backup_every: int = 100) -> list:
     """Fine-tune a compiled sequence generator closed-loop for ``steps`` optimizer steps.
 
     Each batch ``(x, y)`` or ``(x, y, sample_weight)`` of windows is run by
@@ -186,7 +192,10 @@ def fit_closed_loop(model: keras.Model, train: tf.data.Dataset, steps: int, warm
     compiled optimizer (its state, step count and learning-rate schedule), so call it
     after :func:`fit` on the steps that the schedule has left.
 
-    Returns the loss of every 100th step.
+    With ``run_dir`` an atomic backup is written every ``backup_every`` steps, and the
+    same call after a crash resumes from it (as :func:`fit` does).
+
+    Returns the loss of every 100th step (of the steps run by this call).
     """
     from periodic_keras.models.generator import rollout
 
@@ -206,13 +215,20 @@ def fit_closed_loop(model: keras.Model, train: tf.data.Dataset, steps: int, warm
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 
+    check_positive_int(backup_every=backup_every)
+    chunks = -(-steps // backup_every)
+    done = 0 if run_dir is None else backups.restore(run_dir, model, chunks, backup_every) * backup_every
     losses = []
-    for i, batch in enumerate(train.take(steps)):
+    if done >= steps:  # finished before (iterating take(0) of some pipelines blocks)
+        return losses
+    for i, batch in enumerate(train.take(steps - done), start=done):
         loss = step(batch)
         if i % 100 == 0:
             losses.append(float(loss))
             if verbose:
                 print(f"closed-loop step {i}/{steps}: loss {losses[-1]:.3g}", flush=True)
+        if run_dir is not None and ((i + 1) % backup_every == 0 or i + 1 == steps):
+            backups.save(run_dir, model, -(-(i + 1) // backup_every), chunks, backup_every)
     return losses
 
 

@@ -44,3 +44,19 @@ def test_fit_closed_loop_continues_the_optimizer():
     assert int(m.optimizer.iterations.numpy()) == 10 and len(losses) == 1 and np.isfinite(losses[0])
     with pytest.raises(ValueError, match="no free-running step"):
         training.fit_closed_loop(m, random_windows(_series(), 10, 8), 2, warm=10)
+
+
+def test_fit_closed_loop_resumes_from_its_backup(tmp_path):
+    def run(steps_done_before):
+        training.set_seed(0)
+        m = training.compile_regressor(sequence_generator(units=(4,)), steps=30)
+        data = random_windows(_series(), 30, 8, seed=1)
+        losses = training.fit_closed_loop(m, data, 25, warm=10, run_dir=str(tmp_path), backup_every=10)
+        return m, losses
+
+    first, losses = run(0)
+    assert int(first.optimizer.iterations.numpy()) == 25 and len(losses) == 1
+    again, losses = run(25)  # the backup holds all 25 steps: nothing runs again
+    assert losses == [] and int(again.optimizer.iterations.numpy()) == 25
+    for a, b in zip(again.get_weights(), first.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -95,7 +95,8 @@ def _fit_generator(train, units, windows, long_fraction, steps, batch_size, lear
         warm, free = closed_loop_windows
         loop_data = random_windows(train, warm + free, batch_size, closed_loop_noise, int(noise_ramp),
                                    seed=seed + 1000, early_weight=early_weight)
-        training.fit_closed_loop(model, loop_data, closed, warm, verbose=verbose)
+        training.fit_closed_loop(model, loop_data, closed, warm, verbose=verbose,
+                                 run_dir=None if run_dir is None else os.path.join(run_dir, "closed_loop"))
     return model, time.time() - start
 
 
