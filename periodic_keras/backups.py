@@ -43,8 +43,9 @@ def path(run_dir: str) -> str:
 
 
 def _fingerprint(model, epochs: int, per_epoch: int) -> str:
-    return json.dumps({"variables": [list(v.shape) for v in model.variables], "epochs": epochs,
-                       "steps_per_epoch": per_epoch})
+    return json.dumps({"variables": [list(v.shape) for v in model.variables],
+                       "optimizer": [list(v.shape) for v in model.optimizer.variables],
+                       "epochs": epochs, "steps_per_epoch": per_epoch})
 
 
 def save(run_dir: str, model, epoch: int, epochs: int, per_epoch: int) -> str:
@@ -62,8 +63,8 @@ def save(run_dir: str, model, epoch: int, epochs: int, per_epoch: int) -> str:
 def restore(run_dir: str, model, epochs: int, per_epoch: int) -> int:
     """Load the backup into ``model`` (and its optimizer); return the finished epochs (0: none).
 
-    Raises ``ValueError`` when the backup belongs to another training (other variables,
-    epochs or steps per epoch), naming the file to delete.
+    Raises ``ValueError`` when the backup belongs to another training (other model or
+    optimizer variables, epochs or steps per epoch), naming the file to delete.
     """
     target = path(run_dir)
     if not os.path.exists(target):
@@ -80,12 +81,8 @@ def restore(run_dir: str, model, epochs: int, per_epoch: int) -> int:
             raise ValueError(f"the training backup {target!r} belongs to another training (different model or "
                              "steps); delete it, or use another run directory, to start afresh")
         for prefix, variables in (("model", model.variables), ("optimizer", model.optimizer.variables)):
-            names = sorted((k for k in saved.files if k.startswith(prefix + "_")), key=lambda k: int(k.split("_")[1]))
-            if len(names) != len(variables):
-                raise ValueError(f"the training backup {target!r} holds {len(names)} {prefix} variables, the "
-                                 f"training has {len(variables)}; delete it to start afresh")
-            for name, var in zip(names, variables):
-                var.assign(saved[name])
+            for i, var in enumerate(variables):  # the fingerprint matched: same variables, same order
+                var.assign(saved[f"{prefix}_{i}"])
     return epoch
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from periodic_keras._io import atomic_write_bytes, atomic_write_text
 
-__all__ = ["plot_extrapolation", "plot_generation", "plot_predictions", "plot_sequence", "to_markdown", "write_table"]
+__all__ = ["plot_extrapolation", "plot_generation", "plot_periodogram_and_errors", "plot_predictions", "plot_sequence", "to_markdown", "write_table"]
 
 
 def _cell(value) -> str:
@@ -233,3 +233,32 @@ def plot_extrapolation(curves: dict, interval, path: str, title: str = "", dashe
     axes[0, 0].legend(loc="upper left", fontsize=8, ncol=4)
     fig.suptitle(title)
     return _save_figure(fig, path)
+
+
+def plot_periodogram_and_errors(omegas, power, normalised_errors, path: str, left_title: str = "",
+                                right_title: str = "") -> str:
+    """Left: a periodogram over angular frequency. Right: estimation errors in units of the
+    Cramér–Rao bound, against the standard normal density (an estimator at the bound).
+
+    >>> import tempfile, os
+    >>> w = np.linspace(0.1, 5, 50)
+    >>> p = plot_periodogram_and_errors(w, np.exp(-(w - 2) ** 2), np.random.default_rng(0).normal(size=100),
+    ...                                 os.path.join(tempfile.mkdtemp(), "f.png"))
+    >>> os.path.getsize(p) > 0
+    True
+    """
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+    left.plot(omegas, power, lw=0.6)
+    left.set_xlabel("omega (rad / unit of x)")
+    left.set_ylabel("Lomb–Scargle power")
+    left.set_title(left_title)
+    z = np.linspace(-4, 4, 200)
+    right.hist(normalised_errors, bins=min(40, max(5, len(normalised_errors) // 5)), density=True, alpha=0.7,
+               label="(fit - omega) / CRLB")
+    right.plot(z, np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi), "k--", lw=1, label="N(0, 1): at the bound")
+    right.set_xlabel("error / CRLB")
+    right.set_title(right_title)
+    right.legend(fontsize=8)
+    return _save_figure(fig, path)
+

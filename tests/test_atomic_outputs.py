@@ -15,6 +15,7 @@ import pytest
 
 from periodic_keras import _io, backups, edge, results
 from script_runner import ROOT
+from script_runner import run_python
 
 EXPORTER = textwrap.dedent("""
     import sys
@@ -60,8 +61,7 @@ def test_export_killed_midway_keeps_the_previous_export(tmp_path):
             proc.wait()
     _still_the_previous(target)
     assert glob.glob(str(tmp_path / ".freq.staging-*"))  # what the killed process left behind ...
-    done = subprocess.run([sys.executable, str(script), str(target)], env=dict(os.environ, PYTHONPATH=ROOT),
-                          capture_output=True, text=True, timeout=180)
+    done = run_python(str(script), str(target), timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     assert not glob.glob(str(tmp_path / ".freq.staging-*"))  # ... is cleared by the next export
     assert edge.load(str(target)).input_shape == (1, 32, 1)

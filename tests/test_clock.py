@@ -13,7 +13,7 @@ from periodic_keras import edge, signals, training
 from periodic_keras.data import clock_arrays, clock_dataset, clock_targets
 from periodic_keras.evaluate import clock_exact_rates as exact_rates
 from periodic_keras.models import clock_model, clock_reader, naive_clock_model
-from script_runner import runner
+from script_runner import ROOT, runner
 
 
 
@@ -168,8 +168,7 @@ def test_script_quick_run_writes_table_plot_and_export(tmp_path):
 
 @pytest.mark.parametrize("variant", ["float32", "float16"])
 def test_committed_clock_model_is_exact_on_the_edge(variant):
-    runner = edge.load(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exported", "clock"),
-                       variant)
+    runner = edge.load(os.path.join(ROOT, "exported", "clock"), variant)
     assert runner.metadata["input"]["dtype"] == "int64" and runner.metadata["output"]["columns"] == ["hh", "mm", "ss"]
     day = np.arange(86_400, dtype=np.int64)
     t, _ = clock_arrays(100_000, "test", seed=77)

@@ -1,8 +1,6 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,9 +9,9 @@ from periodic_keras import edge
 from periodic_keras.data import frequency_arrays
 from periodic_keras.export import ExportError, export_model
 from periodic_keras.models import frequency_regressor
+from script_runner import ROOT, run_python
 
 SMALL = dict(window=32, fmin=1.0, fmax=8.0)
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +75,7 @@ def test_edge_runtime_imports_no_tensorflow_or_keras(exported):
         "bad = [k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras', 'tf_keras')]\n"
         "assert not bad, bad\n"
     )
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    done = run_python("-c", code, timeout=120)
     assert done.returncode == 0, done.stderr
     assert np.isfinite(float(done.stdout.split()[-1]))
 

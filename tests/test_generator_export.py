@@ -1,6 +1,4 @@
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -8,8 +6,8 @@ import pytest
 from periodic_keras import edge, signals, training
 from periodic_keras.export import export_step_model
 from periodic_keras.models import generate, sequence_generator, step_model
+from script_runner import ROOT, run_python
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +50,7 @@ def test_edge_step_runtime_without_tensorflow(exported):
         "bad = [k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras')]\n"
         "assert not bad, bad\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, PYTHONPATH=ROOT))
+    done = run_python("-c", code, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "(1, 10) (2, 1) [(2, 8), (2, 8), (2, 6), (2, 6)]"
 

@@ -1,17 +1,14 @@
 """Periodic layers: exactness, numerics, initialisation, serialization, TFLite."""
 
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import keras
 
 from periodic_keras.layers import FourierFeatures, LearnedPeriodicEncoding, PeriodicEncoding, Sine, Snake
+from script_runner import run_python
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _np(x):
@@ -217,8 +214,7 @@ def test_serialization_round_trip_in_a_fresh_process(tmp_path):
         f"np.testing.assert_allclose(m.predict([d['t'], d['x']], verbose=0), np.load({str(tmp_path / 'expected.npy')!r}), atol=1e-5)\n"
         "print('ok', sorted({type(l).__name__ for l in m.layers}))\n"
     )
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ROOT}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    done = run_python("-c", code, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     for name in ("FourierFeatures", "LearnedPeriodicEncoding", "PeriodicEncoding", "Sine", "Snake"):
         assert name in done.stdout

@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,8 +9,8 @@ import pytest
 from periodic_keras import edge, export, signals, training
 from periodic_keras.data import consecutive_windows, sequence_dataset
 from periodic_keras.models import burst_model, divider_model, sequence_model, step_model, stream
+from script_runner import run_python
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +99,7 @@ def test_edge_streaming_without_tensorflow(exported):
         "bad = [k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras')]\n"
         "assert not bad, bad\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, PYTHONPATH=ROOT))
+    done = run_python("-c", code, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "(2, 30) [(2, 8), (2, 8)]"
 

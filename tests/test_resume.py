@@ -13,7 +13,7 @@ import pytest
 import keras
 
 from periodic_keras import backups, training
-from script_runner import ROOT
+from script_runner import ROOT, run_script
 
 
 def _start(script, *args):
@@ -47,8 +47,7 @@ def test_clock_script_killed_mid_training_resumes_at_the_next_epoch(tmp_path):
     backup = tmp_path / "clock" / backups.BACKUP_DIR / backups.FILE
     _kill_when(_start("train_clock.py", *args), backup)  # killed during epoch 2 of 3
     assert not (tmp_path / "results.csv").exists()
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "train_clock.py"), *args], cwd=ROOT,
-                          text=True, capture_output=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=300)
+    done = run_script("train_clock.py", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     epochs = _epochs(done.stdout)
     assert epochs and epochs[0][0] >= 2 and epochs[-1] == (3, 3), epochs  # resumed, and all 3 epochs done
@@ -61,8 +60,7 @@ def test_burst_script_killed_in_a_later_phase_keeps_the_earlier_ones(tmp_path):
     _kill_when(_start("train_burst.py", *args), tmp_path / "fix_fixed" / backups.BACKUP_DIR / backups.FILE)
     for phase in ("naive_simple_rnn", "naive_lstm", "fix_fixed"):  # finished phases keep their backups
         assert (tmp_path / phase / backups.BACKUP_DIR / backups.FILE).exists(), phase
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "train_burst.py"), *args], cwd=ROOT,
-                          text=True, capture_output=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=300)
+    done = run_script("train_burst.py", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     trained = re.findall(r"^\d+/\d+ - \d+s", done.stdout, re.M)  # one Keras progress line per epoch run
     assert len(trained) == 1, done.stdout  # only the phase that was cut short trains again

@@ -18,8 +18,8 @@ import pytest
 
 from periodic_keras import edge, models
 from periodic_keras.layers import LearnedPeriodicEncoding
+from script_runner import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RNG = np.random.default_rng(0)
 WINDOWS = RNG.normal(size=(4, 32, 1)).astype("float32")
 SEQUENCES = RNG.normal(size=(2, 10, 1)).astype("float32")

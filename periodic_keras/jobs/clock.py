@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import check_strategy, start_strategy, summary
+from periodic_keras.jobs.common import start_strategy, summary
 from periodic_keras.signals import SECONDS_PER_YEAR, check_positive_int, clock_times
 
 __all__ = ["NAIVE_CLOCKS", "clock_summary", "train_clock"]
@@ -89,7 +89,6 @@ def train_clock(
     if unknown:
         raise ValueError(f"unknown naive baseline(s) {unknown}: expected some of {list(NAIVE_CLOCKS)}")
     clock_times(1, years)  # checks years before TensorFlow loads
-    check_strategy(strategy)
     strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
     from periodic_keras.data import clock_arrays, clock_dataset
 

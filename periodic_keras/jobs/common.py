@@ -8,7 +8,7 @@ import time
 
 from periodic_keras.edge import ExportedModelError
 
-__all__ = ["USER_ERRORS", "add_run_arguments", "add_strategy_argument", "check_strategy", "resolve_run_arguments",
+__all__ = ["USER_ERRORS", "add_run_arguments", "add_strategy_argument", "resolve_run_arguments",
            "run_cli", "run_script", "snr_arg", "start_strategy", "summary"]
 
 #: Errors that mean "bad input or environment": a script reports them in one line.
@@ -39,25 +39,22 @@ def add_strategy_argument(parser) -> None:
                              "in TF_CONFIG (multi-worker; run the same command on each)")
 
 
-def check_strategy(strategy: str, multi_worker_unsupported: str | None = None) -> None:
-    """Refuse an unknown strategy name, or ``multi-worker`` for a job that cannot run it (and why)."""
-    from periodic_keras.distributed import STRATEGIES
+def start_strategy(strategy: str, output_dir: str, export_dir, no_export: bool,
+                   multi_worker_unsupported: str | None = None):
+    """Check ``strategy`` and create it (first, before other TensorFlow work); this worker's directories.
 
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}: expected one of {STRATEGIES}")
-    if strategy == "multi-worker" and multi_worker_unsupported:
-        raise ValueError(f"strategy 'multi-worker' is not supported here: {multi_worker_unsupported}; "
-                         "use 'default' or 'mirrored'")
-
-
-def start_strategy(strategy: str, output_dir: str, export_dir, no_export: bool):
-    """Create the strategy (first, before other TensorFlow work) and this worker's directories.
-
+    An unknown name, or ``multi-worker`` for a job that cannot run it
+    (``multi_worker_unsupported`` says why), is refused before anything is written.
     Returns ``(strategy object, output_dir, export_dir, no_export)``: under multi-worker a
     worker other than the chief writes to ``output_dir/worker-<i>`` and exports nothing.
     """
     from periodic_keras import distributed
 
+    if strategy not in distributed.STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}: expected one of {distributed.STRATEGIES}")
+    if strategy == "multi-worker" and multi_worker_unsupported:
+        raise ValueError(f"strategy 'multi-worker' is not supported here: {multi_worker_unsupported}; "
+                         "use 'default' or 'mirrored'")
     strat = distributed.get_strategy(strategy)
     if distributed.is_multi_worker(strat):
         output_dir, export_dir = distributed.worker_dirs(output_dir, export_dir)

@@ -287,26 +287,14 @@ def benchmark_fit_frequency(
 
 
 def _plot(x, omega, normalised_errors, path, snr_db, trials):
-    """Left: the periodogram of case 1 (one needle at 31 in a flat floor). Right: case 2's errors
-    in units of the bound, against the standard normal density."""
+    """Case 1's periodogram next to case 2's errors in units of the bound."""
     from periodic_keras import fitting, results
 
-    plt = results._pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
     grid = np.linspace(0.01, 40.0, 40_000)
-    power = fitting.lomb_scargle(x, np.sin(omega * x + 0.3), grid)
-    left.plot(grid, power, lw=0.6)
-    left.set_xlabel("omega (rad / unit of x)")
-    left.set_ylabel("Lomb–Scargle power")
-    left.set_title(f"case 1: periodogram, {len(x)} points in [{x.min():.0f}, {x.max():.0f}]")
-    z = np.linspace(-4, 4, 200)
-    right.hist(normalised_errors, bins=min(40, max(5, len(normalised_errors) // 5)), density=True, alpha=0.7,
-               label="(fit - omega) / CRLB")
-    right.plot(z, np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi), "k--", lw=1, label="N(0, 1): at the bound")
-    right.set_xlabel("error / CRLB")
-    right.set_title(f"case 2: {snr_db:g} dB, {trials} trials")
-    right.legend(fontsize=8)
-    return results._save_figure(fig, path)
+    return results.plot_periodogram_and_errors(
+        grid, fitting.lomb_scargle(x, np.sin(omega * x + 0.3), grid), normalised_errors, path,
+        f"case 1: periodogram, {len(x)} points in [{x.min():.0f}, {x.max():.0f}]",
+        f"case 2: {snr_db:g} dB, {trials} trials")
 
 
 def fit_frequency_summary(result: dict) -> str:

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import check_strategy, start_strategy, summary
+from periodic_keras.jobs.common import start_strategy, summary
 from periodic_keras.signals import check_frequency_range, check_positive_int
 
 __all__ = ["DEFAULT_EVAL_SNRS", "FRONTENDS", "frequency_summary", "train_frequency"]
@@ -70,7 +70,6 @@ def train_frequency(
         raise ValueError(f"train_snr must be LOW <= HIGH, got {lo} {hi}")
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
-    check_strategy(strategy)
     strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
     os.makedirs(output_dir, exist_ok=True)
 

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import check_strategy, start_strategy, summary
+from periodic_keras.jobs.common import start_strategy, summary
 from periodic_keras.signals import check_positive_int
 
 __all__ = ["forecast_sf_temps", "generator_summary", "train_generator"]
@@ -152,9 +152,9 @@ def train_generator(
                                 noise_ramp, length=1000, early_weight=early_weight,
                                 closed_loop_fraction=closed_loop_fraction, closed_loop_windows=closed_loop_windows,
                                 closed_loop_noise=closed_loop_noise)
-    check_strategy(strategy, None if options["closed_loop_fraction"] == 0 else
-                   "the closed-loop fine-tune is its own training loop (set closed_loop_fraction=0 to use it)")
-    strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
+    strat, output_dir, export_dir, no_export = start_strategy(
+        strategy, output_dir, export_dir, no_export, None if options["closed_loop_fraction"] == 0 else
+        "the closed-loop fine-tune is its own training loop (set closed_loop_fraction=0 to use it)")
     os.makedirs(output_dir, exist_ok=True)
 
     from periodic_keras import evaluate, export, results, signals
@@ -239,8 +239,7 @@ def forecast_sf_temps(
     split = int(round(len(series) * (1.0 - test_fraction)))
     options = _training_options(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std,
                                 noise_ramp, length=split)
-    check_strategy(strategy, None if options["closed_loop_fraction"] == 0 else "the closed-loop fine-tune")
-    strat, output_dir, _, _ = start_strategy(strategy, output_dir, None, True)
+    strat, output_dir, _, _ = start_strategy(strategy, output_dir, None, True)  # no closed-loop phase here
     os.makedirs(output_dir, exist_ok=True)
 
     from periodic_keras import dsp, evaluate, results

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import check_strategy, start_strategy, summary
+from periodic_keras.jobs.common import start_strategy, summary
 from periodic_keras.signals import check_positive_int
 
 __all__ = ["memory_summary", "train_burst", "train_divider"]
@@ -116,8 +116,8 @@ def train_divider(
 
     x, y, _ = signals.divider_sequences(n_train, length, period, seed=seed)  # checks period
     xt, yt, _ = signals.divider_sequences(n_test, test_factor * length, period, seed=seed + 1)
-    check_strategy(strategy, _STATEFUL_FIX)
-    strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
+    strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export,
+                                                              _STATEFUL_FIX)
     os.makedirs(output_dir, exist_ok=True)
 
     import pandas as pd
@@ -254,8 +254,9 @@ def train_burst(
              for name, kw in variants.items() for n in test_lengths}  # checks every length fits a burst
     if window > length:
         raise ValueError(f"window={window} is longer than the training sequences (length={length})")
-    check_strategy(strategy, "the naive setup is a stateful RNN whose state is carried between batches")
-    strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
+    strat, output_dir, export_dir, no_export = start_strategy(
+        strategy, output_dir, export_dir, no_export,
+        "the naive setup is a stateful RNN whose state is carried between batches")
     os.makedirs(output_dir, exist_ok=True)
 
     import pandas as pd
