@@ -1,15 +1,34 @@
-"""Atomic file and directory writes (pure Python: safe for the edge runtime too)."""
+"""Atomic writes, marked folders and locks (pure Python: safe for the edge runtime too).
+
+Everything the package keeps for itself beside a user's files (training backups, export
+staging, locks) lives in a folder carrying :data:`MARKER`, a small JSON file naming this
+package; code that cleans up removes only inside such folders and never walks a user's tree.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
+import json
 import os
-import shutil
 import tempfile
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "recover_dir", "replace_dir", "sha256_file", "staging_dir"]
+__all__ = ["LockedError", "MARKER", "NotOwnedError", "STATE", "atomic_write_bytes", "atomic_write_text", "dir_lock",
+           "is_marked", "mark", "sha256_file"]
+
+#: The folder a run or an export keeps its own state in, inside (or beside) the user's directory.
+STATE = ".periodic_keras"
+#: The file that marks a folder as written by this package.
+MARKER = "owner.json"
+_OWNER = "periodic_keras"
+
+
+class NotOwnedError(ValueError):
+    """A path holds something this package did not write, so it will not replace or delete it."""
+
+
+class LockedError(OSError):
+    """Another process holds the lock on a run or export directory."""
 
 
 def _umask() -> int:
@@ -50,61 +69,89 @@ def sha256_file(path: str) -> str:
     return digest.hexdigest()
 
 
-@contextlib.contextmanager
-def staging_dir(final: str):
-    """Yield a fresh temporary directory beside ``final``; removed if the block fails.
-
-    Use with :func:`replace_dir` inside the block once the contents are verified.
-    """
-    parent = os.path.dirname(os.path.abspath(final))
-    os.makedirs(parent, exist_ok=True)
-    recover_dir(final)
-    # A process killed while exporting (kill -9) leaves its staging directory behind: clear
-    # them (one export per target directory at a time is assumed).
-    for stale in glob.glob(os.path.join(parent, glob.escape(f".{os.path.basename(final)}.staging-") + "*")):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(final)}.staging-")
-    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; give the usual directory mode
+def is_marked(folder: str) -> bool:
+    """Whether ``folder`` is a real directory (not a link) carrying this package's :data:`MARKER`."""
+    path = os.path.join(folder, MARKER)
+    if os.path.islink(folder) or os.path.islink(path) or not os.path.isfile(path):
+        return False
     try:
-        yield tmp
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read(4096).decode("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("owner") == _OWNER
 
 
-def recover_dir(final: str) -> bool:
-    """Put back the previous version of ``final`` if a process died inside :func:`replace_dir`.
+def mark(folder: str, kind: str) -> str:
+    """Create ``folder`` (and parents) if needed and mark it as this package's; return it.
 
-    Between its two renames ``final`` is briefly absent while the old version waits as
-    ``.<name>.old-*`` beside it; if ``final`` is missing and such a directory exists, the
-    newest is renamed back. Returns whether it did.
+    An existing folder is marked only when it is empty or already marked: anything else
+    belongs to someone else and raises :class:`NotOwnedError`.
     """
-    if os.path.exists(final):
+    if os.path.islink(folder) or (os.path.exists(folder) and not os.path.isdir(folder)):
+        raise NotOwnedError(f"{folder!r} exists and is not a directory this package wrote")
+    os.makedirs(folder, exist_ok=True)
+    if not is_marked(folder):
+        if os.listdir(folder):
+            raise NotOwnedError(f"{folder!r} holds files this package did not write; it will not write there")
+        atomic_write_text(os.path.join(folder, MARKER), json.dumps({"owner": _OWNER, "kind": kind}) + "\n")
+    return folder
+
+
+def _flock(fd: int) -> bool:
+    """Try to lock ``fd`` exclusively without waiting; whether it worked."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         return False
-    parent, base = os.path.dirname(os.path.abspath(final)), os.path.basename(os.path.abspath(final))
-    olds = glob.glob(os.path.join(parent, glob.escape(f".{base}.old-") + "*"))
-    if not olds:
-        return False
-    os.replace(max(olds, key=os.path.getmtime), final)
     return True
 
 
-def replace_dir(src: str, final: str) -> None:
-    """Move directory ``src`` to ``final``, replacing any previous ``final``.
+@contextlib.contextmanager
+def dir_lock(folder: str, what: str, kind: str = "state", remove: bool = False):
+    """Hold an exclusive OS lock on ``folder/lock`` (``folder`` is created and marked) for the block.
 
-    The old directory is renamed aside first and removed only after the new one is in
-    place, so at every moment one complete version exists on disk (:func:`recover_dir`
-    puts the old one back if the process dies between the two renames).
+    A second process asking for the same lock is refused at once with :class:`LockedError`
+    (``what`` names the directory being protected). The lock dies with its process, so a
+    run killed with ``kill -9`` never leaves a stale lock; the lock file is removed on release,
+    and with ``remove`` the folder too when nothing but its marker is left in it.
     """
-    old = None
-    if os.path.exists(final):
-        old = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(final)), prefix=f".{os.path.basename(final)}.old-")
-        os.rmdir(old)
-        os.replace(final, old)
+    path = os.path.join(folder, "lock")
+    while True:
+        mark(folder, kind)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except FileNotFoundError:  # the folder was removed by its previous holder: make it again
+            continue
+        if not _flock(fd):
+            os.close(fd)
+            raise LockedError(f"another periodic_keras process is writing {what} (lock {path!r}); wait for it to "
+                              "finish, or use another directory")
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:  # else the holder removed this file as we opened it: lock the new one
+            break
+        os.close(fd)
     try:
-        os.replace(src, final)
-    except BaseException:
-        if old is not None:
-            os.replace(old, final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if not is_marked(folder):  # a previous holder tidied it away as we came in: it is ours now
+            atomic_write_text(os.path.join(folder, MARKER), json.dumps({"owner": _OWNER, "kind": kind}) + "\n")
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            if remove and os.listdir(folder) == [MARKER]:
+                os.unlink(os.path.join(folder, MARKER))
+                os.rmdir(folder)
+        os.close(fd)

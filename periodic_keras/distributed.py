@@ -130,7 +130,7 @@ def _all_layers(model):
 
 
 def fit_custom(model, train, steps: int, strategy, steps_per_epoch: int = 500, validation=None, run_dir=None,
-               verbose: int = 1):
+               verbose: int = 1, run_args=None):
     """Train a compiled ``model`` for ``steps`` steps with ``strategy.run`` (a custom loop).
 
     ``model`` must have been built and compiled inside ``strategy.scope()``. ``train``
@@ -185,7 +185,8 @@ def fit_custom(model, train, steps: int, strategy, steps_per_epoch: int = 500, v
             losses.append(float(model.compute_loss(x=x, y=y, y_pred=model(x, training=False), sample_weight=weight)))
         return float(np.mean(losses))
 
-    first = 0 if run_dir is None else backups.restore(run_dir, model, epochs, per_epoch)
+    key = dict(data=train.element_spec, run_args=run_args)
+    first = 0 if run_dir is None else backups.restore(run_dir, model, epochs, per_epoch, **key)
     history = keras.callbacks.History()
     history.set_model(model)
     history.on_train_begin()
@@ -196,7 +197,7 @@ def fit_custom(model, train, steps: int, strategy, steps_per_epoch: int = 500, v
             logs["val_loss"] = validation_loss()
         history.on_epoch_end(epoch, logs)
         if run_dir is not None:
-            backups.save(run_dir, model, epoch + 1, epochs, per_epoch)
+            backups.save(run_dir, model, epoch + 1, epochs, per_epoch, **key)
         if verbose and worker_info()["chief"]:
             figures = " - ".join(f"{k}: {v:.4g}" for k, v in logs.items())
             print(f"Epoch {epoch + 1}/{epochs} ({replicas} replicas) - {time.time() - start:.0f}s - {figures}",

@@ -5,6 +5,12 @@ and the ``ai_edge_litert`` interpreter. It checks every artefact against its
 ``metadata.json`` (files present, SHA-256 checksums, input shape and dtype) before
 running it, and validates every input (shape, dtype, finiteness) with clear errors.
 
+Loading is contained and read-only: the model files named in the metadata must be plain
+file names inside the directory (no separators, no ``..``, no absolute paths, no links),
+the metadata is size- and depth-limited before parsing, the bytes that are checksummed
+are the bytes that run, and nothing is ever renamed or written (an export interrupted
+mid-swap is reported, with the call that finishes it: :func:`periodic_keras.export.recover`).
+
 Example (with the committed frequency model)::
 
     from periodic_keras import edge
@@ -14,13 +20,15 @@ Example (with the committed frequency model)::
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
+import stat
 import time
 
 import numpy as np
 
-from periodic_keras._io import recover_dir, sha256_file
+from periodic_keras.generation import as_float32
+from periodic_keras.runs import MAX_METADATA_BYTES, pending_recovery, read_json
 
 __all__ = ["EdgeModel", "EdgeStepModel", "ExportedModelError", "load", "load_step", "read_metadata"]
 
@@ -33,20 +41,28 @@ class ExportedModelError(RuntimeError):
 
 
 def read_metadata(task_dir: str) -> dict:
-    """Read and check ``<task_dir>/metadata.json``; raise ``ExportedModelError`` if bad."""
-    recover_dir(task_dir)  # an export killed between its two renames left the old version aside
+    """Read and check ``<task_dir>/metadata.json``; raise ``ExportedModelError`` if bad.
+
+    Reads only: a directory missing because an export was killed mid-swap is reported
+    with the call that puts the previous version back.
+    """
     if not os.path.isdir(task_dir):
         if os.path.exists(task_dir):
             raise ExportedModelError(f"{task_dir!r} is a file, not an exported model directory")
+        if pending_recovery(task_dir) is not None:
+            raise ExportedModelError(
+                f"exported model directory not found: {task_dir!r}, but an interrupted export left its previous "
+                f"version aside; put it back with periodic_keras.export.recover({task_dir!r}) (or rerun the export)")
         raise ExportedModelError(f"exported model directory not found: {task_dir!r}")
     path = os.path.join(task_dir, METADATA)
+    if os.path.islink(path) or (os.path.exists(path) and not os.path.isfile(path)):
+        raise ExportedModelError(f"{path!r} is not a regular file: metadata must lie in the directory itself")
     if not os.path.isfile(path):
         raise ExportedModelError(f"{path!r} is missing: not an exported model directory")
     try:
-        with open(path, encoding="utf-8") as fh:
-            meta = json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ExportedModelError(f"{path!r} is not valid JSON: {exc}") from None
+        meta = read_json(path, MAX_METADATA_BYTES)
+    except (OSError, ValueError) as exc:
+        raise ExportedModelError(str(exc)) from None
     if not isinstance(meta, dict):
         raise ExportedModelError(f"{path!r} must hold a JSON object")
     missing = [k for k in REQUIRED_FIELDS if k not in meta]
@@ -69,6 +85,11 @@ def _check_fields(meta: dict, path: str) -> None:
         for key in ("file", "sha256"):
             if not isinstance(entry, dict) or not isinstance(entry.get(key), str):
                 raise ExportedModelError(f"{path!r}: field 'tflite.{variant}.{key}' is missing or not a string")
+        name = entry["file"]
+        if (not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name or os.path.isabs(name)
+                or (os.altsep and os.altsep in name) or os.path.splitdrive(name)[0]):
+            raise ExportedModelError(f"{path!r}: field 'tflite.{variant}.file' must be a plain file name inside "
+                                     f"the exported directory, got {name[:100]!r}")
     spec = meta["input"]
     if not isinstance(spec, dict) or not isinstance(spec.get("dtype"), str):
         raise ExportedModelError(f"{path!r}: field 'input.dtype' is missing or not a string")
@@ -94,16 +115,39 @@ def _open(task_dir: str, variant: str, num_threads: int | None):
     if variant not in files:
         raise ExportedModelError(f"variant {variant!r} not in {task_dir!r}; available: {sorted(files)}")
     path = os.path.join(task_dir, files[variant]["file"])
-    if not os.path.isfile(path):
-        raise ExportedModelError(f"model file {path!r} is missing")
-    if sha256_file(path) != files[variant]["sha256"]:
+    content = _read_model(path)
+    if hashlib.sha256(content).hexdigest() != files[variant]["sha256"]:
         raise ExportedModelError(f"{path!r} does not match the SHA-256 in {METADATA}: corrupt or replaced")
-    try:
-        interpreter = Interpreter(model_path=path, num_threads=num_threads)
+    try:  # the bytes checked are the bytes run: nothing can swap the file in between
+        interpreter = Interpreter(model_content=content, num_threads=num_threads)
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise ExportedModelError(f"LiteRT cannot load {path!r}: {exc}") from None
     return meta, interpreter, path
+
+
+#: The largest model file the runtime reads (bytes).
+MAX_MODEL_BYTES = 1 << 30
+
+
+def _read_model(path: str) -> bytes:
+    """The bytes of the regular file ``path`` (a link is refused, whatever it points to)."""
+    if os.path.islink(path):
+        raise ExportedModelError(f"model file {path!r} is a symbolic link: model files must be regular files in "
+                                 "the exported directory")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        raise ExportedModelError(f"model file {path!r} is missing") from None
+    except OSError as exc:
+        raise ExportedModelError(f"model file {path!r} cannot be opened ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise ExportedModelError(f"model file {path!r} is not a regular file")
+        content = fh.read(MAX_MODEL_BYTES + 1)
+    if len(content) > MAX_MODEL_BYTES:
+        raise ExportedModelError(f"model file {path!r} is larger than {MAX_MODEL_BYTES} bytes")
+    return content
 
 
 class EdgeModel:
@@ -135,6 +179,8 @@ class EdgeModel:
     def _check(self, x) -> np.ndarray:
         item_shape = self.input_shape[1:]
         x = np.asarray(x)
+        if x.ndim == 0:  # one scalar item, e.g. one timestamp
+            x = x.reshape(1)
         if x.dtype == object or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
             raise TypeError(f"input must be real numbers, got dtype {x.dtype}")
         # Accept [batch, *item] or [batch, *item without trailing 1] or a single item.
@@ -168,6 +214,12 @@ class EdgeModel:
                 raise ValueError(f"input values outside the {self.dtype.name} range (|x| > {limit:.4g})")
         return batch.astype(self.dtype, copy=False)
 
+    def _checked_output(self, out: np.ndarray) -> np.ndarray:
+        if np.issubdtype(out.dtype, np.floating) and not np.isfinite(out).all():
+            raise ValueError(f"this {self.metadata['task']} model produced NaN/inf: its input is far outside the "
+                             "range it was trained on")
+        return out
+
     def predict(self, x) -> np.ndarray:
         """Run the model on a batch; return outputs stacked over the batch.
 
@@ -179,6 +231,7 @@ class EdgeModel:
             self._interpreter.set_tensor(self._in["index"], item[None])
             self._interpreter.invoke()
             out[i] = self._interpreter.get_tensor(self._outs[0]["index"])[0]
+        out = self._checked_output(out)
         return out.reshape(len(batch)) if out.ndim == 2 and out.shape[1] == 1 else out
 
     def latency_ms(self, x, repeats: int = 3) -> float:
@@ -251,19 +304,27 @@ class EdgeStepModel:
             raise ValueError(f"state shapes {[s.shape for s in state]} do not match {want} ({', '.join(self.input_names[1:])})")
         if not all(np.isfinite(s).all() for s in state):
             raise ValueError("state holds NaN/inf")
-        return [s.astype(np.float32, copy=False) for s in state]
+        return [as_float32(s, "state") for s in state]
+
+    @staticmethod
+    def _finite(values: np.ndarray) -> np.ndarray:
+        if not np.isfinite(values).all():
+            raise ValueError("the model produced NaN/inf: its state or inputs are far outside the range it was "
+                             "trained on")
+        return values
 
     def step(self, x, state):
         """One step: ``x [batch, 1]`` and the state -> ``(y [batch, 1], new state)``."""
         x = np.asarray(x)
         if x.dtype == object or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
             raise TypeError(f"x must hold real numbers, got dtype {x.dtype}")
-        x = x.astype(np.float32).reshape(-1, 1)
         if x.size == 0:
             raise ValueError("x is empty")
         if not np.isfinite(x).all():
             raise ValueError("x holds NaN/inf")
-        return self._step(x, self._check_state(state, len(x)))
+        x = as_float32(x, "x").reshape(-1, 1)
+        y, new = self._step(x, self._check_state(state, len(x)))
+        return self._finite(y), new
 
     def _step(self, x, state):
         """:meth:`step` without the checks (``generate`` and ``run`` check their inputs once)."""
@@ -283,7 +344,7 @@ class EdgeStepModel:
         x = check_prefix(prefix)
         state = self._check_state(self.zero_state(len(x)) if state is None else state, len(x))
         out, _ = closed_loop(self._step, x, n_steps, state)
-        return out
+        return self._finite(out)
 
     def run(self, inputs, state=None):
         """Stream ``inputs [batch, steps]`` through the model (driven, nothing fed back).
@@ -295,7 +356,8 @@ class EdgeStepModel:
         from periodic_keras.generation import as_batch, stream
 
         x = as_batch(inputs, "inputs")
-        return stream(self._step, x, self._check_state(self.zero_state(len(x)) if state is None else state, len(x)))
+        out, new = stream(self._step, x, self._check_state(self.zero_state(len(x)) if state is None else state, len(x)))
+        return self._finite(out), new
 
 
 def load_step(task_dir: str, variant: str = "float32", num_threads: int | None = None) -> EdgeStepModel:

@@ -4,6 +4,11 @@ Everything is written to a staging directory beside the target, verified there
 (the TFLite files are loaded back through :mod:`periodic_keras.edge`, exactly as a
 device would, and compared with Keras on held-out inputs), and only then renamed
 into place. An interrupted or failed export leaves the previous export untouched.
+
+An export replaces its target only when the target is new, empty, or a previous export
+holding nothing else; a file, a link or a folder of other files is refused before any
+work (:func:`periodic_keras.runs.check_export_target`). Two exports to one target at once:
+the second is refused. :func:`recover` finishes a swap that a killed process left midway.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ import keras
 import tensorflow as tf
 
 from periodic_keras import edge
-from periodic_keras._io import atomic_write_text, replace_dir, sha256_file, staging_dir
+from periodic_keras._io import atomic_write_text, sha256_file
 from periodic_keras.models import inference_variant
+from periodic_keras.runs import check_export_target, export_staging, publish, recover
 
-__all__ = ["ExportError", "TFLITE_VARIANTS", "export_model", "export_step_model", "tflite_models"]
+__all__ = ["ExportError", "TFLITE_VARIANTS", "check_export_target", "export_model", "export_step_model", "recover",
+           "tflite_models"]
 
 FORMAT_VERSION = 1
 
@@ -128,6 +135,7 @@ def _metadata(task: str, tflite: dict, extra: dict | None, **fields) -> dict:
     meta = {
         "task": task,
         "format_version": FORMAT_VERSION,
+        "written_by": "periodic_keras",
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         **fields,
         "tflite": tflite,
@@ -144,7 +152,7 @@ def _publish(tmp: str, out_dir: str, meta: dict, tolerance: float, what: str) ->
     if not diff <= tolerance:
         raise ExportError(f"{what} differs from Keras by {diff:.3g} > {tolerance}")
     atomic_write_text(os.path.join(tmp, edge.METADATA), json.dumps(meta, indent=2))
-    replace_dir(tmp, out_dir)
+    publish(tmp, out_dir)
 
 
 def _check_variants(variants) -> None:
@@ -185,6 +193,9 @@ def export_model(
 
     Raises:
         ExportError: conversion failed or parity exceeds ``tolerance``; nothing is replaced.
+        periodic_keras.runs.NotOwnedError: ``out_dir`` is a file, a link, or a directory
+            holding anything but a previous export (checked first).
+        OSError: another export to ``out_dir`` is running.
 
     Example:
 
@@ -197,6 +208,7 @@ def export_model(
     True
     """
     _check_variants(variants)
+    check_export_target(out_dir)
     if sample_targets is not None and len(sample_targets) != len(sample_inputs):
         raise ValueError(f"sample_targets has {len(sample_targets)} items, sample_inputs {len(sample_inputs)}")
     input_dtype = np.dtype(keras.backend.standardize_dtype(model.inputs[0].dtype))
@@ -211,7 +223,7 @@ def export_model(
         raise ValueError("sample_inputs hold NaN/inf")
     reference = np.asarray(model.predict(x, verbose=0))
 
-    with staging_dir(out_dir) as tmp:
+    with export_staging(out_dir) as tmp:
         saved = os.path.join(tmp, "saved_model")
         model.export(saved, format="tf_saved_model", verbose=False)
         loaded = tf.saved_model.load(saved)  # keep a reference: its variables die with it
@@ -294,6 +306,7 @@ def export_step_model(
     from periodic_keras.models.generator import keras_step_function, zero_state
 
     _check_variants(variants)
+    check_export_target(out_dir)
     if mode not in ("generate", "stream"):
         raise ValueError(f"mode must be 'generate' or 'stream', got {mode!r}")
     if len(step.inputs) < 3 or len(step.outputs) != len(step.inputs):
@@ -324,7 +337,7 @@ def export_step_model(
                    "zeros to start a new sequence")
         parity = {"inputs_shape": list(x.shape), "streamed_steps": int(x.shape[1])}
 
-    with staging_dir(out_dir) as tmp:
+    with export_staging(out_dir) as tmp:
         _export_fixed_saved_model(step, os.path.join(tmp, "saved_model"))
         tflite = _write_tflite(tmp, step, variants)
         meta = _metadata(

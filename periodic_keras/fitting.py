@@ -10,7 +10,10 @@ frequencies, amplitudes, phases and the offset, in float64, finishes the job. Se
 tones are found one at a time (strongest peak of the residual, then a joint refit).
 
 Every frequency here is ANGULAR: ``omega`` in radians per unit of ``x``, and the period
-is ``2 pi / omega``. Only NumPy is imported.
+is ``2 pi / omega``. ``y`` is scaled by a power of two near ``max|y|`` internally, so any
+amplitude from 1e-300 to 1e300 fits alike. A search that would need more than
+:data:`MAX_GRID_POINTS` grid points (FFT length for regular ``x``) is refused before
+anything is allocated. Only NumPy is imported.
 """
 
 from __future__ import annotations
@@ -21,9 +24,13 @@ import numbers
 
 import numpy as np
 
-__all__ = ["SineFit", "SinesFit", "fit_frequency", "fit_frequencies", "lomb_scargle", "crlb_omega_std"]
+__all__ = ["MAX_GRID_POINTS", "SineFit", "SinesFit", "fit_frequency", "fit_frequencies", "lomb_scargle",
+           "crlb_omega_std"]
 
 _MEMORY_BYTES = 32 * 2**20  # working-set target of one periodogram evaluation
+#: Most grid points (the FFT length for regular x) one frequency search may use: its arrays
+#: take up to about 130 bytes per point, 2.6 GB at this limit (measured, 50 irregular samples).
+MAX_GRID_POINTS = 20_000_000
 _TWO_PI = 2.0 * math.pi
 
 
@@ -132,7 +139,22 @@ def _check_data(x, y, weights, min_samples, what):
         raise ValueError(f"{what} needs at least {min_samples} samples (with positive weight), got {count}")
     if np.ptp(x[w > 0]) == 0:
         raise ValueError("x is constant (zero span): no frequency can be fitted")
+    w = w / w.max()  # first, so that the mean of huge weights cannot overflow
     return x, y, w / w.mean()
+
+
+def _unit_scale(y):
+    """``(y / s, s)``: ``s`` the power of two at or below ``max|y|`` (exact scaling), 1 for all-zero ``y``.
+
+    Sums of squares of ``y / s`` neither overflow (``|y| ~ 1e200``) nor underflow (``1e-300``).
+    Subnormal ``y`` (``max|y| < 2.2e-308``) has too few significant digits and is refused.
+    """
+    peak = float(np.max(np.abs(y)))
+    if 0 < peak < np.finfo(np.float64).tiny:
+        raise ValueError(f"y is too small: its largest |value| {peak:.3g} is subnormal (below "
+                         f"{np.finfo(np.float64).tiny:.3g}), too few significant digits to fit; scale y up")
+    scale = math.ldexp(1.0, math.frexp(peak)[1] - 1) if peak > 0 else 1.0  # |y / scale| < 2
+    return y / scale, scale
 
 
 def _sums(t, rows, omegas) -> np.ndarray:
@@ -207,6 +229,7 @@ def lomb_scargle(x, y, omegas, *, weights=None) -> np.ndarray:
     (2.5, 1.0)
     """
     x, y, w = _check_data(x, y, weights, 3, "lomb_scargle")
+    y = _unit_scale(y)[0]  # the power is a ratio: scaling y changes nothing but overflow and underflow
     omegas = _real_1d("omegas", omegas)
     if np.any(omegas < 0):
         raise ValueError("omegas must be >= 0")
@@ -228,9 +251,13 @@ def _grid(t, w, dt, lo, hi, oversample):
 
     Regular ``t``: an FFT zero-padded to ``oversample * n`` points; ``S2`` reads the
     weight spectrum at bin ``2k``. Otherwise a uniform grid over ``[lo, hi]`` and :func:`_sums`.
+    Raises ``ValueError`` before allocating if either needs more than ``MAX_GRID_POINTS``.
     """
     if dt is not None:
         m = math.ceil(oversample * t.size)
+        if m > MAX_GRID_POINTS:
+            raise ValueError(f"oversample={oversample:g} needs an FFT of {m:.3g} points for {t.size} regularly spaced "
+                             f"samples, above MAX_GRID_POINTS={MAX_GRID_POINTS:.3g}: lower oversample")
         step = _TWO_PI / (m * dt)
         k = np.arange(math.ceil(lo / step), math.floor(hi / step) + 1)
         if k.size > 2:
@@ -238,6 +265,10 @@ def _grid(t, w, dt, lo, hi, oversample):
             s0, s2 = spec_w[k], spec_w[(2 * k) % m]
             return k * step, lambda v: _ls_power(m * np.fft.ifft(w * v, m)[k], s0, s2, w, v)
     count = max(3, math.ceil((hi - lo) * oversample * (t[-1] - t[0]) / _TWO_PI) + 1)
+    if count > MAX_GRID_POINTS:
+        raise ValueError(f"max_frequency={hi:g} with oversample={oversample:g} needs {count:.3g} grid points over "
+                         f"[{lo:.3g}, {hi:.3g}] rad/unit (span {t[-1] - t[0]:.3g}), above MAX_GRID_POINTS="
+                         f"{MAX_GRID_POINTS:.3g}: lower max_frequency or oversample, or raise min_frequency")
     omegas = np.linspace(lo, hi, count)
     s0, s2 = _sums(t, w[None], omegas)[0], _sums(2.0 * t, w[None], omegas)[0]
     return omegas, lambda v: _ls_power(_sums(t, (w * v)[None], omegas)[0], s0, s2, w, v)
@@ -296,6 +327,8 @@ def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, ov
     refit jointly. Tones a few resolution widths ``2 pi / span`` apart are separated.
     There is no significance test: on pure noise the highest peak is still fitted. For
     irregular x a search costs ``len(x) * grid points`` complex multiply-adds per tone.
+    ``y`` is scaled by a power of two near ``max|y|`` for the fit and the amplitudes,
+    offset and rmse scaled back, so any magnitude fits alike (1e200 as well as 1e-300).
 
     Args:
         x, y: 1-D real arrays of equal length, at least ``3 * n_tones + 1`` samples.
@@ -314,16 +347,27 @@ def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, ov
     Returns:
         :class:`SinesFit`, tones sorted by decreasing amplitude.
 
+    Raises:
+        ValueError: bad arguments; a constant ``y`` (no tone to fit) or a subnormal one
+            (``max|y| < 2.2e-308``); a search grid (or, for regular x, an FFT of
+            ``oversample * len(x)`` points) larger than :data:`MAX_GRID_POINTS`.
+
     >>> x = np.linspace(0, 20, 400)
     >>> fit = fit_frequencies(x, 1 + np.sin(3 * x) + 0.5 * np.sin(3.7 * x + 1), 2)
     >>> np.round(fit.omegas, 6).tolist(), np.round(fit.amplitudes, 6).tolist(), round(fit.offset, 6)
     ([3.0, 3.7], [1.0, 0.5], 1.0)
+    >>> fit = fit_frequencies(x, 1e-300 * np.sin(3 * x), 1)   # tiny (or huge) amplitudes fit alike
+    >>> round(fit.omegas[0], 9), round(fit.amplitudes[0] / 1e-300, 9)
+    (3.0, 1.0)
     """
     if isinstance(n_tones, bool) or not isinstance(n_tones, numbers.Integral) or n_tones < 1:
         raise ValueError(f"n_tones must be an integer >= 1, got {n_tones!r}")
     n_tones = int(n_tones)
     what = "fitting 1 tone" if n_tones == 1 else f"fitting {n_tones} tones"
     x, y, w = _check_data(x, y, weights, 3 * n_tones + 1, what)
+    if (used := y[w > 0]).min() == used.max():
+        raise ValueError(f"y is constant (every value {used[0]:g}): there is no tone to fit")
+    y, y_scale = _unit_scale(y)
     lo, hi = _positive("min_frequency", min_frequency), _positive("max_frequency", max_frequency)
     oversample = _positive("oversample", oversample, allow_none=False)
     if oversample < 1:
@@ -360,11 +404,11 @@ def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, ov
     psi = np.where(omegas < 0, math.pi - psi, psi)  # sin(-|w| t + psi) = sin(|w| t + pi - psi)
     omegas = np.abs(omegas)
     phases = (psi - omegas * x0 + math.pi) % _TWO_PI - math.pi  # back to x = 0
-    amps = np.hypot(a, b)
-    rmse = float(np.sqrt(np.mean((y - model) ** 2)))
+    amps = np.hypot(a, b) * y_scale
+    rmse = float(np.sqrt(np.mean((y - model) ** 2)) * y_scale)
     idx = np.argsort(-amps, kind="stable")
     return SinesFit(tuple(float(v) for v in omegas[idx]), tuple(float(v) for v in amps[idx]),
-                    tuple(float(v) for v in phases[idx]), float(coef[0]), rmse)
+                    tuple(float(v) for v in phases[idx]), float(coef[0] * y_scale), rmse)
 
 
 def fit_frequency(x, y, *, min_frequency=None, max_frequency=None, oversample=5, weights=None) -> SineFit:
@@ -377,6 +421,10 @@ def fit_frequency(x, y, *, min_frequency=None, max_frequency=None, oversample=5,
     >>> fit = fit_frequency(x, np.sin(31 * x + 0.3), max_frequency=40)
     >>> round(fit.omega, 9), round(fit.amplitude, 9), round(fit.phase, 6), fit.rmse < 1e-9
     (31.0, 1.0, 0.3, True)
+    >>> fit_frequency(x, np.sin(31 * x), max_frequency=1e6)   # a search too large to allocate is refused
+    Traceback (most recent call last):
+    ...
+    ValueError: max_frequency=1e+06 with oversample=5 needs 1.59e+09 grid points over [0.000629, 1e+06] rad/unit (span 2e+03), above MAX_GRID_POINTS=2e+07: lower max_frequency or oversample, or raise min_frequency
     """
     fit = fit_frequencies(x, y, 1, min_frequency=min_frequency, max_frequency=max_frequency,
                           oversample=oversample, weights=weights)

@@ -13,7 +13,24 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_batch", "check_prefix", "closed_loop", "stream"]
+__all__ = ["as_batch", "as_float32", "check_prefix", "closed_loop", "stream"]
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def as_float32(x: np.ndarray, what: str) -> np.ndarray:
+    """``x`` (real, finite) as float32, refusing values float32 cannot hold (they would become inf).
+
+    >>> as_float32(np.array([1e300]), "state")
+    Traceback (most recent call last):
+    ...
+    ValueError: state holds values beyond the float32 range (|x| > 3.403e+38): up to 1e+300
+    """
+    if np.issubdtype(x.dtype, np.floating) and x.dtype.itemsize > 4:  # integers always fit
+        peak = float(np.max(np.abs(x), initial=0.0))
+        if peak > _FLOAT32_MAX:
+            raise ValueError(f"{what} holds values beyond the float32 range (|x| > {_FLOAT32_MAX:.4g}): up to {peak:.4g}")
+    return x.astype(np.float32)
 
 
 def as_batch(values, what: str = "prefix", min_steps: int = 1) -> np.ndarray:
@@ -38,7 +55,7 @@ def as_batch(values, what: str = "prefix", min_steps: int = 1) -> np.ndarray:
     bad = ~np.isfinite(x)
     if bad.any():
         raise ValueError(f"{what} holds NaN/inf, first in row {int(np.nonzero(bad.any(axis=1))[0][0])}")
-    return x.astype(np.float32)
+    return as_float32(x, what)
 
 
 def check_prefix(prefix) -> np.ndarray:

@@ -6,12 +6,14 @@ same data from :mod:`periodic_keras.data`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import keras
 import tensorflow as tf
 
 from periodic_keras import backups, distributed
+from periodic_keras._io import STATE, dir_lock
 from periodic_keras.distributed import STRATEGIES, get_strategy
 from periodic_keras.signals import check_positive_int
 
@@ -99,6 +101,7 @@ def fit(
     verbose: int | str = "auto",
     callbacks=(),
     strategy=None,
+    run_args: dict | None = None,
 ) -> keras.callbacks.History:
     """Train a compiled model for ``steps`` optimizer steps on an endless dataset.
 
@@ -106,10 +109,14 @@ def fit(
     and validation show regularly (1920 steps: 4 epochs of 480; when ``steps`` does not
     divide evenly, the epochs round up, by less than one step per epoch). With ``run_dir``, an
     atomic backup (:mod:`periodic_keras.backups`: weights, optimizer state, finished epochs)
-    is written to ``run_dir/backup`` after every epoch, so the same call after a crash (even
-    ``kill -9``) resumes at the last finished epoch; it stays when training completes (a
-    repeated call then trains nothing) until :func:`clear_backups` removes it. TensorBoard
-    logs go to ``run_dir/logs`` when ``tensorboard`` is set.
+    is written to ``run_dir/.periodic_keras/backup`` after every epoch, so the same call after
+    a crash (even ``kill -9``) resumes at the last finished epoch; it stays when training
+    completes (a repeated call then trains nothing) until :func:`clear_backups` removes it.
+    The backup is refused, naming what differs, when this call trains something else: another
+    model, optimizer or schedule, ``steps``, data spec, or ``run_args`` (a JSON-able dict of
+    what the model cannot show: seed, data options). A second process fitting into the same
+    ``run_dir`` at the same time is refused. TensorBoard logs go to ``run_dir/logs`` when
+    ``tensorboard`` is set.
 
     ``strategy``: a ``tf.distribute`` strategy the model was built and compiled under
     (:func:`get_strategy`). ``model.fit`` runs under ``default`` and ``mirrored``; under
@@ -130,57 +137,60 @@ def fit(
         if callbacks:
             raise ValueError(f"multi-worker training runs a custom loop without Keras callbacks; got "
                              f"{[type(c).__name__ for c in callbacks]}: use strategy 'default' or 'mirrored'")
-        return distributed.fit_custom(model, train, steps, strategy, steps_per_epoch, validation, run_dir, verbose)
+        return distributed.fit_custom(model, train, steps, strategy, steps_per_epoch, validation, run_dir, verbose,
+                                      run_args)
     epochs = -(-steps // steps_per_epoch)
     per_epoch = -(-steps // epochs)
     callbacks = list(callbacks)
-    first = 0
-    if run_dir is not None:
-        os.makedirs(run_dir, exist_ok=True)
-        first = backups.restore(run_dir, model, epochs, per_epoch)
-        if first >= epochs:  # finished before: nothing to run (and no data iterator to start)
-            history = keras.callbacks.History()
-            history.set_model(model)
-            history.on_train_begin()
-            return history
-        callbacks.append(_Backup(run_dir, epochs, per_epoch))
-        if tensorboard:
-            callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
-    # Keras needs one steps_per_epoch for every epoch; a few rounded-up steps past the end of
-    # a schedule built for `steps` run at its floor rate.
-    return model.fit(
-        train,
-        steps_per_epoch=per_epoch,
-        epochs=epochs,
-        initial_epoch=first,  # resumed: the epochs already in the backup are not run again
-        validation_data=validation,
-        callbacks=callbacks,
-        verbose=verbose,
-        shuffle=False,  # the streams are already random; Keras cannot shuffle a tf.data pipeline
-    )
+    with contextlib.ExitStack() as stack:
+        first = 0
+        if run_dir is not None:
+            stack.enter_context(dir_lock(os.path.join(run_dir, STATE), f"the run directory {run_dir!r}", "run"))
+            key = dict(data=train.element_spec, run_args=run_args)
+            first = backups.restore(run_dir, model, epochs, per_epoch, **key)
+            if first >= epochs:  # finished before: nothing to run (and no data iterator to start)
+                history = keras.callbacks.History()
+                history.set_model(model)
+                history.on_train_begin()
+                return history
+            callbacks.append(_Backup(run_dir, epochs, per_epoch, key))
+            if tensorboard:
+                callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
+        # Keras needs one steps_per_epoch for every epoch; a few rounded-up steps past the end of
+        # a schedule built for `steps` run at its floor rate.
+        return model.fit(
+            train,
+            steps_per_epoch=per_epoch,
+            epochs=epochs,
+            initial_epoch=first,  # resumed: the epochs already in the backup are not run again
+            validation_data=validation,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,  # the streams are already random; Keras cannot shuffle a tf.data pipeline
+        )
 
 
 class _Backup(keras.callbacks.Callback):
     """Write an atomic :mod:`periodic_keras.backups` backup at the end of every epoch."""
 
-    def __init__(self, run_dir, epochs, per_epoch):
+    def __init__(self, run_dir, epochs, per_epoch, key):
         super().__init__()
-        self.run_dir, self.epochs, self.per_epoch = run_dir, epochs, per_epoch
+        self.run_dir, self.epochs, self.per_epoch, self.key = run_dir, epochs, per_epoch, key
 
     def on_epoch_end(self, epoch, logs=None):
-        backups.save(self.run_dir, self.model, epoch + 1, self.epochs, self.per_epoch)
+        backups.save(self.run_dir, self.model, epoch + 1, self.epochs, self.per_epoch, **self.key)
 
 
-def clear_backups(output_dir: str) -> None:
-    """Remove the training backups below ``output_dir`` once a whole run is done.
+def clear_backups(run_dir: str) -> None:
+    """Remove the training backups of ``run_dir`` (its ``.periodic_keras/backup`` folder only).
 
     >>> clear_backups("/nonexistent/run")
     """
-    backups.clear(output_dir)
+    backups.clear(run_dir)
 
 
 def fit_closed_loop(model: keras.Model, train: tf.data.Dataset, steps: int, warm: int, verbose: int = 0,
-                    run_dir: str | None = None, backup_every: int = 100) -> list:
+                    run_dir: str | None = None, backup_every: int = 100, run_args: dict | None = None) -> list:
     """Fine-tune a compiled sequence generator closed-loop for ``steps`` optimizer steps.
 
     Each batch ``(x, y)`` or ``(x, y, sample_weight)`` of windows is run by
@@ -193,7 +203,7 @@ def fit_closed_loop(model: keras.Model, train: tf.data.Dataset, steps: int, warm
     after :func:`fit` on the steps that the schedule has left.
 
     With ``run_dir`` an atomic backup is written every ``backup_every`` steps, and the
-    same call after a crash resumes from it (as :func:`fit` does).
+    same call after a crash resumes from it (as :func:`fit` does, with ``run_args``).
 
     Returns the loss of every 100th step (of the steps run by this call).
     """
@@ -217,7 +227,8 @@ def fit_closed_loop(model: keras.Model, train: tf.data.Dataset, steps: int, warm
 
     check_positive_int(backup_every=backup_every)
     chunks = -(-steps // backup_every)
-    done = 0 if run_dir is None else backups.restore(run_dir, model, chunks, backup_every) * backup_every
+    key = dict(data=train.element_spec, run_args={**(run_args or {}), "warm": warm})
+    done = 0 if run_dir is None else backups.restore(run_dir, model, chunks, backup_every, **key) * backup_every
     losses = []
     if done >= steps:  # finished before (iterating take(0) of some pipelines blocks)
         return losses
@@ -228,7 +239,7 @@ def fit_closed_loop(model: keras.Model, train: tf.data.Dataset, steps: int, warm
             if verbose:
                 print(f"closed-loop step {i}/{steps}: loss {losses[-1]:.3g}", flush=True)
         if run_dir is not None and ((i + 1) % backup_every == 0 or i + 1 == steps):
-            backups.save(run_dir, model, -(-(i + 1) // backup_every), chunks, backup_every)
+            backups.save(run_dir, model, -(-(i + 1) // backup_every), chunks, backup_every, **key)
     return losses
 
 

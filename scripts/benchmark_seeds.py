@@ -26,7 +26,7 @@ quiet_tensorflow()
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from periodic_keras import jobs, results  # noqa: E402
+from periodic_keras import jobs, results, runs  # noqa: E402
 
 
 def freq_row(out) -> dict:
@@ -62,6 +62,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     job, key_figures, extra = TASKS[args.task]
     output_dir = args.output_dir or os.path.join("runs", f"{args.task}-seeds")
+    if jobs.run_cli(runs.claim_output_dir, {"output_dir": output_dir}) is None:  # its tables go there too
+        return 2
     rows = []
     for seed in args.seeds:
         kwargs = dict(seed=seed, no_export=True, verbose=0, output_dir=os.path.join(output_dir, f"seed{seed}"), **extra)

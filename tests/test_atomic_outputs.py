@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from periodic_keras import _io, backups, edge, results
+from periodic_keras import _io, backups, edge, results, runs
 from script_runner import ROOT
 from script_runner import run_python
 
@@ -49,7 +49,7 @@ def test_export_killed_midway_keeps_the_previous_export(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 180
-        while not glob.glob(str(tmp_path / ".freq.staging-*" / "saved_model" / "saved_model.pb")):
+        while not glob.glob(str(tmp_path / ".freq.periodic_keras" / "staging-*" / "saved_model" / "saved_model.pb")):
             assert proc.poll() is None, "the export finished before it could be killed"
             assert time.time() < deadline
             time.sleep(0.02)
@@ -60,18 +60,22 @@ def test_export_killed_midway_keeps_the_previous_export(tmp_path):
             proc.kill()
             proc.wait()
     _still_the_previous(target)
-    assert glob.glob(str(tmp_path / ".freq.staging-*"))  # what the killed process left behind ...
+    # What the killed process left behind (in the export's own marked folder; its lock died with it) ...
+    assert glob.glob(str(tmp_path / ".freq.periodic_keras" / "staging-*"))
     done = run_python(str(script), str(target), timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert not glob.glob(str(tmp_path / ".freq.staging-*"))  # ... is cleared by the next export
+    assert os.listdir(tmp_path) == ["exporter.py", "freq"]  # ... is cleared by the next export
     assert edge.load(str(target)).input_shape == (1, 32, 1)
 
 
-def test_death_between_the_two_renames_is_recovered(tmp_path):
+def test_death_between_the_two_renames_is_recovered_by_the_next_export(tmp_path):
     target = _previous_export(tmp_path)
-    os.replace(target, tmp_path / ".freq.old-x1y2")  # as replace_dir leaves it for a moment
-    _still_the_previous(target)  # edge.load puts the previous version back
-    assert not (tmp_path / ".freq.old-x1y2").exists()
+    box = tmp_path / ".freq.periodic_keras"
+    _io.mark(str(box), "export")
+    os.replace(target, box / "old-x1y2")  # as runs.publish leaves it for a moment
+    with runs.export_staging(str(target)):  # the next export puts the previous version back first
+        _still_the_previous(target)
+    assert os.listdir(tmp_path) == ["freq"]
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
@@ -97,9 +101,10 @@ def test_training_backup_is_one_atomic_file(tmp_path, monkeypatch):
     model = training.compile_regressor(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), steps=10)
     model.optimizer.build(model.trainable_variables)
     backups.save(str(tmp_path), model, 1, 2, 5)
-    first = (tmp_path / "backup" / "training.npz").read_bytes()
+    folder = tmp_path / _io.STATE / "backup"
+    first = (folder / "training.npz").read_bytes()
     monkeypatch.setattr(_io.os, "replace", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt("killed")))
     with pytest.raises(KeyboardInterrupt):
         backups.save(str(tmp_path), model, 2, 2, 5)
-    assert (tmp_path / "backup" / "training.npz").read_bytes() == first
-    assert os.listdir(tmp_path / "backup") == ["training.npz"]
+    assert (folder / "training.npz").read_bytes() == first
+    assert os.listdir(folder) == ["training.npz"]

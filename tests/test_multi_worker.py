@@ -92,8 +92,8 @@ def test_two_workers_train_together_and_end_identical(tmp_path):
     assert [r["worker"]["chief"] for r in results] == [True, False]
     assert results[0]["loss"] == results[1]["loss"]  # the loss is reduced across workers
     # Each worker kept its own backup of the finished training (cleared by the jobs at the end of a run).
-    assert (tmp_path / "w0" / "run" / "backup" / "training.npz").exists()
-    assert (tmp_path / "w1" / "run" / "backup" / "worker-1" / "training.npz").exists()
+    assert (tmp_path / "w0" / "run" / ".periodic_keras" / "backup" / "training.npz").exists()
+    assert (tmp_path / "w1" / "run" / ".periodic_keras" / "backup" / "worker-1" / "training.npz").exists()
     alone = json.loads((tmp_path / "single" / "result.json").read_text())
     assert alone["replicas"] == 1 and alone["after"] < 0.5 * alone["before"]
     print(f"150 steps of 64 windows: 2 workers {results[0]['seconds']:.1f} s (MSE {results[0]['before']:.4f} -> "

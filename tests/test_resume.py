@@ -12,8 +12,12 @@ import pandas as pd
 import pytest
 import keras
 
-from periodic_keras import backups, training
+from periodic_keras import _io, backups, runs, training
 from script_runner import ROOT, run_script
+
+
+def _backup(output_dir, phase):
+    return backups.path(runs.phase_dir(str(output_dir), phase))
 
 
 def _start(script, *args):
@@ -44,28 +48,34 @@ def _epochs(text):
 def test_clock_script_killed_mid_training_resumes_at_the_next_epoch(tmp_path):
     args = ["--steps", "1200", "--naive", "--n-test", "1000", "--no-export", "--verbose", "2",
             "--output-dir", str(tmp_path)]
-    backup = tmp_path / "clock" / backups.BACKUP_DIR / backups.FILE
+    backup = _backup(tmp_path, "clock")
     _kill_when(_start("train_clock.py", *args), backup)  # killed during epoch 2 of 3
     assert not (tmp_path / "results.csv").exists()
+    # Other training arguments: refused before any work, naming them; the backup is kept.
+    changed = run_script("train_clock.py", *args, "--seed", "7", "--learning-rate", "0.001", "--years", "5")
+    assert changed.returncode == 2, changed.stderr[-3000:]
+    assert re.search(r"interrupted run with other arguments \(learning_rate 0.01 -> 0.001; seed 0 -> 7; "
+                     r"years 120.0 -> 5.0\).*--restart", changed.stderr), changed.stderr
+    assert os.path.exists(backup)
     done = run_script("train_clock.py", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     epochs = _epochs(done.stdout)
     assert epochs and epochs[0][0] >= 2 and epochs[-1] == (3, 3), epochs  # resumed, and all 3 epochs done
     assert pd.read_csv(tmp_path / "results.csv")["model"].tolist() == ["clock_model"]
-    assert not backup.exists()  # the run completed: its backups are cleared, a rerun starts afresh
+    assert not os.path.exists(backup)  # the run completed: its backups are cleared, a rerun starts afresh
 
 
 def test_burst_script_killed_in_a_later_phase_keeps_the_earlier_ones(tmp_path):
     args = ["--quick", "--no-export", "--verbose", "2", "--output-dir", str(tmp_path)]
-    _kill_when(_start("train_burst.py", *args), tmp_path / "fix_fixed" / backups.BACKUP_DIR / backups.FILE)
+    _kill_when(_start("train_burst.py", *args), _backup(tmp_path, "fix_fixed"))
     for phase in ("naive_simple_rnn", "naive_lstm", "fix_fixed"):  # finished phases keep their backups
-        assert (tmp_path / phase / backups.BACKUP_DIR / backups.FILE).exists(), phase
+        assert os.path.exists(_backup(tmp_path, phase)), phase
     done = run_script("train_burst.py", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     trained = re.findall(r"^\d+/\d+ - \d+s", done.stdout, re.M)  # one Keras progress line per epoch run
     assert len(trained) == 1, done.stdout  # only the phase that was cut short trains again
     assert len(pd.read_csv(tmp_path / "results.csv")) == 8
-    assert not any(d == backups.BACKUP_DIR for _, dirs, _ in os.walk(tmp_path) for d in dirs)
+    assert not (tmp_path / _io.STATE / "train").exists()  # the run's backups, and only those, are cleared
 
 
 def _tiny():
@@ -92,7 +102,7 @@ def test_fit_resumes_weights_optimizer_and_epoch_from_the_backup(tmp_path):
     for a, b in zip(again.get_weights(), weights):
         np.testing.assert_array_equal(a, b)
     training.clear_backups(str(tmp_path))
-    assert not (tmp_path / backups.BACKUP_DIR).exists()
+    assert not os.path.exists(backups.path(str(tmp_path)))
 
 
 def test_backup_of_another_training_is_refused(tmp_path):
@@ -100,6 +110,31 @@ def test_backup_of_another_training_is_refused(tmp_path):
     training.fit(model, _data(), 20, steps_per_epoch=10, run_dir=str(tmp_path), verbose=0)
     with pytest.raises(ValueError, match="belongs to another training"):
         training.fit(_tiny(), _data(), 30, steps_per_epoch=10, run_dir=str(tmp_path), verbose=0)
-    (tmp_path / backups.BACKUP_DIR / backups.FILE).write_bytes(b"torn")
+    with open(backups.path(str(tmp_path)), "wb") as fh:
+        fh.write(b"torn")
     with pytest.raises(ValueError, match="cannot be read"):
         training.fit(_tiny(), _data(), 20, steps_per_epoch=10, run_dir=str(tmp_path), verbose=0)
+
+
+def test_sigterm_stops_like_ctrl_c_and_the_same_command_resumes(tmp_path):
+    args = ["--steps", "1200", "--naive", "--n-test", "1000", "--no-export", "--verbose", "2",
+            "--output-dir", str(tmp_path)]
+    proc = _start("train_clock.py", *args)
+    deadline = time.time() + 240
+    try:
+        while not os.path.exists(_backup(tmp_path, "clock")):  # after epoch 1 of 3
+            assert proc.poll() is None and time.time() < deadline, proc.stdout.read()[-3000:]
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=120)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, output[-3000:]
+    lines = [line for line in output.splitlines() if "train_clock.py:" in line]
+    assert lines == ["train_clock.py: terminated; finished outputs are intact, rerun the same command to resume"], output
+    assert "Traceback" not in output and not (tmp_path / "results.csv").exists()
+    done = run_script("train_clock.py", *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert _epochs(done.stdout)[0][0] >= 2  # resumed after the epoch that had finished

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import keras
 
+from periodic_keras.generation import as_float32
 from periodic_keras.signals import check_positive_int
 
 __all__ = ["as_series", "windowed_dataset"]
@@ -24,7 +25,8 @@ def as_series(data, column: str | None = None) -> np.ndarray:
     Raises:
         FileNotFoundError: a CSV path that does not exist.
         KeyError: a missing column.
-        ValueError: a series that is not 1-D, is empty, or holds NaN/inf.
+        ValueError: a series that is not 1-D, is empty, holds NaN/inf or values beyond the
+            float32 range (``|x| > 3.4e38``); a CSV file that is empty or has no data rows.
         TypeError: non-numeric values.
 
     Example:
@@ -32,13 +34,23 @@ def as_series(data, column: str | None = None) -> np.ndarray:
     >>> import pandas as pd
     >>> as_series(pd.Series([0.0, 1.0, 0.0, -1.0])).dtype
     dtype('float32')
+    >>> as_series([0.0, 1e39])
+    Traceback (most recent call last):
+    ...
+    ValueError: series holds values beyond the float32 range (|x| > 3.403e+38): up to 1e+39
     """
     if isinstance(data, (str, os.PathLike)):
-        if not os.path.isfile(data):
-            raise FileNotFoundError(f"series CSV file not found: {os.fspath(data)!r}")
+        path = os.fspath(data)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"series CSV file not found: {path!r}")
         if column is None:
             raise ValueError("reading a CSV file needs column=<name of the series column>")
-        data = pd.read_csv(data)
+        try:
+            data = pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"series CSV file {path!r} is empty: no header and no data rows") from None
+        if data.empty:
+            raise ValueError(f"series CSV file {path!r} holds no data rows (columns {list(data.columns)})")
     if isinstance(data, pd.DataFrame):
         if column is None:
             raise ValueError(f"a DataFrame needs column=...; its columns are {list(data.columns)}")
@@ -57,7 +69,7 @@ def as_series(data, column: str | None = None) -> np.ndarray:
     bad = ~np.isfinite(arr)
     if bad.any():
         raise ValueError(f"series holds {int(bad.sum())} NaN/inf value(s), first at index {int(np.argmax(bad))}")
-    return arr.astype(np.float32)
+    return as_float32(arr, "series")
 
 
 def windowed_dataset(
@@ -98,11 +110,12 @@ def windowed_dataset(
     if series.size < window:
         raise ValueError(f"series has {series.size} samples, fewer than one window of {window}")
     if targets is not None:
-        targets = np.asarray(targets, dtype=np.float32)
+        targets = np.asarray(targets, dtype=np.float64)
         if targets.shape[:1] != series.shape:
             raise ValueError(f"targets has length {targets.shape[:1]}, the series {series.size}")
         if not np.all(np.isfinite(targets)):
             raise ValueError("targets hold NaN/inf")
+        targets = as_float32(targets, "targets")
         # Keras pairs targets[i] with the window starting at i; none start past len - window.
         targets = targets[: series.size - window + 1]
     return keras.utils.timeseries_dataset_from_array(

@@ -21,6 +21,9 @@ __all__ = ["consecutive_windows", "paired_sequences", "with_noise_and_weights"]
 def paired_sequences(inputs, targets, min_steps: int = 1):
     """Validate inputs and targets ``[n, length]`` of equal shape; return float32 arrays.
 
+    NaN/inf and values beyond the float32 range (``|x| > 3.4e38``) are refused
+    (:func:`periodic_keras.generation.as_batch`).
+
     >>> x, y = paired_sequences([[0.0, 1.0]], [[1, 0]])
     >>> x.dtype, y.dtype, x.shape
     (dtype('float32'), dtype('float32'), (1, 2))

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import summary
+from periodic_keras.jobs.common import job, open_output, summary
 from periodic_keras.signals import as_rng, check_positive_int
 
 __all__ = ["ACTIVATIONS", "FUNCTIONS", "activations_summary", "benchmark_activations"]
@@ -75,6 +75,7 @@ def _mse(pred, truth):
     return float(np.mean((np.asarray(pred, np.float64).ravel() - truth) ** 2))
 
 
+@job()
 def benchmark_activations(
     functions=tuple(FUNCTIONS),
     activations=ACTIVATIONS,
@@ -134,7 +135,7 @@ def benchmark_activations(
     span = high - low
     intervals = {"train": (low, high), "left": (low - extrapolation * span, low),
                  "right": (high, high + extrapolation * span)}
-    os.makedirs(output_dir, exist_ok=True)
+    open_output(output_dir)
 
     import pandas as pd
     import tensorflow as tf

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import start_strategy, summary
+from periodic_keras.jobs.common import finish, job, phase, start_strategy, summary
 from periodic_keras.signals import SECONDS_PER_YEAR, check_positive_int, clock_times
 
 __all__ = ["NAIVE_CLOCKS", "clock_summary", "train_clock"]
@@ -45,6 +45,7 @@ def _train(build, data, steps, learning_rate, run_dir, verbose, strategy):
     return (distributed.local_model(model) if distributed.is_multi_worker(strategy) else model), seconds
 
 
+@job(evaluation_only=("n_test",))
 def train_clock(
     hidden: int = 128,
     harmonics: int = 1,
@@ -62,6 +63,7 @@ def train_clock(
     no_export: bool = False,
     verbose: int = 1,
     strategy: str = "default",
+    restart: bool = False,
 ) -> dict:
     """Train the clock model and the naive baselines; table, plot, export.
 
@@ -74,7 +76,8 @@ def train_clock(
     Outputs in ``output_dir``: ``results.csv``/``.md``, ``clock.png`` (shown vs true
     time of day); the clock model, read out as int32 HH, MM, SS, in ``export_dir``
     (its TFLite model is then checked on the ``n_test`` timestamps too). ``strategy``: see
-    :func:`periodic_keras.jobs.train_frequency`.
+    :func:`periodic_keras.jobs.train_frequency`. ``restart``: discard the training backups of an interrupted run in ``output_dir``
+    (by default a rerun resumes it, and refuses if its arguments differ).
 
     Example (a tiny run)::
 
@@ -93,7 +96,6 @@ def train_clock(
     from periodic_keras.data import clock_arrays, clock_dataset
 
     t_test, _ = clock_arrays(n_test, "test", years, seed)  # checks years
-    os.makedirs(output_dir, exist_ok=True)
 
     import pandas as pd
     import tensorflow as tf
@@ -116,7 +118,7 @@ def train_clock(
 
     training.set_seed(seed)
     model, seconds = _train(lambda: clock_model(hidden, harmonics), clock_dataset("train", batch_size, years, seed=seed),
-                            steps, learning_rate, os.path.join(output_dir, "clock"), verbose, strat)
+                            steps, learning_rate, phase(output_dir, "clock"), verbose, strat)
     total += seconds
     reader = clock_reader(model)
     evaluate("clock_model", lambda t: reader.predict(t, batch_size=8192, verbose=0), "int64 seconds", seconds)
@@ -125,7 +127,7 @@ def train_clock(
         training.set_seed(seed)
         as_float = clock_dataset("train", batch_size, years, seed=seed).map(lambda t, y: (tf.cast(t, tf.float32), y))
         baseline, seconds = _train(lambda k=kind: naive_clock_model(k, scale=years * SECONDS_PER_YEAR), as_float,
-                                   naive_steps, naive_learning_rate, os.path.join(output_dir, f"naive_{kind}"),
+                                   naive_steps, naive_learning_rate, phase(output_dir, f"naive_{kind}"),
                                    verbose, strat)
         total += seconds
         naive_reader = clock_reader(baseline)
@@ -155,7 +157,7 @@ def train_clock(
               if "TFLite" not in name}
     plot = results.plot_predictions(panels, os.path.join(output_dir, "clock.png"), xlabel="true time of day (h)",
                                     ylabel="time of day shown (h)")
-    training.clear_backups(output_dir)  # the run is complete: a rerun starts afresh
+    finish(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, train_seconds=total, export=meta,
                 export_dir=None if no_export else export_dir)
 

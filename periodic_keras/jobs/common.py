@@ -1,15 +1,76 @@
-"""What every job shares: one-line errors for the scripts, argument parsers."""
+"""What every job shares: its run directory, one-line errors for the scripts, argument parsers."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
+import inspect
 import os
+import signal
 import sys
 import time
 
+from periodic_keras import runs
 from periodic_keras.edge import ExportedModelError
 
-__all__ = ["USER_ERRORS", "add_run_arguments", "add_strategy_argument", "resolve_run_arguments",
-           "run_cli", "run_script", "snr_arg", "start_strategy", "summary"]
+__all__ = ["NOT_TRAINING", "USER_ERRORS", "add_run_arguments", "add_strategy_argument", "finish", "job", "open_output",
+           "phase", "resolve_run_arguments", "run_cli", "run_script", "snr_arg", "start_strategy", "summary"]
+
+#: Job arguments that change nothing in the training: a rerun may change them and still resume.
+NOT_TRAINING = ("output_dir", "export_dir", "no_export", "verbose", "strategy", "restart")
+_JOB = contextvars.ContextVar("periodic_keras_job", default=None)
+
+
+def job(evaluation_only=()):
+    """Decorate a job function: its arguments become the run's fingerprint, its locks end with it.
+
+    Inside the job, :func:`start_strategy` (or :func:`open_output`) claims and locks the output
+    directory and checks that an interrupted run there had the same arguments (all but
+    :data:`NOT_TRAINING` and the job's ``evaluation_only`` ones); the lock is released when
+    the job returns or raises. A job's ``restart=True`` discards an interrupted run's backups.
+    """
+    def decorate(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            skip = set(NOT_TRAINING) | set(evaluation_only)
+            run_args = {"job": fn.__name__, **{k: v for k, v in bound.arguments.items() if k not in skip}}
+            with contextlib.ExitStack() as stack:
+                token = _JOB.set({"args": run_args, "restart": bool(bound.arguments.get("restart")), "stack": stack})
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    _JOB.reset(token)
+        return wrapper
+    return decorate
+
+
+def open_output(output_dir: str, export_dir: str | None = None) -> str:
+    """Claim, lock and check this job's ``output_dir`` (and export target) until the job ends.
+
+    See :func:`periodic_keras.runs.open_run`: a directory of other files, an export target
+    that is not a previous export or would contain the outputs, another run at work there,
+    or an interrupted run with other arguments is refused before any work starts.
+    """
+    run = _JOB.get()
+    if run is None:
+        raise RuntimeError("open_output runs inside a function decorated with periodic_keras.jobs.common.job")
+    run["stack"].enter_context(runs.open_run(output_dir, export_dir, run["args"], run["restart"]))
+    return output_dir
+
+
+def phase(output_dir: str, name: str) -> str:
+    """The ``run_dir`` for :func:`periodic_keras.training.fit` of phase ``name`` of this run."""
+    return runs.phase_dir(output_dir, name)
+
+
+def finish(output_dir: str) -> None:
+    """The run completed: remove its training backups, so a rerun starts afresh."""
+    runs.finish_run(output_dir)
 
 #: Errors that mean "bad input or environment": a script reports them in one line.
 USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError, ExportedModelError)
@@ -47,6 +108,7 @@ def start_strategy(strategy: str, output_dir: str, export_dir, no_export: bool,
     (``multi_worker_unsupported`` says why), is refused before anything is written.
     Returns ``(strategy object, output_dir, export_dir, no_export)``: under multi-worker a
     worker other than the chief writes to ``output_dir/worker-<i>`` and exports nothing.
+    The output directory and export target are then claimed and checked (:func:`open_output`).
     """
     from periodic_keras import distributed
 
@@ -59,6 +121,7 @@ def start_strategy(strategy: str, output_dir: str, export_dir, no_export: bool,
     if distributed.is_multi_worker(strat):
         output_dir, export_dir = distributed.worker_dirs(output_dir, export_dir)
         no_export = no_export or export_dir is None
+    open_output(output_dir, None if no_export else export_dir)
     return strat, output_dir, export_dir, no_export
 
 
@@ -71,6 +134,8 @@ def add_run_arguments(parser, task: str) -> None:
     parser.add_argument("--export-dir", default=None,
                         help=f"export directory (default: exported/{task}; with --quick: <output-dir>/exported)")
     parser.add_argument("--no-export", action="store_true", help="skip the export")
+    parser.add_argument("--restart", action="store_true",
+                        help="discard the training backups of an interrupted run in --output-dir and start afresh")
     parser.add_argument("--quick", action="store_true", help="smoke run: few sequences and steps")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
                         help="Keras progress: 0 silent, 1 bar, 2 one line per epoch (1 on a terminal, else 2)")
@@ -84,30 +149,59 @@ def resolve_run_arguments(args, task: str):
     return args
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the job is, so it stops as Ctrl-C stops it."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
 def run_cli(job, kwargs: dict):
-    """Run ``job(**kwargs)``; on a user error print one line to stderr and return None."""
+    """Run ``job(**kwargs)``; on a user error print one line to stderr and return None.
+
+    Ctrl-C and SIGTERM stop the job the same way: finished outputs stay intact (every
+    file is written atomically), one line says so, and the same command resumes.
+    :data:`last_status` holds the exit status a script should return (0, 2, 130 or 143).
+    """
+    global last_status
     prog = os.path.basename(sys.argv[0]) or "periodic_keras"
+    previous = None
+    with contextlib.suppress(ValueError):  # only the main thread may set signal handlers
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return job(**kwargs)
+        result = job(**kwargs)
+        last_status = 0
+        return result
     except Exception as exc:
         if not _is_user_error(exc):
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"{prog}: error: {message}", file=sys.stderr)
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted; finished outputs are intact, rerun the same command to resume", file=sys.stderr)
+        last_status = 2
+    except KeyboardInterrupt as exc:
+        how = "terminated" if isinstance(exc, _Terminated) else "interrupted"
+        print(f"{prog}: {how}; finished outputs are intact, rerun the same command to resume", file=sys.stderr)
+        last_status = 143 if isinstance(exc, _Terminated) else 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return None
+
+
+#: The exit status of the last :func:`run_cli` call.
+last_status = 0
 
 
 def run_script(job, kwargs: dict, summarize) -> int:
     """A script's whole run: the job through :func:`run_cli`, its summary, the wall time.
 
-    Returns the exit status: 0, or 2 after a one-line user error.
+    Returns the exit status: 0; 2 after a one-line user error; 130 (Ctrl-C) or 143 (SIGTERM).
     """
     start = time.time()
     result = run_cli(job, kwargs)
     if result is None:
-        return 2
+        return last_status or 2
     print(summarize(result))
     print(f"done in {time.time() - start:.0f} s")
     return 0

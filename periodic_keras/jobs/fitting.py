@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import summary
+from periodic_keras.jobs.common import job, open_output, summary
 from periodic_keras.signals import as_rng, check_positive_int, daily_cycle_samples, noise_std
 
 __all__ = ["COLUMNS", "benchmark_fit_frequency", "fit_frequency_summary"]
@@ -90,6 +90,7 @@ def _adam_omega(x, y, starts, steps, learning_rate):
     return w, np.mean((np.sin(np.outer(w, x)) - y) ** 2, axis=1)
 
 
+@job()
 def benchmark_fit_frequency(
     trials: int = 200,
     seed: int = 0,
@@ -144,7 +145,7 @@ def benchmark_fit_frequency(
     """
     _check_args(trials, seed, output_dir, verbose, n_points, half_span, snr_db, repeats, gd_starts, gd_steps,
                 gd_learning_rate, epochs)
-    os.makedirs(output_dir, exist_ok=True)
+    open_output(output_dir)
 
     import pandas as pd
 

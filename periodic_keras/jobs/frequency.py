@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import start_strategy, summary
+from periodic_keras.jobs.common import finish, job, phase, start_strategy, summary
 from periodic_keras.signals import check_frequency_range, check_positive_int
 
 __all__ = ["DEFAULT_EVAL_SNRS", "FRONTENDS", "frequency_summary", "train_frequency"]
@@ -22,6 +22,7 @@ FRONTENDS = ("spectral", "conv", "none")
 DEFAULT_EVAL_SNRS = (None, 20.0, 10.0, 0.0)
 
 
+@job(evaluation_only=("eval_snr", "n_test"))
 def train_frequency(
     window: int = 100,
     fmin: float = 1.0,
@@ -41,6 +42,7 @@ def train_frequency(
     no_export: bool = False,
     verbose: int = 1,
     strategy: str = "default",
+    restart: bool = False,
 ) -> dict:
     """Train, evaluate and export the frequency regressor; return what it produced.
 
@@ -71,7 +73,6 @@ def train_frequency(
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
     strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
-    os.makedirs(output_dir, exist_ok=True)
 
     from periodic_keras import distributed, evaluate, export, results, training
     from periodic_keras.data import frequency_arrays, frequency_dataset
@@ -86,7 +87,7 @@ def train_frequency(
         training.compile_regressor(model, steps, learning_rate)
     start = time.time()
     history = training.fit(model, train, steps, validation, steps_per_epoch=500,
-                           run_dir=os.path.join(output_dir, "train"), verbose=verbose, strategy=strat)
+                           run_dir=phase(output_dir, "train"), verbose=verbose, strategy=strat)
     train_seconds = time.time() - start
     if distributed.is_multi_worker(strat):
         model = distributed.local_model(model)  # plain variables to evaluate and export
@@ -127,7 +128,7 @@ def train_frequency(
                              "seconds": round(train_seconds, 1)},
             },
         )
-    training.clear_backups(output_dir)  # the run is complete: a rerun starts afresh
+    finish(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, history=history.history,
                 train_seconds=train_seconds, export=meta, export_dir=None if no_export else export_dir)
 

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import start_strategy, summary
+from periodic_keras.jobs.common import finish, job, phase, start_strategy, summary
 from periodic_keras.signals import check_positive_int
 
 __all__ = ["forecast_sf_temps", "generator_summary", "train_generator"]
@@ -100,6 +100,7 @@ def _fit_generator(train, units, windows, long_fraction, steps, batch_size, lear
     return model, time.time() - start
 
 
+@job(evaluation_only=("horizon",))
 def train_generator(
     units=(64, 64),
     windows=(100, 300),
@@ -121,6 +122,7 @@ def train_generator(
     no_export: bool = False,
     verbose: int = 1,
     strategy: str = "default",
+    restart: bool = False,
 ) -> dict:
     """Train the sine generator on the classic demo's data, evaluate it, export it.
 
@@ -155,14 +157,13 @@ def train_generator(
     strat, output_dir, export_dir, no_export = start_strategy(
         strategy, output_dir, export_dir, no_export, None if options["closed_loop_fraction"] == 0 else
         "the closed-loop fine-tune is its own training loop (set closed_loop_fraction=0 to use it)")
-    os.makedirs(output_dir, exist_ok=True)
 
     from periodic_keras import evaluate, export, results, signals
     from periodic_keras.models import step_model
 
     x, offsets = signals.classic_sine_series(seed=data_seed)
     train, test = x[3:], x[:3]
-    model, train_seconds = _fit_generator(train, **options, seed=seed, run_dir=os.path.join(output_dir, "train"),
+    model, train_seconds = _fit_generator(train, **options, seed=seed, run_dir=phase(output_dir, "train"),
                                           verbose=verbose, strategy=strat)
     truth = signals.sine_continuation(offsets[:3], x.shape[1], horizon)
     table, forecast = evaluate.generation_table(model, test, truth)
@@ -187,13 +188,12 @@ def train_generator(
                              "seed": seed, "seconds": round(train_seconds, 1)},
             },
         )
-    from periodic_keras.training import clear_backups
-
-    clear_backups(output_dir)  # the run is complete: a rerun starts afresh
+    finish(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, train_seconds=train_seconds,
                 forecast=forecast, export=meta, export_dir=None if no_export else export_dir)
 
 
+@job(evaluation_only=("horizon", "warmup"))
 def forecast_sf_temps(
     horizon: int = 48,
     warmup: int = 168,
@@ -211,6 +211,7 @@ def forecast_sf_temps(
     output_dir: str = "runs/sf_temps",
     verbose: int = 1,
     strategy: str = "default",
+    restart: bool = False,
 ) -> dict:
     """Forecast hourly San Francisco temperatures ``horizon`` hours ahead, vs seasonal naive.
 
@@ -240,7 +241,6 @@ def forecast_sf_temps(
     options = _training_options(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std,
                                 noise_ramp, length=split)
     strat, output_dir, _, _ = start_strategy(strategy, output_dir, None, True)  # no closed-loop phase here
-    os.makedirs(output_dir, exist_ok=True)
 
     from periodic_keras import dsp, evaluate, results
     from periodic_keras.models import generate
@@ -249,7 +249,7 @@ def forecast_sf_temps(
     mean, std = values[:split].mean(), values[:split].std()
     z = ((values - mean) / std).astype(np.float32)
     model, train_seconds = _fit_generator(z[None, :split], **options, seed=seed,
-                                          run_dir=os.path.join(output_dir, "train"), verbose=verbose, strategy=strat)
+                                          run_dir=phase(output_dir, "train"), verbose=verbose, strategy=strat)
     hours = series.index.hour.to_numpy()
     origins = [o for o in range(split + warmup, len(values) - horizon + 1) if hours[o] == 0]
     if not origins:
@@ -264,9 +264,7 @@ def forecast_sf_temps(
     plot = results.plot_generation(history[pick], lstm[pick], truth[pick], os.path.join(output_dir, "forecasts.png"),
                                    titles=[f"from {series.index[origins[i]]:%Y-%m-%d %H:%M}" for i in pick],
                                    start=-warmup, xlabel="hours from the forecast origin", ylabel="°F")
-    from periodic_keras.training import clear_backups
-
-    clear_backups(output_dir)  # the run is complete: a rerun starts afresh
+    finish(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, train_seconds=train_seconds,
                 forecast=lstm, truth=truth, export=None, export_dir=None)
 

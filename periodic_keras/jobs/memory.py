@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from periodic_keras.jobs.common import start_strategy, summary
+from periodic_keras.jobs.common import finish, job, phase, start_strategy, summary
 from periodic_keras.signals import check_positive_int
 
 __all__ = ["memory_summary", "train_burst", "train_divider"]
@@ -62,6 +62,7 @@ def _diagnosis(x, y, window, output_dir, seed):
     return report, path
 
 
+@job(evaluation_only=("n_test", "test_factor"))
 def train_divider(
     units: int = 32,
     period=(40.0, 80.0),
@@ -82,6 +83,7 @@ def train_divider(
     no_export: bool = False,
     verbose: int = 1,
     strategy: str = "default",
+    restart: bool = False,
 ) -> dict:
     """Frequency divider: learn ``sin(t) -> sin(t / 2)`` with state carried from ``t = 0``.
 
@@ -118,7 +120,6 @@ def train_divider(
     xt, yt, _ = signals.divider_sequences(n_test, test_factor * length, period, seed=seed + 1)
     strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export,
                                                               _STATEFUL_FIX)
-    os.makedirs(output_dir, exist_ok=True)
 
     import pandas as pd
 
@@ -134,7 +135,7 @@ def train_divider(
             model = sequence_model(units, cell, name=f"naive_{cell}")
             training.compile_regressor(model, naive_steps, learning_rate)
         seconds = _fit(model, independent_windows(x, y, naive_window, naive_batch_size, seed=seed), naive_steps,
-                       os.path.join(output_dir, f"naive_{cell}"), verbose, strat)
+                       phase(output_dir, f"naive_{cell}"), verbose, strat)
         k = xt.shape[1] // naive_window
         windows = signals.cut_windows(xt, naive_window)[..., None]
         pred = np.asarray(model.predict(windows, verbose=0, batch_size=1024)).reshape(n_test, k * naive_window)
@@ -149,7 +150,7 @@ def train_divider(
         stateful = divider_model(units, stateful=True, batch_size=batch_size)
         training.compile_regressor(stateful, steps, learning_rate)
     data, per_sequence = consecutive_windows(x, y, window, batch_size, shuffle=True, seed=seed)
-    seconds = _fit(stateful, data, steps, os.path.join(output_dir, "fix"), verbose, strat,
+    seconds = _fit(stateful, data, steps, phase(output_dir, "fix"), verbose, strat,
                    callbacks=[training.ResetStatesEvery(per_sequence)])
     model = divider_model(units)
     model.set_weights(stateful.get_weights())
@@ -175,7 +176,7 @@ def train_divider(
             "training": {"units": units, "length": length, "window": window, "steps": steps, "seed": seed,
                          "seconds": round(seconds, 1)},
         })
-    training.clear_backups(output_dir)  # the run is complete: a rerun starts afresh
+    finish(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, diagnosis=report,
                 diagnosis_path=diagnosis_path, train_seconds=sum(r["train_s"] for r in rows), export=meta,
                 export_dir=None if no_export else export_dir)
@@ -195,6 +196,7 @@ def _carried_predict(model, x, batch_size):
     return np.concatenate(out)[: len(x), :, 0]
 
 
+@job(evaluation_only=("n_test", "test_lengths"))
 def train_burst(
     units: int = 16,
     length: int = 130,
@@ -215,6 +217,7 @@ def train_burst(
     no_export: bool = False,
     verbose: int = 1,
     strategy: str = "default",
+    restart: bool = False,
 ) -> dict:
     """Latching burst detector: naive carried state vs state reset per sequence.
 
@@ -257,7 +260,6 @@ def train_burst(
     strat, output_dir, export_dir, no_export = start_strategy(
         strategy, output_dir, export_dir, no_export,
         "the naive setup is a stateful RNN whose state is carried between batches")
-    os.makedirs(output_dir, exist_ok=True)
 
     import pandas as pd
 
@@ -274,7 +276,7 @@ def train_burst(
             model = burst_model(units, cell, stateful=True, batch_size=batch_size)
             training.compile_binary_classifier(model, naive_steps, learning_rate)
         seconds = _fit(model, sequence_dataset(x, y, batch_size, seed=seed), naive_steps,
-                       os.path.join(output_dir, f"naive_{cell}"), verbose, strat)
+                       phase(output_dir, f"naive_{cell}"), verbose, strat)
         total += seconds
         for n in test_lengths:
             xt, yt = tests["fixed", n]
@@ -290,7 +292,7 @@ def train_burst(
             model = burst_model(units)
             training.compile_binary_classifier(model, steps, learning_rate)
         seconds = _fit(model, sequence_dataset(x, y, batch_size, seed=seed), steps,
-                       os.path.join(output_dir, f"fix_{name}"), verbose, strat)
+                       phase(output_dir, f"fix_{name}"), verbose, strat)
         total += seconds
         fixes[name] = model
         for n in test_lengths:
@@ -321,7 +323,7 @@ def train_burst(
                            for r in fixed.itertuples()},
             "training": {"units": units, "length": length, "steps": steps, "seed": seed},
         })
-    training.clear_backups(output_dir)  # the run is complete: a rerun starts afresh
+    finish(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=fixes["fixed"], models=fixes, table=table, table_paths=table_paths, plot=plot,
                 diagnosis=report, diagnosis_path=diagnosis_path, train_seconds=total,
                 export=meta, export_dir=None if no_export else export_dir)

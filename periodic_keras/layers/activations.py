@@ -1,7 +1,8 @@
 """Periodic activations and features: Snake, SIREN sine layers, random Fourier features.
 
 All three use ``keras.ops`` only (any backend), are registered for ``safe_mode=True``
-loading, and convert to builtin-ops TFLite (SIN, COS, EXP, matmuls).
+loading, and convert to builtin-ops TFLite (SIN, COS, EXP, matmuls). Integer (or bool)
+inputs are cast to the layer's compute dtype first, as ``Dense`` does.
 
 - :class:`Snake` — ``x + sin²(a·x)/a`` with a learnable per-channel ``a > 0``
   (Ziyin, Hartwig & Ueda 2020).
@@ -37,6 +38,15 @@ def _check_units(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def float_inputs(layer, inputs):
+    """``inputs`` cast to ``layer.compute_dtype`` unless already floating (integer or bool inputs).
+
+    Keras autocasts only float inputs; integer ones would reach ``sin``/``exp`` or meet
+    float weights in a matmul and fail.
+    """
+    return inputs if keras.backend.is_float_dtype(inputs.dtype) else ops.cast(inputs, layer.compute_dtype)
 
 
 def _last_dim(layer, input_shape):
@@ -89,6 +99,7 @@ class Snake(keras.layers.Layer):
         return np.exp(keras.ops.convert_to_numpy(self.log_alpha))
 
     def call(self, inputs):
+        inputs = float_inputs(self, inputs)
         a = ops.exp(ops.cast(self.log_alpha, inputs.dtype))
         u = a * inputs
         small = ops.abs(u) < _SNAKE_SERIES
@@ -164,7 +175,7 @@ class Sine(keras.layers.Layer):
             )
 
     def call(self, inputs):
-        z = ops.matmul(inputs, self.kernel)
+        z = ops.matmul(float_inputs(self, inputs), self.kernel)
         if self.bias is not None:
             z = z + self.bias
         return ops.sin(self.omega0 * z)
@@ -235,6 +246,7 @@ class FourierFeatures(keras.layers.Layer):
                                       trainable=self.trainable_frequencies)
 
     def call(self, inputs):
+        inputs = float_inputs(self, inputs)
         z = (2.0 * math.pi) * ops.matmul(inputs, ops.cast(self.kernel, inputs.dtype))
         return ops.concatenate([ops.cos(z), ops.sin(z)], axis=-1)
 

@@ -6,7 +6,7 @@ float64 inputs to float32. These layers therefore take **int64** timestamps and 
 them modulo the period in integer arithmetic *inside the graph*; only the remainder,
 which float32 holds exactly (periods up to 2**24), is turned into a phase.
 
-- :class:`PeriodicEncoding` — fixed integer periods, exact for any int64 input.
+- :class:`PeriodicEncoding` — fixed integer periods, exact for any int64 or uint64 input.
 - :class:`LearnedPeriodicEncoding` — trainable periods (any positive real), which can
   be initialised from a series with :meth:`LearnedPeriodicEncoding.from_data`.
 
@@ -117,14 +117,18 @@ class PeriodicEncoding(_HarmonicEncoding):
     ``-1 mod 86400 = 86399``: correct for negative ``t``), reduces ``k·r mod P`` per
     harmonic in int64 too, and only then converts to float32 phases. The result is
     exact for every int64 input: a timestamp 120 years from the epoch gets the same
-    features as its remainder.
+    features as its remainder. It is exact for every uint64 input too: a value
+    ``u >= 2**63`` wraps to ``u - 2**64`` when cast to int64, and the layer adds
+    ``2**64 mod P`` back to its remainder (Keras' own integer ops would truncate uint64
+    to uint32, so the layer never does uint64 arithmetic).
 
     Args:
         periods: positive whole numbers, e.g. ``(60, 3600, 86400)``.
         harmonics: ``K`` (one for all periods, or one per period).
 
     Input: integer tensor ``(batch,)`` or ``(batch, ..., 1)`` (int32 is widened to
-    int64; floats are refused with a ``TypeError``). Output: ``(batch, ..., 2·ΣK)``.
+    int64, uint64 handled as above; floats are refused with a ``TypeError``).
+    Output: ``(batch, ..., 2·ΣK)``.
 
     Example:
 
@@ -134,6 +138,9 @@ class PeriodicEncoding(_HarmonicEncoding):
     >>> angle = np.arctan2(*keras.ops.convert_to_numpy(y).T)         # (sin, cos) -> angle
     >>> np.round(np.mod(angle, 2 * np.pi) * 60 / (2 * np.pi)).tolist()
     [59.0, 27.0]
+    >>> u = keras.ops.convert_to_numpy(enc(np.array([[2**63 + 5]], dtype="uint64")))  # (2**63 + 5) mod 60 = 13
+    >>> round(float(np.mod(np.arctan2(*u.T), 2 * np.pi)[0] * 60 / (2 * np.pi)), 3)
+    13.0
     """
 
     def __init__(self, periods=(60, 3600, 86400), harmonics=1, **kwargs):
@@ -144,10 +151,14 @@ class PeriodicEncoding(_HarmonicEncoding):
 
     def call(self, inputs):
         t = _squeeze_unit_axis(_integer_timestamps(inputs, "PeriodicEncoding"))
+        # uint64 values u >= 2**63 arrive as u - 2**64 < 0: their remainders get 2**64 mod P back.
+        wrapped = ops.cast(t < 0, "int64") if keras.backend.standardize_dtype(inputs.dtype) == "uint64" else None
         phases = []
         for p in self.periods:
             period = np.int64(p)
             r = ops.mod(t, period)
+            if wrapped is not None:  # r + (2**64 mod P) < 2P <= 2**63: no overflow
+                r = ops.mod(r + wrapped * np.int64(2**64 % p), period)
 
             def phase(k, r=r, period=period):
                 rk = r if k == 1 else ops.mod(r * np.int64(k), period)
@@ -177,8 +188,11 @@ class LearnedPeriodicEncoding(_HarmonicEncoding):
     ``δ`` (``P = P₀ + δ``). For integer inputs the layer splits ``t − origin = n·P₀ + r``
     exactly in int64 and uses the phase ``(r − n·δ) / P`` cycles, which equals
     ``(t − origin) / P`` modulo whole cycles but never forms the huge float product:
-    precise for timestamps anywhere in int64 as long as ``|n|`` (cycles since
-    ``origin``) stays below 2²³ ≈ 8·10⁶. Float inputs use ``(x − origin) / P`` directly.
+    precise for timestamps anywhere in int64 or uint64 as long as ``|n|`` (cycles since
+    ``origin``) stays below 2²³ ≈ 8·10⁶. ``t − origin`` is formed in wrapping int64
+    arithmetic, exact whenever ``|t − origin| < 2**63``, so uint64 timestamps ``>= 2**63``
+    work with an ``origin`` near them (``origin`` may be any integer in ``[-2**63, 2**64)``).
+    Float inputs use ``(x − origin) / P`` directly.
 
     Gradient descent cannot find a period from scratch (the loss in ``P`` is a comb
     of narrow basins); start it close with :meth:`from_data`, which fits the
@@ -208,7 +222,10 @@ class LearnedPeriodicEncoding(_HarmonicEncoding):
         self.harmonics = _harmonics(harmonics, len(self.periods), "LearnedPeriodicEncoding")
         if not _is_number(origin) or not math.isfinite(origin):
             raise ValueError(f"origin must be a finite number, got {origin!r}")
-        self.origin = int(origin) if float(origin) == int(origin) else float(origin)
+        integral = isinstance(origin, numbers.Integral) or float(origin).is_integer()
+        self.origin = int(origin) if integral else float(origin)
+        if isinstance(self.origin, int) and not -(2**63) <= self.origin < 2**64:
+            raise ValueError(f"origin={self.origin} is outside the int64/uint64 range [-2**63, 2**64)")
         self.trainable_periods = bool(trainable_periods)
         self._anchors = [max(1, round(p)) for p in self.periods]
 
@@ -280,7 +297,9 @@ class LearnedPeriodicEncoding(_HarmonicEncoding):
             if integer:
                 if isinstance(self.origin, float):
                     raise TypeError(f"integer timestamps need an integer origin, got {self.origin}")
-                d = ops.cast(x, "int64") - np.int64(self.origin)
+                # Wrapping int64 arithmetic (uint64 inputs >= 2**63 wrap on the cast, origins >= 2**63
+                # are stored wrapped): d is exact whenever |t - origin| < 2**63.
+                d = ops.cast(x, "int64") - np.int64(self.origin - 2**64 if self.origin >= 2**63 else self.origin)
                 r = ops.mod(d, np.int64(anchor))
                 # n = (d - r) / anchor is a whole number; float32 division and rounding give it
                 # exactly while |n| < 2**23 (TFLite has no int64 FLOOR_DIV).

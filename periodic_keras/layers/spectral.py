@@ -17,6 +17,7 @@ import keras
 from keras import ops
 
 from periodic_keras.layers._ops import first_max_onehot
+from periodic_keras.layers.activations import float_inputs
 
 __all__ = ["SpectralFeatures"]
 
@@ -42,7 +43,8 @@ class SpectralFeatures(keras.layers.Layer):
         margin: cycles per window added each side of the band.
         clip: clip of the distance feature, in cycles per window.
 
-    Input shape: ``(batch, N)`` or ``(batch, N, 1)``.
+    Input shape: ``(batch, N)`` or ``(batch, N, 1)``; integer inputs are cast to the
+    compute dtype.
     Output: ``(features, peak)`` of shapes ``(batch, bins, 5)`` and ``(batch, 1)``;
     ``peak`` is the peak bin's frequency in cycles per window.
 
@@ -97,7 +99,7 @@ class SpectralFeatures(keras.layers.Layer):
         return len(self.frequencies)
 
     def call(self, inputs):
-        x = inputs[..., 0] if len(inputs.shape) == 3 else inputs
+        x = float_inputs(self, inputs[..., 0] if len(inputs.shape) == 3 else inputs)
         re = ops.matmul(x, self._cos)
         im = ops.matmul(x, self._sin)
         power = re * re + im * im
