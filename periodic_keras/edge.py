@@ -135,8 +135,10 @@ def _read_model(path: str) -> bytes:
     if os.path.islink(path):
         raise ExportedModelError(f"model file {path!r} is a symbolic link: model files must be regular files in "
                                  "the exported directory")
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    if os.path.exists(path) and not stat.S_ISREG(os.lstat(path).st_mode):
+        raise ExportedModelError(f"model file {path!r} is not a regular file")
+    try:  # no link followed, and a FIFO put there in the meantime cannot block the open
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise ExportedModelError(f"model file {path!r} is missing") from None
     except OSError as exc:

@@ -204,6 +204,16 @@ def test_edge_refuses_a_model_file_that_is_a_link_wherever_it_points(tmp_path):
     assert len(set(messages)) == 1, messages
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_edge_refuses_a_model_file_that_is_not_a_regular_file_without_blocking(tmp_path):
+    d = tmp_path / "freq"
+    shutil.copytree(os.path.join(ROOT, "exported", "freq"), d)
+    os.unlink(d / "model.tflite")
+    os.mkfifo(d / "model.tflite")  # opening a FIFO for reading would wait for a writer forever
+    with pytest.raises(ExportedModelError, match=r"is not a regular file"):
+        edge.load(str(d))
+
+
 def test_edge_refuses_metadata_that_is_a_link_too_large_or_too_deep(tmp_path):
     d = tmp_path / "freq"
     shutil.copytree(os.path.join(ROOT, "exported", "freq"), d)

@@ -76,8 +76,7 @@ def train_clock(
     Outputs in ``output_dir``: ``results.csv``/``.md``, ``clock.png`` (shown vs true
     time of day); the clock model, read out as int32 HH, MM, SS, in ``export_dir``
     (its TFLite model is then checked on the ``n_test`` timestamps too). ``strategy``: see
-    :func:`periodic_keras.jobs.train_frequency`. ``restart``: discard the training backups of an interrupted run in ``output_dir``
-    (by default a rerun resumes it, and refuses if its arguments differ).
+    :func:`periodic_keras.jobs.train_frequency`, as ``output_dir``, ``export_dir`` and ``restart`` are.
 
     Example (a tiny run)::
 

@@ -52,6 +52,13 @@ def train_frequency(
     :mod:`periodic_keras.distributed` (under ``multi-worker`` run the same call on every
     worker; the chief writes ``output_dir`` and the export, worker ``i`` ``output_dir/worker-<i>``).
 
+    ``output_dir`` must be new, empty or an earlier run's; ``export_dir`` new, empty or a
+    previous export, and not the output directory: anything else is refused before any work
+    (:mod:`periodic_keras.runs`), as is a second run in the same ``output_dir``. A run
+    killed midway resumes when called again with the same arguments (other training
+    arguments are refused, naming them); ``restart=True`` discards its backups instead.
+    Every job of :mod:`periodic_keras.jobs` behaves the same way.
+
     Returns:
         dict with ``model``, ``table`` (DataFrame), ``table_paths``, ``plot``,
         ``train_seconds`` and ``export`` (the metadata, or ``None``).
