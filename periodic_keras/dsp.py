@@ -17,7 +17,8 @@ import numpy as np
 
 from periodic_keras.signals import MIN_WINDOW, check_positive_int
 
-__all__ = ["periodogram", "candan_frequency", "crlb_frequency_var", "crlb_frequency_std", "seasonal_naive"]
+__all__ = ["periodogram", "candan_frequency", "ml_frequency", "crlb_frequency_var", "crlb_frequency_std",
+           "seasonal_naive"]
 
 
 def _as_windows(x) -> np.ndarray:
@@ -153,6 +154,104 @@ def candan_frequency(x, fmin=None, fmax=None, nfft=None):
     jacobsen = np.real(np.divide(num, den, out=np.zeros_like(num), where=safe))
     delta = _jacobsen_gain(window, m) * jacobsen
     return (k[..., 0] + delta) * (window / m)
+
+
+def _demeaned_basis(f, t):
+    """Demeaned ``cos``/``sin`` columns at ``f`` (``[..., K]`` cycles/window) over centred time ``t``."""
+    arg = 2.0 * np.pi * f[..., None] * t
+    c, s = np.cos(arg), np.sin(arg)
+    return c - c.mean(axis=-1, keepdims=True), s - s.mean(axis=-1, keepdims=True), c, s
+
+
+def _fit_energy(u, v, gcc, gss, gcs):
+    """``v^T G^-1 v``: the energy of the least-squares fit with inner products ``u, v`` and Gram ``G``."""
+    det = gcc * gss - gcs**2
+    det = np.where(det > 1e-12 * (gcc * gss + 1e-300), det, np.inf)  # at 0 or N/2 one column: no fit
+    return (gss * u * u - 2.0 * gcs * u * v + gcc * v * v) / det
+
+
+def _window_energy(x, f, t):
+    """Fit energy of each window ``x [B, N]`` (demeaned) at its own frequency ``f [B]``."""
+    c, s, _, _ = _demeaned_basis(f, t)
+    return _fit_energy((x * c).sum(-1), (x * s).sum(-1), (c * c).sum(-1), (s * s).sum(-1), (c * s).sum(-1))
+
+
+def _gauss_newton(x, f, t, steps: int, limit):
+    """``steps`` Gauss–Newton steps on the residual of the least-squares tone fit at ``f``, each
+    clipped to ``±limit``: the precise last digits (the fit energy is flat at its maximum)."""
+    for _ in range(steps):
+        c, s, cos, sin = _demeaned_basis(f, t)
+        u, v = (x * c).sum(-1), (x * s).sum(-1)
+        gcc, gss, gcs = (c * c).sum(-1), (s * s).sum(-1), (c * s).sum(-1)
+        det = np.maximum(gcc * gss - gcs**2, 1e-300)
+        a, b = (gss * u - gcs * v) / det, (gcc * v - gcs * u) / det
+        residual = x - a[:, None] * c - b[:, None] * s
+        d = 2.0 * np.pi * t * (b[:, None] * cos - a[:, None] * sin)
+        d -= d.mean(axis=-1, keepdims=True)
+        f = f + np.clip((residual * d).sum(-1) / np.maximum((d * d).sum(-1), 1e-300), -limit, limit)
+    return f
+
+
+def ml_frequency(x, fmin=None, fmax=None, oversample: int = 8):
+    """Maximum-likelihood (nonlinear least-squares) frequency of each window, vectorised.
+
+    For a real tone with unknown amplitude, phase and offset in white Gaussian noise,
+    the ML frequency maximises the energy of the least-squares fit of
+    ``c + a cos(2 pi f n / N) + b sin(2 pi f n / N)`` to the window (the exact projection,
+    not the periodogram, so tones near 0 or ``N/2`` are not biased by their mirror image).
+    The maximum is found on a grid of ``oversample`` points per cycle/window over
+    ``[fmin, fmax]`` (one matrix product), narrowed by golden-section search within one
+    grid step of the best point, and polished by two Gauss–Newton steps; the estimate
+    stays inside ``[fmin, fmax]``. Its error reaches the Cramér–Rao bound above its
+    threshold SNR (about -3 dB for N = 100 over 29 cycles/window); below it, a noise peak
+    anywhere in the band can win (an outlier), as for any ML estimator.
+
+    Args:
+        x: real windows, shape ``[..., N]``.
+        fmin, fmax: search range in cycles per window inside ``(0, N/2)`` (default: the
+            whole range, from ``1 / oversample`` to ``N/2 - 1 / oversample``).
+        oversample: grid points per cycle/window (8 is ample for the main lobe, 2 wide).
+
+    Returns:
+        float64 array of shape ``x.shape[:-1]``: frequencies in cycles per window.
+
+    Example:
+
+    >>> n = np.arange(100)
+    >>> f = ml_frequency(np.sin(2 * np.pi * 12.3456 * n / 100 + 0.4) + 3.0, fmin=1, fmax=30)
+    >>> round(float(f), 9)
+    12.3456
+    """
+    x = _as_windows(x)
+    window = x.shape[-1]
+    _check_search_range(fmin, fmax, window)
+    check_positive_int(oversample=oversample)
+    lo = 1.0 / oversample if fmin is None else float(fmin)
+    hi = window / 2 - 1.0 / oversample if fmax is None else float(fmax)
+    shape = x.shape[:-1]
+    flat = x.reshape(-1, window)
+    flat = flat - flat.mean(axis=-1, keepdims=True)
+    scale = np.abs(flat).max(axis=-1, keepdims=True)
+    flat = flat / np.where(scale > 0, scale, 1.0)  # any amplitude alike
+    t = (np.arange(window) - (window - 1) / 2) / window
+    grid = np.linspace(lo, hi, max(2, int(np.ceil((hi - lo) * oversample)) + 1))
+    step = grid[1] - grid[0]
+    c, s, _, _ = _demeaned_basis(grid, t)  # [G, N], shared by every window
+    energy = _fit_energy(flat @ c.T, flat @ s.T, (c * c).sum(-1), (s * s).sum(-1), (c * s).sum(-1))
+    best = grid[np.argmax(energy, axis=-1)]
+    a, b = np.maximum(best - step, lo), np.minimum(best + step, hi)
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    p, q = b - ratio * (b - a), a + ratio * (b - a)
+    ep, eq = _window_energy(flat, p, t), _window_energy(flat, q, t)
+    for _ in range(int(np.ceil(np.log(2.0 * step / 1e-6) / np.log(1.0 / ratio)))):  # bracket to 1e-6
+        left = ep >= eq  # the maximum lies in [a, q]: q becomes the right end, p the new q
+        a, b = np.where(left, a, p), np.where(left, q, b)
+        new = np.where(left, b - ratio * (b - a), a + ratio * (b - a))
+        e_new = _window_energy(flat, new, t)
+        p, q, ep, eq = (np.where(left, new, q), np.where(left, p, new),
+                        np.where(left, e_new, eq), np.where(left, ep, e_new))
+    f = _gauss_newton(flat, (a + b) / 2, t, 2, 1e-5)
+    return np.clip(f, lo, hi).reshape(shape)
 
 
 def crlb_frequency_var(snr_db, window):

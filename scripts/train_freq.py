@@ -30,7 +30,7 @@ def parse_args(argv=None):
     p.add_argument("--train-snr", type=float, nargs=2, default=(-5.0, 40.0), metavar=("LOW", "HIGH"),
                    help="training SNR range in dB (each noisy window draws one)")
     p.add_argument("--clean-fraction", type=float, default=0.25, help="fraction of training windows without noise")
-    p.add_argument("--eval-snr", type=jobs.snr_arg, nargs="+", default=[None, 20.0, 10.0, 0.0],
+    p.add_argument("--eval-snr", type=jobs.snr_arg, nargs="+", default=list(jobs.DEFAULT_EVAL_SNRS),
                    help="evaluation SNRs in dB; 'inf' or 'clean' for noiseless windows")
     p.add_argument("--steps", type=int, default=4000, help="optimizer steps (batches)")
     p.add_argument("--batch-size", type=int, default=256, help="windows per batch")

@@ -114,3 +114,43 @@ def test_periodogram_and_crlb_bad_inputs():
         dsp.crlb_frequency_var(10.0, 100.0)
     with pytest.raises(ValueError, match="too short"):
         dsp.crlb_frequency_var(10.0, 1)
+
+
+def _float64_tones(f, window=N, amplitude=1.0, offset=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    n = np.arange(window)
+    phase = rng.uniform(0, 2 * np.pi, size=len(f))
+    return amplitude * np.sin(2 * np.pi * np.outer(f, n) / window + phase[:, None]) + offset
+
+
+def test_ml_frequency_is_exact_on_noiseless_tones_at_any_amplitude_and_offset():
+    f = np.random.default_rng(1).uniform(1, 30, size=200)
+    f[:3] = [1.0, 30.0, 1.05]  # the band edges and a tone next to its mirror image
+    for amplitude, offset in ((1.0, 0.0), (1e-6, 5.0), (1e6, -3e6)):
+        est = dsp.ml_frequency(_float64_tones(f, amplitude=amplitude, offset=offset), fmin=1, fmax=30)
+        assert np.max(np.abs(est - f)) < 1e-8, (amplitude, offset, np.max(np.abs(est - f)))
+
+
+def test_ml_frequency_reaches_the_crlb_and_beats_candan():
+    for snr in (20.0, 0.0):
+        x, f, _ = sine_windows(400, window=N, fmin=1, fmax=30, snr_db=snr, amplitude=(0.1, 10), seed=4)
+        crlb = float(dsp.crlb_frequency_std(snr, N))
+        ml = np.sqrt(np.mean((dsp.ml_frequency(x, fmin=1, fmax=30) - f) ** 2)) / crlb
+        candan = np.sqrt(np.mean((dsp.candan_frequency(x, fmin=1, fmax=30) - f) ** 2)) / crlb
+        assert ml < 1.12 and ml < candan, (snr, ml, candan)
+
+
+def test_ml_frequency_searches_only_its_band_and_keeps_shapes():
+    two = _float64_tones([5.0]) + 3 * _float64_tones([20.0], seed=1)  # the stronger tone lies outside
+    assert abs(float(dsp.ml_frequency(two, fmin=2, fmax=10)[0]) - 5.0) < 0.1  # (the other leaks a little)
+    assert float(dsp.ml_frequency(_float64_tones([40.0]), fmin=2, fmax=10)[0]) <= 10.0
+    x, _, _ = sine_windows(24, window=64, fmin=2, fmax=20, snr_db=10, seed=3)
+    np.testing.assert_allclose(dsp.ml_frequency(x.reshape(2, 3, 4, 64)), dsp.ml_frequency(x).reshape(2, 3, 4))
+    assert np.isfinite(dsp.ml_frequency(np.zeros((2, N)))).all()  # silent windows: an answer, not NaN
+
+
+@pytest.mark.parametrize("kwargs, match", [({"fmin": 60}, r"fmin=60 cycles/window is outside"),
+                                           ({"oversample": 0}, r"oversample must be a positive integer")])
+def test_ml_frequency_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        dsp.ml_frequency(np.zeros(N), **kwargs)

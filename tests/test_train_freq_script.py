@@ -42,9 +42,11 @@ def test_quick_run_writes_table_plot_and_export(tmp_path):
     done = run("--quick", "--steps", "30", "--n-test", "100", "--output-dir", str(out), "--verbose", "0")
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out / "results.csv")
-    assert set(table["estimator"]) == {"lstm", "candan", "crlb"}
-    assert sorted(table["snr_db"].unique()) == [0.0, 10.0, 20.0, float("inf")]
-    assert set(table.columns) >= {"mae", "rmse", "rmse_over_crlb", "n"}
+    assert set(table["estimator"]) == {"lstm", "ml", "candan", "crlb"}
+    assert sorted(table["snr_db"].unique()) == [-10.0, -6.0, -3.0, 0.0, 5.0, 10.0, 20.0, 30.0, 40.0, float("inf")]
+    assert set(table.columns) >= {"mae", "rmse", "rmse_over_crlb", "n", "ms_per_window"}
+    ml10 = table[(table.estimator == "ml") & (table.snr_db == 10)].iloc[0]
+    assert ml10.rmse_over_crlb < 1.2  # the strong anchor, in the same table
     assert (table["n"] == 100).all()
     candan10 = table[(table.estimator == "candan") & (table.snr_db == 10)].iloc[0]
     assert 1.0 < candan10.rmse_over_crlb < 2.5
@@ -58,7 +60,10 @@ def test_quick_run_writes_table_plot_and_export(tmp_path):
 def test_job_frontends_match_the_models():
     from periodic_keras import jobs, models
 
+    from periodic_keras import evaluate
+
     assert jobs.FRONTENDS == models.FRONTENDS
+    assert jobs.DEFAULT_EVAL_SNRS == evaluate.DEFAULT_SNRS
 
 
 def test_bad_arguments_fail_before_tensorflow_loads(tmp_path):

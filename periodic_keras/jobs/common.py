@@ -72,6 +72,7 @@ def finish(output_dir: str) -> None:
     """The run completed: remove its training backups, so a rerun starts afresh."""
     runs.finish_run(output_dir)
 
+
 #: Errors that mean "bad input or environment": a script reports them in one line.
 USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError, ExportedModelError)
 

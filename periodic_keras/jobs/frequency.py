@@ -18,8 +18,9 @@ __all__ = ["DEFAULT_EVAL_SNRS", "FRONTENDS", "frequency_summary", "train_frequen
 
 #: Keep in sync with periodic_keras.models.FRONTENDS (checked by the tests).
 FRONTENDS = ("spectral", "conv", "none")
-#: Evaluation conditions: noiseless, then 20, 10 and 0 dB SNR.
-DEFAULT_EVAL_SNRS = (None, 20.0, 10.0, 0.0)
+#: Evaluation conditions (periodic_keras.evaluate.DEFAULT_SNRS, repeated so that checking a
+#: command line loads no TensorFlow; a test keeps the two equal).
+DEFAULT_EVAL_SNRS = (None, 40.0, 30.0, 20.0, 10.0, 5.0, 0.0, -3.0, -6.0, -10.0)
 
 
 @job(evaluation_only=("eval_snr", "n_test"))
@@ -100,14 +101,16 @@ def train_frequency(
         model = distributed.local_model(model)  # plain variables to evaluate and export
 
     test_sets = evaluate.frequency_test_sets(window, fmin, fmax, eval_snr, n_test, seed)
-    estimators = {"lstm": evaluate.keras_estimator(model), "candan": evaluate.candan_estimator(fmin, fmax)}
+    estimators = {"lstm": evaluate.keras_estimator(model), "ml": evaluate.ml_estimator(fmin, fmax),
+                  "candan": evaluate.candan_estimator(fmin, fmax)}
     table, predictions = evaluate.frequency_table(estimators, test_sets, window)
     table_paths = results.write_table(table, os.path.join(output_dir, "results"))
     titles = {snr: "noiseless" if np.isinf(snr) else f"{snr:g} dB" for snr in test_sets}
-    panels = {titles[snr]: (test_sets[snr][1], predictions[("lstm", snr)]) for snr in test_sets}
-    candan = {titles[snr]: predictions[("candan", snr)] for snr in test_sets} | {"_label": "candan"}
+    shown = [snr for snr in test_sets if snr in (np.inf, 20.0, 0.0, -6.0)] or list(test_sets)[:4]
+    panels = {titles[snr]: (test_sets[snr][1], predictions[("lstm", snr)]) for snr in shown}
+    strongest = {titles[snr]: predictions[("ml", snr)] for snr in shown} | {"_label": "ML"}
     plot = results.plot_predictions(panels, os.path.join(output_dir, "predictions.png"),
-                                    ylabel="LSTM estimate (cycles/window)", baseline=candan)
+                                    ylabel="LSTM estimate (cycles/window)", baseline=strongest)
 
     meta = None
     if not no_export:
