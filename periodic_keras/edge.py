@@ -72,6 +72,12 @@ def read_metadata(task_dir: str) -> dict:
     return meta
 
 
+def _finite_numbers(value) -> bool:
+    """A finite number, or a list of them."""
+    items = value if isinstance(value, list) else [value]
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in items)
+
+
 def _int_list(value) -> bool:
     return isinstance(value, list) and all(isinstance(d, int) and not isinstance(d, bool) for d in value)
 
@@ -222,12 +228,17 @@ class EdgeModel:
                              "range it was trained on")
         return out
 
-    def predict(self, x) -> np.ndarray:
+    def predict(self, x, return_quality: bool = False):
         """Run the model on a batch; return outputs stacked over the batch.
 
-        For the frequency task the output is ``[batch]`` frequencies in cycles per window.
+        For the frequency task the output is ``[batch]`` frequencies in cycles per window;
+        with ``return_quality`` it is ``(frequencies, quality)``, ``quality`` as from
+        :meth:`quality`: whether each answer can be trusted.
         """
         batch = self._check(x)
+        if return_quality:
+            out = self.predict(batch)
+            return out, self.quality(batch, out)
         out = np.empty((len(batch), *self._outs[0]["shape"][1:]), self._outs[0]["dtype"])
         for i, item in enumerate(batch):
             self._interpreter.set_tensor(self._in["index"], item[None])
@@ -235,6 +246,33 @@ class EdgeModel:
             out[i] = self._interpreter.get_tensor(self._outs[0]["index"])[0]
         out = self._checked_output(out)
         return out.reshape(len(batch)) if out.ndim == 2 and out.shape[1] == 1 else out
+
+    def quality(self, x, frequency=None) -> dict:
+        """Whether each frequency estimate can be trusted (frequency exports only).
+
+        Fits the window at the estimate (:func:`periodic_keras.trust.tone_quality`, with the
+        thresholds in ``metadata.json``) and returns a dict of per-window arrays:
+        ``frequency``, ``trusted``, ``snr_db`` (estimated), ``std`` (expected error,
+        cycles/window) and the flags ``flat``, ``scale``, ``out_of_band``, ``trend``,
+        ``multi_tone``, ``low_snr``. ``frequency``: the estimates if already computed.
+        """
+        from periodic_keras.trust import THRESHOLDS, tone_quality
+
+        meta = self.metadata
+        band = (meta.get("window"), meta.get("fmin"), meta.get("fmax"))
+        if meta["task"] != "freq" or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in band):
+            raise ExportedModelError(f"quality figures exist for frequency exports (task 'freq' with window, fmin "
+                                     f"and fmax in {METADATA}); this one is task {meta['task']!r}")
+        section = meta.get("quality", {})  # exports older than the quality section: the defaults
+        thresholds = section.get("thresholds", {}) if isinstance(section, dict) else None
+        if not isinstance(thresholds, dict) or set(thresholds) - set(THRESHOLDS) or not all(
+                _finite_numbers(v) for v in thresholds.values()):
+            raise ExportedModelError(f"field 'quality.thresholds' in {METADATA} must map names from "
+                                     f"{sorted(THRESHOLDS)} to finite numbers")
+        batch = self._check(x)
+        f = self.predict(batch) if frequency is None else np.asarray(frequency, np.float64).reshape(-1)
+        out = tone_quality(batch.reshape(len(batch), -1), f, float(band[1]), float(band[2]), **thresholds)
+        return {"frequency": f, **out}
 
     def latency_ms(self, x, repeats: int = 3) -> float:
         """Median milliseconds per item over ``repeats`` passes of ``predict(x)``."""

@@ -13,7 +13,7 @@ from periodic_keras.data.frequency import frequency_arrays
 from periodic_keras.generation import as_batch
 
 __all__ = ["DEFAULT_SNRS", "candan_estimator", "clock_exact_rates", "forecast_table", "frequency_table", "frequency_test_sets",
-           "generation_table", "keras_estimator", "ml_estimator"]
+           "generation_table", "keras_estimator", "ml_estimator", "trust_columns"]
 
 #: Evaluation conditions: noiseless, then 40 dB down to -10 dB SNR (past the ML estimator's threshold).
 DEFAULT_SNRS = (None, 40.0, 30.0, 20.0, 10.0, 5.0, 0.0, -3.0, -6.0, -10.0)
@@ -88,6 +88,35 @@ def frequency_table(estimators: Mapping[str, Callable], test_sets: Mapping, wind
         rows.append(dict(estimator="crlb", snr_db=snr, mae=np.nan, rmse=crlb, crlb=crlb,
                          rmse_over_crlb=1.0 if crlb > 0 else np.nan, n=len(f)))
     return pd.DataFrame(rows), predictions
+
+
+def trust_columns(table: pd.DataFrame, predictions: Mapping, test_sets: Mapping, fmin: float, fmax: float,
+                  **thresholds) -> pd.DataFrame:
+    """Add what :func:`periodic_keras.trust.tone_quality` says of each estimator's answers.
+
+    Columns ``trusted`` (fraction of windows not flagged) and ``max_err_trusted`` (the
+    largest error among them, cycles per window) on every estimator row of
+    :func:`frequency_table`'s ``table``; blank on the CRLB rows.
+
+    >>> sets = frequency_test_sets(window=64, fmin=2, fmax=20, snrs=(10.0,), n=50)
+    >>> table, pred = frequency_table({"ml": ml_estimator(2, 20)}, sets, window=64)
+    >>> float(trust_columns(table, pred, sets, 2, 20)["trusted"][0])
+    1.0
+    """
+    from periodic_keras.trust import tone_quality
+
+    trusted, worst = [], []
+    for row in table.itertuples():
+        if (row.estimator, row.snr_db) not in predictions:
+            trusted.append(np.nan)
+            worst.append(np.nan)
+            continue
+        x, f = test_sets[row.snr_db]
+        pred = predictions[(row.estimator, row.snr_db)]
+        ok = tone_quality(np.asarray(x)[..., 0], pred, fmin, fmax, **thresholds)["trusted"]
+        trusted.append(float(ok.mean()))
+        worst.append(float(np.max(np.abs(pred - f)[ok])) if ok.any() else np.nan)
+    return table.assign(trusted=trusted, max_err_trusted=worst)
 
 
 def generation_table(model, series, truth, n_first: int = 100):

@@ -82,7 +82,7 @@ def train_frequency(
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
     strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
 
-    from periodic_keras import distributed, evaluate, export, results, training
+    from periodic_keras import distributed, evaluate, export, results, training, trust
     from periodic_keras.data import frequency_arrays, frequency_dataset
     from periodic_keras.models import frequency_regressor
 
@@ -104,6 +104,7 @@ def train_frequency(
     estimators = {"lstm": evaluate.keras_estimator(model), "ml": evaluate.ml_estimator(fmin, fmax),
                   "candan": evaluate.candan_estimator(fmin, fmax)}
     table, predictions = evaluate.frequency_table(estimators, test_sets, window)
+    table = evaluate.trust_columns(table, predictions, test_sets, fmin, fmax)
     table_paths = results.write_table(table, os.path.join(output_dir, "results"))
     titles = {snr: "noiseless" if np.isinf(snr) else f"{snr:g} dB" for snr in test_sets}
     shown = [snr for snr in test_sets if snr in (np.inf, 20.0, 0.0, -6.0)] or list(test_sets)[:4]
@@ -118,7 +119,8 @@ def train_frequency(
                                 clean_fraction=0.2, seed=seed + 1)
         figures = {
             f"{row.estimator}@{'clean' if np.isinf(row.snr_db) else f'{row.snr_db:g}dB'}": {
-                "mae": row.mae, "rmse": row.rmse, "rmse_over_crlb": row.rmse_over_crlb, "n": row.n}
+                "mae": row.mae, "rmse": row.rmse, "rmse_over_crlb": row.rmse_over_crlb, "n": row.n,
+                "trusted": row.trusted, "ms_per_window": row.ms_per_window}
             for row in table.itertuples() if row.estimator != "crlb"
         }
         meta = export.export_model(
@@ -131,6 +133,10 @@ def train_frequency(
                            "to_hz": "multiply by sample_rate_hz / window"},
                 "normalisation": "none needed: standardisation and output scaling are inside the model",
                 "window": window, "fmin": fmin, "fmax": fmax,
+                "quality": {"thresholds": trust.THRESHOLDS,
+                            "how": "edge: predict(x, return_quality=True) or quality(x); "
+                                   "periodic_keras.trust.tone_quality fits the window at the estimate",
+                            "outputs": ["trusted", "snr_db", "std", *trust.FLAGS]},
                 "evaluation": figures,
                 "training": {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
                              "seed": seed, "frontend": frontend, "lstm_units": lstm_units,
