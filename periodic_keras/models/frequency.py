@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from periodic_keras.layers import SpectralFeatures
+from periodic_keras.layers import SpectralFeatures, ToneRefinement
 from periodic_keras.signals import check_frequency_range, check_positive_int
 
 __all__ = ["FRONTENDS", "frequency_regressor", "inference_variant"]
@@ -32,6 +32,9 @@ def frequency_regressor(
     dense_units: int = 128,
     oversample: int = 2,
     dropout: float = 0.0,
+    refine_steps: int = 0,
+    gate: bool = True,
+    bin_stride: int = 1,
     name: str = "frequency_regressor",
 ) -> keras.Model:
     """Build the functional many-to-one LSTM regressor for sine-window frequency.
@@ -48,6 +51,16 @@ def frequency_regressor(
         dense_units: width of the dense layer after the LSTM.
         oversample: DFT oversampling of the spectral front end.
         dropout: dropout rate after the dense layer (0 disables it).
+        refine_steps: Gauss–Newton steps of :class:`periodic_keras.layers.ToneRefinement`
+            started from the LSTM's estimate (0: none). The refined estimate is the
+            least-squares (maximum-likelihood) one in the LSTM's basin.
+        gate: with ``refine_steps``, a learned gate ``g`` in (0, 1) from the LSTM's features
+            mixes the two: ``f = f_lstm + g (f_refined - f_lstm)``. Trained with MSE, it
+            keeps the refinement where it helps and the LSTM's estimate (which MSE training
+            makes a minimum-mean-square-error one over the band) where noise could send the
+            refinement to a wrong peak. Without it the refined estimate is the output.
+        bin_stride: with the spectral front end, a strided ``Conv1D`` shortens the bin
+            sequence the LSTM sweeps by this factor (1: no convolution; faster on a device).
         name: model name.
 
     Example:
@@ -67,6 +80,8 @@ def frequency_regressor(
     if frontend == "spectral":
         x, anchor = SpectralFeatures(window, fmin, fmax, oversample=oversample, name="spectrum")(x)
         x = layers.Dense(32, activation="gelu", name="bin_features")(x)
+        if bin_stride > 1:
+            x = layers.Conv1D(32, bin_stride, strides=bin_stride, activation="relu", name="bin_pool")(x)
         x = layers.Bidirectional(layers.LSTM(lstm_units), name="lstm")(x)
     elif frontend == "conv":
         x = layers.Conv1D(32, 5, padding="same", activation="gelu", name="conv1")(x)
@@ -77,13 +92,26 @@ def frequency_regressor(
     x = layers.Dense(dense_units, activation="gelu", name="dense")(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
+    hidden = x
     x = layers.Dense(1, name="head")(x)
+    last = "cycles_per_window" if not refine_steps else "lstm_estimate"
     if anchor is not None:
         # The head regresses the offset (cycles per window) from the spectral peak.
-        outputs = layers.Add(name="cycles_per_window")([anchor, x])
+        outputs = layers.Add(name=last)([anchor, x])
     else:
         # The head works in [-1, 1] over the band; Rescaling maps it to cycles per window.
-        outputs = layers.Rescaling((fmax - fmin) / 2, offset=(fmax + fmin) / 2, name="cycles_per_window")(x)
+        outputs = layers.Rescaling((fmax - fmin) / 2, offset=(fmax + fmin) / 2, name=last)(x)
+    if refine_steps:
+        # Refine from the LSTM's estimate, then let the gate choose between the two. (Near
+        # convergence the refined value hardly depends on its start: the LSTM is trained through
+        # the gate's other branch, weighted 1 - g, where its own estimate is used.)
+        refined = ToneRefinement(refine_steps, fmin=fmin, fmax=fmax, name="refined")([inputs, outputs])
+        if gate:
+            g = layers.Dense(1, activation="sigmoid", name="gate")(hidden)
+            change = layers.Subtract(name="refinement")([refined, outputs])
+            outputs = layers.Add(name="cycles_per_window")([outputs, layers.Multiply(name="gated")([g, change])])
+        else:
+            outputs = layers.Identity(name="cycles_per_window")(refined)
     return keras.Model(inputs, outputs, name=name)
 
 
