@@ -156,11 +156,20 @@ def candan_frequency(x, fmin=None, fmax=None, nfft=None):
     return (k[..., 0] + delta) * (window / m)
 
 
-def _demeaned_basis(f, t):
-    """Demeaned ``cos``/``sin`` columns at ``f`` (``[..., K]`` cycles/window) over centred time ``t``."""
+def _nuisance(v, t, detrend: bool):
+    """``v`` (last axis: samples) without its offset, and without its line in ``t`` if ``detrend``."""
+    v = v - v.mean(axis=-1, keepdims=True)
+    if detrend:  # t is centred: the line's column is orthogonal to the offset's
+        v = v - np.asarray((v @ t) / (t @ t))[..., None] * t
+    return v
+
+
+def _demeaned_basis(f, t, detrend=False):
+    """``cos``/``sin`` columns at ``f`` (``[..., K]`` cycles/window) over centred time ``t``, without
+    the nuisance (offset, and line with ``detrend``), then the plain columns."""
     arg = 2.0 * np.pi * f[..., None] * t
     c, s = np.cos(arg), np.sin(arg)
-    return c - c.mean(axis=-1, keepdims=True), s - s.mean(axis=-1, keepdims=True), c, s
+    return _nuisance(c, t, detrend), _nuisance(s, t, detrend), c, s
 
 
 def _fit_energy(u, v, gcc, gss, gcs):
@@ -170,29 +179,29 @@ def _fit_energy(u, v, gcc, gss, gcs):
     return (gss * u * u - 2.0 * gcs * u * v + gcc * v * v) / det
 
 
-def _window_energy(x, f, t):
-    """Fit energy of each window ``x [B, N]`` (demeaned) at its own frequency ``f [B]``."""
-    c, s, _, _ = _demeaned_basis(f, t)
+def _window_energy(x, f, t, detrend=False):
+    """Fit energy of each window ``x [B, N]`` (nuisance removed) at its own frequency ``f [B]``."""
+    c, s, _, _ = _demeaned_basis(f, t, detrend)
     return _fit_energy((x * c).sum(-1), (x * s).sum(-1), (c * c).sum(-1), (s * s).sum(-1), (c * s).sum(-1))
 
 
-def _gauss_newton(x, f, t, steps: int, limit):
+def _gauss_newton(x, f, t, steps: int, limit, detrend=False):
     """``steps`` Gauss–Newton steps on the residual of the least-squares tone fit at ``f``, each
     clipped to ``±limit``: the precise last digits (the fit energy is flat at its maximum)."""
     for _ in range(steps):
-        c, s, cos, sin = _demeaned_basis(f, t)
+        c, s, cos, sin = _demeaned_basis(f, t, detrend)
         u, v = (x * c).sum(-1), (x * s).sum(-1)
         gcc, gss, gcs = (c * c).sum(-1), (s * s).sum(-1), (c * s).sum(-1)
         det = np.maximum(gcc * gss - gcs**2, 1e-300)
         a, b = (gss * u - gcs * v) / det, (gcc * v - gcs * u) / det
         residual = x - a[:, None] * c - b[:, None] * s
         d = 2.0 * np.pi * t * (b[:, None] * cos - a[:, None] * sin)
-        d -= d.mean(axis=-1, keepdims=True)
+        d = _nuisance(d, t, detrend)
         f = f + np.clip((residual * d).sum(-1) / np.maximum((d * d).sum(-1), 1e-300), -limit, limit)
     return f
 
 
-def ml_frequency(x, fmin=None, fmax=None, oversample: int = 8):
+def ml_frequency(x, fmin=None, fmax=None, oversample: int = 8, detrend: bool = False):
     """Maximum-likelihood (nonlinear least-squares) frequency of each window, vectorised.
 
     For a real tone with unknown amplitude, phase and offset in white Gaussian noise,
@@ -211,6 +220,8 @@ def ml_frequency(x, fmin=None, fmax=None, oversample: int = 8):
         fmin, fmax: search range in cycles per window inside ``(0, N/2)`` (default: the
             whole range, from ``1 / oversample`` to ``N/2 - 1 / oversample``).
         oversample: grid points per cycle/window (8 is ample for the main lobe, 2 wide).
+        detrend: fit a straight line jointly with the tone (the ML estimate for a tone on a
+            linear trend), instead of detrending first, which biases low frequencies.
 
     Returns:
         float64 array of shape ``x.shape[:-1]``: frequencies in cycles per window.
@@ -230,27 +241,27 @@ def ml_frequency(x, fmin=None, fmax=None, oversample: int = 8):
     hi = window / 2 - 1.0 / oversample if fmax is None else float(fmax)
     shape = x.shape[:-1]
     flat = x.reshape(-1, window)
-    flat = flat - flat.mean(axis=-1, keepdims=True)
+    t = (np.arange(window) - (window - 1) / 2) / window
+    flat = _nuisance(flat, t, detrend)
     scale = np.abs(flat).max(axis=-1, keepdims=True)
     flat = flat / np.where(scale > 0, scale, 1.0)  # any amplitude alike
-    t = (np.arange(window) - (window - 1) / 2) / window
     grid = np.linspace(lo, hi, max(2, int(np.ceil((hi - lo) * oversample)) + 1))
     step = grid[1] - grid[0]
-    c, s, _, _ = _demeaned_basis(grid, t)  # [G, N], shared by every window
+    c, s, _, _ = _demeaned_basis(grid, t, detrend)  # [G, N], shared by every window
     energy = _fit_energy(flat @ c.T, flat @ s.T, (c * c).sum(-1), (s * s).sum(-1), (c * s).sum(-1))
     best = grid[np.argmax(energy, axis=-1)]
     a, b = np.maximum(best - step, lo), np.minimum(best + step, hi)
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
     p, q = b - ratio * (b - a), a + ratio * (b - a)
-    ep, eq = _window_energy(flat, p, t), _window_energy(flat, q, t)
+    ep, eq = _window_energy(flat, p, t, detrend), _window_energy(flat, q, t, detrend)
     for _ in range(int(np.ceil(np.log(2.0 * step / 1e-6) / np.log(1.0 / ratio)))):  # bracket to 1e-6
         left = ep >= eq  # the maximum lies in [a, q]: q becomes the right end, p the new q
         a, b = np.where(left, a, p), np.where(left, q, b)
         new = np.where(left, b - ratio * (b - a), a + ratio * (b - a))
-        e_new = _window_energy(flat, new, t)
+        e_new = _window_energy(flat, new, t, detrend)
         p, q, ep, eq = (np.where(left, new, q), np.where(left, p, new),
                         np.where(left, e_new, eq), np.where(left, ep, e_new))
-    f = _gauss_newton(flat, (a + b) / 2, t, 2, 1e-5)
+    f = _gauss_newton(flat, (a + b) / 2, t, 2, 1e-5, detrend)
     return np.clip(f, lo, hi).reshape(shape)
 
 

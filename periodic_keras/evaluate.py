@@ -13,7 +13,7 @@ from periodic_keras.data.frequency import frequency_arrays
 from periodic_keras.generation import as_batch
 
 __all__ = ["DEFAULT_SNRS", "candan_estimator", "clock_exact_rates", "forecast_table", "frequency_table", "frequency_test_sets",
-           "generation_table", "keras_estimator", "ml_estimator", "trust_columns"]
+           "generation_table", "keras_estimator", "ml_estimator", "real_window_table", "trust_columns"]
 
 #: Evaluation conditions: noiseless, then 40 dB down to -10 dB SNR (past the ML estimator's threshold).
 DEFAULT_SNRS = (None, 40.0, 30.0, 20.0, 10.0, 5.0, 0.0, -3.0, -6.0, -10.0)
@@ -117,6 +117,44 @@ def trust_columns(table: pd.DataFrame, predictions: Mapping, test_sets: Mapping,
         trusted.append(float(ok.mean()))
         worst.append(float(np.max(np.abs(pred - f)[ok])) if ok.any() else np.nan)
     return table.assign(trusted=trusted, max_err_trusted=worst)
+
+
+def real_window_table(estimate, windows: Mapping[str, np.ndarray], fmin: float, fmax: float,
+                      tolerance: float = 0.1) -> pd.DataFrame:
+    """Answers on real windows against the ML estimate of each detrended window, or flagged.
+
+    The reference is :func:`periodic_keras.dsp.ml_frequency` with ``detrend=True``: the
+    tone fitted jointly with a straight line (detrending first would bias it).
+
+    Args:
+        estimate: ``windows [k, N] -> (frequencies [k], quality dict with 'trusted')``, e.g.
+            ``lambda x: edge_model.predict(x, return_quality=True)``.
+        windows: ``{series name: windows [k, N]}`` (e.g. :func:`periodic_keras.data.real.real_series`).
+        fmin, fmax: the model's band; the ML estimate searches it too.
+        tolerance: cycles per window within which an answer agrees with the ML estimate.
+
+    Returns:
+        one row per series: ``windows``, ``agree`` (within ``tolerance`` of ML on the
+        linearly detrended window), ``flagged`` (not trusted), ``agree_or_flagged`` and
+        ``neither`` (a trusted answer that disagrees: the failures), plus the median
+        ML frequency.
+
+    >>> x = np.sin(2 * np.pi * 5.3 * np.arange(64) / 64)[None] + np.arange(64)[None] / 64
+    >>> est = lambda w: (ml_estimator(2, 20)(w[..., None]), {"trusted": np.ones(len(w), bool)})
+    >>> real_window_table(est, {"toy": x}, 2, 20)[["windows", "agree", "neither"]].values.tolist()
+    [[1, 1, 0]]
+    """
+    rows = []
+    for name, x in windows.items():
+        x = np.asarray(x, np.float64)
+        f, quality = estimate(x)
+        f = np.asarray(f, np.float64).reshape(-1)
+        ml = dsp.ml_frequency(x, fmin=fmin, fmax=fmax, detrend=True)
+        agree, flagged = np.abs(f - ml) <= tolerance, ~np.asarray(quality["trusted"], bool)
+        rows.append(dict(series=name, windows=len(x), agree=int(agree.sum()), flagged=int(flagged.sum()),
+                         agree_or_flagged=int((agree | flagged).sum()), neither=int((~agree & ~flagged).sum()),
+                         median_ml_frequency=float(np.median(ml))))
+    return pd.DataFrame(rows)
 
 
 def generation_table(model, series, truth, n_first: int = 100):

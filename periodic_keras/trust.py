@@ -18,7 +18,10 @@ estimated frequency by least squares and reports:
   - ``multi_tone``: after removing the fitted tone, another tone or harmonic remains with more
     than ``max_second_tone`` of its amplitude;
   - ``low_snr``: ``snr_db`` below ``min_snr_db`` (the estimator's threshold: below it, noise
-    peaks win and errors are no longer small).
+    peaks win and errors are no longer small);
+  - ``off_peak``: the answer is not where the least-squares fit (tone, offset and line) peaks
+    near it: farther than ``3 std`` and than ``peak_tolerance`` cycles per window from it
+    (what a trend, an unseen waveform or a model error does to an answer).
 
 ``trusted`` is ``True`` where no flag is set. :mod:`periodic_keras.edge` exposes this for the
 exported frequency model (``predict(x, return_quality=True)``), with the thresholds recorded
@@ -33,9 +36,10 @@ from periodic_keras.dsp import crlb_frequency_std
 
 __all__ = ["FLAGS", "THRESHOLDS", "tone_quality"]
 
-FLAGS = ("flat", "scale", "out_of_band", "trend", "multi_tone", "low_snr")
+FLAGS = ("flat", "scale", "out_of_band", "trend", "multi_tone", "low_snr", "off_peak")
 #: Default thresholds (recorded in an export's metadata; every one can be overridden).
-THRESHOLDS = {"min_snr_db": -3.0, "max_trend_fraction": 0.3, "max_second_tone": 0.5, "band_tolerance": 0.05,
+THRESHOLDS = {"min_snr_db": -3.0, "max_trend_fraction": 0.1, "max_second_tone": 0.5, "band_tolerance": 0.05,
+              "peak_tolerance": 0.02,
               "scale_range": [1e-12, 1e15]}
 
 
@@ -45,6 +49,37 @@ def _lstsq_fit(x, columns):
     gram += 1e-12 * np.trace(gram, axis1=1, axis2=2)[:, None, None] * np.eye(gram.shape[-1])
     coef = np.linalg.solve(gram, np.einsum("bkn,bn->bk", columns, x)[..., None])[..., 0]
     return np.einsum("bk,bkn->bn", coef, columns), coef
+
+
+def _columns(f, t):
+    """Tone, offset and line columns ``[..., 4, N]`` at frequencies ``f [...]``."""
+    arg = 2 * np.pi * f[..., None] * t
+    ones = np.ones_like(arg)
+    return np.stack([ones, np.cos(arg), np.sin(arg), ones * t], axis=-2)
+
+
+def _fit_energy(z, f, t):
+    """Energy of the least-squares fit of ``z [B, N]`` on :func:`_columns` at ``f [B, K]``: ``[B, K]``."""
+    cols = _columns(f, t)
+    gram = np.einsum("bkin,bkjn->bkij", cols, cols) + 1e-9 * len(t) * np.eye(4)
+    rhs = np.einsum("bkin,bn->bki", cols, z)
+    return np.einsum("bki,bki->bk", rhs, np.linalg.solve(gram, rhs[..., None])[..., 0])
+
+
+def _local_peak(z, f, t, span=0.5, points=41):
+    """Where the fit energy peaks within ``±span`` of each ``f`` (grid, then a parabola)."""
+    offsets = np.linspace(-span, span, points)
+    step = offsets[1] - offsets[0]
+    out = np.empty(len(z))
+    for start in range(0, len(z), 256):
+        zb, fb = z[start:start + 256], f[start:start + 256]
+        energy = _fit_energy(zb, fb[:, None] + offsets, t)
+        i = np.clip(np.argmax(energy, axis=1), 1, points - 2)
+        left, mid, right = (np.take_along_axis(energy, (i + d)[:, None], 1)[:, 0] for d in (-1, 0, 1))
+        curve = left - 2 * mid + right
+        shift = np.where(curve < 0, 0.5 * (left - right) / np.where(curve < 0, curve, -1.0), 0.0)
+        out[start:start + len(zb)] = fb + offsets[i] + np.clip(shift, -1, 1) * step
+    return out
 
 
 def tone_quality(x, frequency, fmin: float, fmax: float, **thresholds) -> dict:
@@ -92,10 +127,7 @@ def tone_quality(x, frequency, fmin: float, fmax: float, **thresholds) -> dict:
     scale = ~flat & ((peak < lo) | (peak > hi))
     z = centred / np.where(peak > 0, peak, 1.0)[:, None]  # unit scale: no overflow below
     t = (np.arange(n) - (n - 1) / 2) / n
-    arg = 2 * np.pi * f[:, None] * t
-    ones = np.ones_like(arg)
-    line = np.broadcast_to(t, arg.shape)
-    fitted, coef = _lstsq_fit(z, np.stack([ones, np.cos(arg), np.sin(arg), line], axis=1))
+    fitted, coef = _lstsq_fit(z, _columns(f, t))
     residual = z - fitted
     total = np.sum(z * z, axis=1)
     noise = np.maximum(np.mean(residual**2, axis=1), np.maximum(1e-30 * total, 1e-300))
@@ -113,7 +145,10 @@ def tone_quality(x, frequency, fmin: float, fmax: float, **thresholds) -> dict:
         "trend": ~flat & trend, "multi_tone": multi,
         "low_snr": ~flat & (snr_db < limits["min_snr_db"]),
     }
+    std = crlb_frequency_std(np.minimum(snr_db, 300.0), n)
+    off = np.abs(_local_peak(z, f, t) - f)
+    out["off_peak"] = ~flat & (off > np.maximum(3 * std, limits["peak_tolerance"]))
     out["trusted"] = ~np.any([out[k] for k in FLAGS], axis=0)
     out["snr_db"] = np.where(flat, -np.inf, snr_db)
-    out["std"] = np.where(flat, np.inf, crlb_frequency_std(np.minimum(snr_db, 300.0), n))
+    out["std"] = np.where(flat, np.inf, std)
     return out

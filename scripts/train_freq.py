@@ -35,8 +35,15 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=4000, help="optimizer steps (batches)")
     p.add_argument("--batch-size", type=int, default=256, help="windows per batch")
     p.add_argument("--learning-rate", type=float, default=3e-3, help="peak learning rate (cosine decay)")
-    p.add_argument("--lstm-units", type=int, default=64, help="LSTM units")
+    p.add_argument("--lstm-units", type=int, default=24, help="LSTM units")
     p.add_argument("--frontend", choices=jobs.FRONTENDS, default="spectral", help="front end before the LSTM")
+    p.add_argument("--dense-units", type=int, default=64, help="width of the dense layer after the LSTM")
+    p.add_argument("--bidirectional", action="store_true", help="the LSTM sweeps the DFT bins both ways")
+    p.add_argument("--bin-stride", type=int, default=4, help="Conv1D stride shortening the bin sequence (1: none)")
+    p.add_argument("--refine-steps", type=int, default=3,
+                   help="Gauss-Newton steps refining the LSTM's estimate in the graph (0: none)")
+    p.add_argument("--no-gate", dest="gate", action="store_false",
+                   help="use the refined estimate as it is (no learned gate back to the LSTM's)")
     p.add_argument("--n-test", type=int, default=2000, help="held-out windows per SNR")
     jobs.add_run_arguments(p, "freq")
     args = p.parse_args(argv)

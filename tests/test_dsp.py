@@ -154,3 +154,9 @@ def test_ml_frequency_searches_only_its_band_and_keeps_shapes():
 def test_ml_frequency_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         dsp.ml_frequency(np.zeros(N), **kwargs)
+
+
+def test_ml_frequency_fits_a_line_jointly_with_detrend():
+    window = _float64_tones([1.9])[0] + 0.05 * np.arange(N)  # a slow tone on a trend
+    assert abs(float(dsp.ml_frequency(window, fmin=1, fmax=30, detrend=True)) - 1.9) < 1e-8
+    assert abs(float(dsp.ml_frequency(window, fmin=1, fmax=30)) - 1.9) > 1e-3  # biased by the trend without it

@@ -215,3 +215,30 @@ def test_bad_inputs_and_config():
                          ({"fmax": float("inf")}, "fmax"), ({"fmin": 5.0, "fmax": 2.0}, "fmin must be <= fmax")]:
         with pytest.raises(ValueError, match=name):
             ToneRefinement(**kwargs)
+
+
+def test_return_snr_estimates_the_windows_snr():
+    x, f, _ = sine_windows(400, N, 1.0, 30.0, snr_db=10.0, seed=8)
+    refined, snr = (_np(v)[:, 0] for v in ToneRefinement(return_snr=True)(
+        [x.astype("float32"), candan_frequency(x, fmin=1, fmax=30).astype("float32")[:, None]]))
+    assert abs(np.median(snr) - 10.0) < 0.5
+    np.testing.assert_allclose(refined, _refine(x, candan_frequency(x, fmin=1, fmax=30)), atol=1e-6)
+    clean, _, _ = _noiseless(4, 9)
+    assert (_np(ToneRefinement(return_snr=True)([clean.astype("float32"), np.full((4, 1), 5.0, "float32")])[1])
+            <= 100.0).all()  # capped, finite
+    layer = ToneRefinement(return_snr=True)
+    assert ToneRefinement.from_config(layer.get_config()).return_snr
+
+
+def test_refinement_gate_mixes_values_and_trains_the_coarse_estimate_straight_through():
+    from periodic_keras.layers import RefinementGate
+    import tensorflow as tf
+
+    coarse, refined, gate = tf.Variable([[10.0]]), tf.constant([[10.4]]), tf.Variable([[1.0]])
+    with tf.GradientTape() as tape:
+        out = RefinementGate()([coarse, refined, gate])
+    d_coarse, d_gate = tape.gradient(out, [coarse, gate])
+    assert float(out[0, 0]) == pytest.approx(10.4)
+    assert float(d_coarse[0, 0]) == 1.0 and float(d_gate[0, 0]) == pytest.approx(0.4)  # never starved
+    with pytest.raises(ValueError, match=r"three inputs"):
+        RefinementGate()([coarse, refined])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["sf_temps"]
+__all__ = ["REAL_SERIES", "co2_weekly", "real_series", "seattle_temps", "sf_temps", "sunspots_yearly"]
 
 
 def sf_temps() -> pd.Series:
@@ -26,3 +27,64 @@ def sf_temps() -> pd.Series:
         raise ImportError("sf_temps needs the vega_datasets package: pip install vega_datasets") from None
     df = local_data.sf_temps()
     return pd.Series(df["temp"].to_numpy(float), index=pd.to_datetime(df["date"]), name="temp_f")
+
+
+def seattle_temps() -> pd.Series:
+    """Hourly air temperature in Seattle during 2010 (°F), 8759 values, from ``vega_datasets``.
+
+    >>> len(seattle_temps())
+    8759
+    """
+    from vega_datasets import local_data
+
+    df = local_data.seattle_temps()
+    return pd.Series(df["temp"].to_numpy(float), index=pd.to_datetime(df["date"]), name="temp_f")
+
+
+def _statsmodels_dataset(name: str):
+    try:
+        from statsmodels import datasets
+    except ImportError:
+        raise ImportError(f"{name} needs statsmodels (its data ship inside the package): "
+                          "pip install 'periodic-keras[real]'") from None
+    return getattr(datasets, name).load_pandas().data
+
+
+def co2_weekly() -> pd.Series:
+    """Weekly atmospheric CO2 at Mauna Loa (ppm), 1958–2001, from ``statsmodels`` (offline).
+
+    The 59 missing weeks are filled by linear interpolation. A yearly cycle (52.18 weeks)
+    on a strong upward trend.
+    """
+    data = _statsmodels_dataset("co2")["co2"]
+    return data.interpolate(limit_direction="both").rename("co2_ppm")
+
+
+def sunspots_yearly() -> pd.Series:
+    """Yearly sunspot numbers, 1700–2008, from ``statsmodels`` (offline): an ~11-year cycle."""
+    data = _statsmodels_dataset("sunspots")
+    return pd.Series(data["SUNACTIVITY"].to_numpy(float), index=data["YEAR"].astype(int).to_numpy(),
+                     name="sunspots")
+
+
+#: Real series for frequency windows: loader and the step between windows cut from it.
+REAL_SERIES = {"sf_temps (hourly)": (sf_temps, 25), "seattle_temps (hourly)": (seattle_temps, 25),
+               "co2 (weekly)": (co2_weekly, 10), "sunspots (yearly)": (sunspots_yearly, 1)}
+
+
+def real_series(window: int = 100, names=None) -> dict:
+    """Windows of ``window`` samples cut from the real series in :data:`REAL_SERIES`.
+
+    Returns ``{name: windows [k, window] float64}``; series whose package is missing are
+    left out (the others still come back). ``names`` picks some of them.
+    """
+    out = {}
+    for name in REAL_SERIES if names is None else names:
+        loader, stride = REAL_SERIES[name]
+        try:
+            values = loader().to_numpy(np.float64)
+        except ImportError:
+            continue
+        starts = range(0, len(values) - window + 1, stride)
+        out[name] = np.stack([values[s:s + window] for s in starts])
+    return out

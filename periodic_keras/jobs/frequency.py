@@ -34,8 +34,13 @@ def train_frequency(
     steps: int = 4000,
     batch_size: int = 256,
     learning_rate: float = 3e-3,
-    lstm_units: int = 64,
+    lstm_units: int = 24,
     frontend: str = "spectral",
+    dense_units: int = 64,
+    bidirectional: bool = False,
+    bin_stride: int = 4,
+    refine_steps: int = 3,
+    gate: bool = True,
     n_test: int = 2000,
     seed: int = 0,
     output_dir: str = "runs/freq",
@@ -70,7 +75,10 @@ def train_frequency(
         print(out["table"])
     """
     check_frequency_range(window, fmin, fmax)
-    check_positive_int(steps=steps, batch_size=batch_size, lstm_units=lstm_units, n_test=n_test)
+    check_positive_int(steps=steps, batch_size=batch_size, lstm_units=lstm_units, n_test=n_test,
+                       dense_units=dense_units, bin_stride=bin_stride)
+    if isinstance(refine_steps, bool) or not isinstance(refine_steps, int) or refine_steps < 0:
+        raise ValueError(f"refine_steps must be an integer >= 0, got {refine_steps!r}")
     if frontend not in FRONTENDS:
         raise ValueError(f"unknown frontend {frontend!r}: expected one of {FRONTENDS}")
     if not 0.0 <= clean_fraction <= 1.0:
@@ -91,7 +99,9 @@ def train_frequency(
     validation = frequency_dataset("validation", window, fmin, fmax, (lo, hi), clean_fraction, 1024,
                                    num_examples=2048, seed=seed)
     with strat.scope():
-        model = frequency_regressor(window, fmin, fmax, frontend=frontend, lstm_units=lstm_units)
+        model = frequency_regressor(window, fmin, fmax, frontend=frontend, lstm_units=lstm_units,
+                                    dense_units=dense_units, bidirectional=bidirectional, bin_stride=bin_stride,
+                                    refine_steps=refine_steps, gate=gate)
         training.compile_regressor(model, steps, learning_rate)
     start = time.time()
     history = training.fit(model, train, steps, validation, steps_per_epoch=500,
@@ -140,6 +150,8 @@ def train_frequency(
                 "evaluation": figures,
                 "training": {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
                              "seed": seed, "frontend": frontend, "lstm_units": lstm_units,
+                             "dense_units": dense_units, "bidirectional": bidirectional, "bin_stride": bin_stride,
+                             "refine_steps": refine_steps, "gate": gate,
                              "train_snr_db": [lo, hi], "clean_fraction": clean_fraction,
                              "seconds": round(train_seconds, 1)},
             },

@@ -2,8 +2,8 @@
 
 from periodic_keras.layers.activations import FourierFeatures, Sine, Snake
 from periodic_keras.layers.encoding import LearnedPeriodicEncoding, PeriodicEncoding
-from periodic_keras.layers.refine import ToneRefinement
+from periodic_keras.layers.refine import RefinementGate, ToneRefinement
 from periodic_keras.layers.spectral import SpectralFeatures
 
-__all__ = ["FourierFeatures", "LearnedPeriodicEncoding", "PeriodicEncoding", "Sine", "Snake", "SpectralFeatures",
-           "ToneRefinement"]
+__all__ = ["FourierFeatures", "LearnedPeriodicEncoding", "PeriodicEncoding", "RefinementGate", "Sine", "Snake",
+           "SpectralFeatures", "ToneRefinement"]

@@ -20,7 +20,7 @@ from keras import ops
 
 from periodic_keras.layers.activations import float_inputs
 
-__all__ = ["ToneRefinement"]
+__all__ = ["RefinementGate", "ToneRefinement"]
 
 # Ridge added to the 2×2 Gram matrix and to the Gauss–Newton denominator, per sample of a
 # window standardised to unit RMS (sums over the window are ~N/2 there): it only matters
@@ -89,11 +89,15 @@ class ToneRefinement(keras.layers.Layer):
         max_step: largest change per step, in cycles per window (> 0).
         fmin, fmax: optional clamp of the refined frequency, in cycles per window
             (``0 <= fmin <= fmax``).
+        return_snr: also return the fit's SNR in dB at the refined frequency,
+            ``10 log10((a² + b²) / 2 / mean(r²))`` (capped at 100 dB): how well one tone at
+            that frequency explains the window.
 
     Inputs: ``[window, f0]``: ``window`` of shape ``(batch, N)`` or ``(batch, N, 1)``
     (real samples, any offset and amplitude; integer inputs are cast), ``f0`` of shape
     ``(batch, 1)`` in cycles per window.
-    Output: ``(batch, 1)``, the refined frequency in cycles per window.
+    Output: ``(batch, 1)``, the refined frequency in cycles per window (with ``return_snr``:
+    ``[frequency, snr_db]``, both ``(batch, 1)``).
 
     Computes in float32 at least: under a ``float16``/``bfloat16`` global policy the layer
     defaults to ``dtype="float32"`` (float16 cannot hold a frequency to 1e-5).
@@ -108,13 +112,14 @@ class ToneRefinement(keras.layers.Layer):
     12.3456
     """
 
-    def __init__(self, steps=3, max_step=0.5, fmin=None, fmax=None, **kwargs):
+    def __init__(self, steps=3, max_step=0.5, fmin=None, fmax=None, return_snr=False, **kwargs):
         if "dtype" not in kwargs and keras.config.dtype_policy().compute_dtype in ("float16", "bfloat16"):
             kwargs["dtype"] = "float32"
         super().__init__(**kwargs)
         self.steps = _check_steps(steps)
         self.max_step = _check_max_step(max_step)
         self.fmin, self.fmax = _check_bound("fmin", fmin), _check_bound("fmax", fmax)
+        self.return_snr = bool(return_snr)
         if self.fmin is not None and self.fmax is not None and self.fmin > self.fmax:
             raise ValueError(f"fmin must be <= fmax, got fmin={self.fmin}, fmax={self.fmax}")
 
@@ -159,7 +164,7 @@ class ToneRefinement(keras.layers.Layer):
         t = (ops.arange(0, n, dtype=work) - (size - 1.0) / 2.0) / size  # centred time, in windows
         ridge = _RIDGE * size
 
-        for _ in range(self.steps):
+        for step_index in range(self.steps + int(self.return_snr)):
             phase = (2.0 * math.pi) * f * t  # (batch, N)
             cos, sin = ops.cos(phase), ops.sin(phase)
             c = cos - ops.mean(cos, axis=-1, keepdims=True)
@@ -175,6 +180,10 @@ class ToneRefinement(keras.layers.Layer):
 
             a, b = solve(ops.sum(x * c, axis=-1, keepdims=True), ops.sum(x * s, axis=-1, keepdims=True))
             residual = x - a * c - b * s
+            if step_index == self.steps:  # the fit at the refined frequency: its SNR
+                noise = ops.mean(residual * residual, axis=-1, keepdims=True) + 1e-10
+                snr = ops.minimum(10.0 / math.log(10.0) * ops.log((a * a + b * b) / 2.0 / noise + 1e-10), 100.0)
+                break
             d = (2.0 * math.pi) * t * (b * cos - a * sin)
             d = d - ops.mean(d, axis=-1, keepdims=True)
             pa, pb = solve(ops.sum(d * c, axis=-1, keepdims=True), ops.sum(d * s, axis=-1, keepdims=True))
@@ -186,13 +195,47 @@ class ToneRefinement(keras.layers.Layer):
             f = ops.maximum(f, self.fmin)
         if self.fmax is not None:
             f = ops.minimum(f, self.fmax)
+        if self.return_snr:
+            return ops.cast(f, out_dtype), ops.cast(snr, out_dtype)
         return ops.cast(f, out_dtype)
 
     def compute_output_shape(self, input_shape):
         self._check_shapes(input_shape)
-        return (input_shape[0][0], 1)
+        return ((input_shape[0][0], 1),) * 2 if self.return_snr else (input_shape[0][0], 1)
 
     def get_config(self):
         config = super().get_config()
-        config.update(steps=self.steps, max_step=self.max_step, fmin=self.fmin, fmax=self.fmax)
+        config.update(steps=self.steps, max_step=self.max_step, fmin=self.fmin, fmax=self.fmax,
+                      return_snr=self.return_snr)
         return config
+
+
+@keras.saving.register_keras_serializable(package="periodic_keras")
+class RefinementGate(keras.layers.Layer):
+    """Mix a coarse estimate with its refinement: ``coarse + g · (refined − coarse)``, straight-through.
+
+    The difference ``refined − coarse`` passes no gradient, so the coarse estimator (an
+    LSTM) is always trained as if it produced the output itself: it keeps learning to land
+    inside the refinement's basin even where the gate ``g`` has opened fully (a plain mix
+    would give it a gradient weighted by ``1 − g``, starving it once the gate opens). The
+    gate itself learns from ``refined − coarse``: where the refinement helps, it opens.
+
+    Inputs: ``[coarse, refined, gate]``, each ``(batch, 1)``; ``gate`` in ``[0, 1]``.
+    Output: ``(batch, 1)``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> out = RefinementGate()([np.array([[10.0]]), np.array([[10.4]]), np.array([[0.5]])])
+    >>> round(float(keras.ops.convert_to_numpy(out)[0, 0]), 3)
+    10.2
+    """
+
+    def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 3:
+            raise ValueError("RefinementGate takes three inputs [coarse, refined, gate]")
+        coarse, refined, gate = (ops.cast(v, self.compute_dtype) for v in inputs)
+        return coarse + gate * ops.stop_gradient(refined - coarse)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])

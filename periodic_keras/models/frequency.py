@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from periodic_keras.layers import SpectralFeatures, ToneRefinement
+from periodic_keras.layers import RefinementGate, SpectralFeatures, ToneRefinement
 from periodic_keras.signals import check_frequency_range, check_positive_int
 
 __all__ = ["FRONTENDS", "frequency_regressor", "inference_variant"]
@@ -35,6 +35,7 @@ def frequency_regressor(
     refine_steps: int = 0,
     gate: bool = True,
     bin_stride: int = 1,
+    bidirectional: bool = True,
     name: str = "frequency_regressor",
 ) -> keras.Model:
     """Build the functional many-to-one LSTM regressor for sine-window frequency.
@@ -55,12 +56,13 @@ def frequency_regressor(
             started from the LSTM's estimate (0: none). The refined estimate is the
             least-squares (maximum-likelihood) one in the LSTM's basin.
         gate: with ``refine_steps``, a learned gate ``g`` in (0, 1) from the LSTM's features
-            mixes the two: ``f = f_lstm + g (f_refined - f_lstm)``. Trained with MSE, it
+            and the refined fit's SNR mixes the two: ``f = f_lstm + g (f_refined - f_lstm)``. Trained with MSE, it
             keeps the refinement where it helps and the LSTM's estimate (which MSE training
             makes a minimum-mean-square-error one over the band) where noise could send the
             refinement to a wrong peak. Without it the refined estimate is the output.
         bin_stride: with the spectral front end, a strided ``Conv1D`` shortens the bin
             sequence the LSTM sweeps by this factor (1: no convolution; faster on a device).
+        bidirectional: the spectral front end's LSTM sweeps the bins both ways (else upwards).
         name: model name.
 
     Example:
@@ -82,7 +84,8 @@ def frequency_regressor(
         x = layers.Dense(32, activation="gelu", name="bin_features")(x)
         if bin_stride > 1:
             x = layers.Conv1D(32, bin_stride, strides=bin_stride, activation="relu", name="bin_pool")(x)
-        x = layers.Bidirectional(layers.LSTM(lstm_units), name="lstm")(x)
+        x = (layers.Bidirectional(layers.LSTM(lstm_units), name="lstm") if bidirectional
+             else layers.LSTM(lstm_units, name="lstm"))(x)
     elif frontend == "conv":
         x = layers.Conv1D(32, 5, padding="same", activation="gelu", name="conv1")(x)
         x = layers.Conv1D(64, 4, strides=4, activation="gelu", name="conv2")(x)
@@ -102,14 +105,17 @@ def frequency_regressor(
         # The head works in [-1, 1] over the band; Rescaling maps it to cycles per window.
         outputs = layers.Rescaling((fmax - fmin) / 2, offset=(fmax + fmin) / 2, name=last)(x)
     if refine_steps:
-        # Refine from the LSTM's estimate, then let the gate choose between the two. (Near
-        # convergence the refined value hardly depends on its start: the LSTM is trained through
-        # the gate's other branch, weighted 1 - g, where its own estimate is used.)
-        refined = ToneRefinement(refine_steps, fmin=fmin, fmax=fmax, name="refined")([inputs, outputs])
-        if gate:
-            g = layers.Dense(1, activation="sigmoid", name="gate")(hidden)
-            change = layers.Subtract(name="refinement")([refined, outputs])
-            outputs = layers.Add(name="cycles_per_window")([outputs, layers.Multiply(name="gated")([g, change])])
+        # Refine from the LSTM's estimate, then let the gate choose between the two (the LSTM
+        # is trained straight through the gate: see RefinementGate).
+        refined, snr = ToneRefinement(refine_steps, fmin=fmin, fmax=fmax, return_snr=True, name="refined")(
+            [inputs, outputs])
+        if gate:  # the fit's SNR (tens of dB) saturates the gate where the refinement is exact
+            features = layers.Concatenate(name="gate_features")([hidden, layers.Rescaling(0.1, name="fit_snr")(snr)])
+            # hard_sigmoid reaches exactly 1: where the fit's SNR is high the refinement is
+            # used as it is, to the last digit.
+            features = layers.Dense(16, activation="relu", name="gate_hidden")(features)
+            g = layers.Dense(1, activation="hard_sigmoid", name="gate")(features)
+            outputs = RefinementGate(name="cycles_per_window")([outputs, refined, g])
         else:
             outputs = layers.Identity(name="cycles_per_window")(refined)
     return keras.Model(inputs, outputs, name=name)
