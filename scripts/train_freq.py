@@ -27,12 +27,12 @@ def parse_args(argv=None):
     p.add_argument("--window", type=int, default=100, help="samples per window N")
     p.add_argument("--fmin", type=float, default=1.0, help="lowest frequency, cycles per window")
     p.add_argument("--fmax", type=float, default=30.0, help="highest frequency, cycles per window (< N/2)")
-    p.add_argument("--train-snr", type=float, nargs=2, default=(-5.0, 40.0), metavar=("LOW", "HIGH"),
+    p.add_argument("--train-snr", type=float, nargs=2, default=(-12.0, 40.0), metavar=("LOW", "HIGH"),
                    help="training SNR range in dB (each noisy window draws one)")
     p.add_argument("--clean-fraction", type=float, default=0.25, help="fraction of training windows without noise")
     p.add_argument("--eval-snr", type=jobs.snr_arg, nargs="+", default=list(jobs.DEFAULT_EVAL_SNRS),
                    help="evaluation SNRs in dB; 'inf' or 'clean' for noiseless windows")
-    p.add_argument("--steps", type=int, default=4000, help="optimizer steps (batches)")
+    p.add_argument("--steps", type=int, default=8000, help="optimizer steps (batches)")
     p.add_argument("--batch-size", type=int, default=256, help="windows per batch")
     p.add_argument("--learning-rate", type=float, default=3e-3, help="peak learning rate (cosine decay)")
     p.add_argument("--lstm-units", type=int, default=24, help="LSTM units")

@@ -18,6 +18,7 @@ import numbers
 import keras
 from keras import ops
 
+from periodic_keras.layers._ops import first_max_onehot
 from periodic_keras.layers.activations import float_inputs
 
 __all__ = ["RefinementGate", "ToneRefinement"]
@@ -95,7 +96,9 @@ class ToneRefinement(keras.layers.Layer):
 
     Inputs: ``[window, f0]``: ``window`` of shape ``(batch, N)`` or ``(batch, N, 1)``
     (real samples, any offset and amplitude; integer inputs are cast), ``f0`` of shape
-    ``(batch, 1)`` in cycles per window.
+    ``(batch, starts)`` in cycles per window: with several starts (e.g. a model's estimate
+    and the spectral peak) each is refined and the one whose fit explains the window best
+    (highest SNR, i.e. likelihood) wins.
     Output: ``(batch, 1)``, the refined frequency in cycles per window (with ``return_snr``:
     ``[frequency, snr_db]``, both ``(batch, 1)``).
 
@@ -133,8 +136,8 @@ class ToneRefinement(keras.layers.Layer):
             raise ValueError(f"ToneRefinement takes windows (batch, N) or (batch, N, 1), got shape {window}")
         if window[1] is not None and window[1] < 3:
             raise ValueError(f"ToneRefinement needs windows of at least 3 samples, got shape {window}")
-        if len(f0) != 2 or f0[1] not in (1, None):
-            raise ValueError(f"ToneRefinement takes initial frequencies f0 of shape (batch, 1), got shape {f0}")
+        if len(f0) != 2:
+            raise ValueError(f"ToneRefinement takes initial frequencies f0 of shape (batch, starts), got shape {f0}")
         if window[0] is not None and f0[0] is not None and window[0] != f0[0]:
             raise ValueError(f"ToneRefinement got {window[0]} windows but {f0[0]} initial frequencies "
                              f"(shapes {window} and {f0})")
@@ -153,18 +156,19 @@ class ToneRefinement(keras.layers.Layer):
         f = ops.cast(float_inputs(self, f), work)
         if len(x.shape) == 3:
             x = x[..., 0]
+        starts = f.shape[-1]
 
         # Standardise: demean, prescale by the peak (no over/underflow in the squares), unit RMS.
         x = x - ops.mean(x, axis=-1, keepdims=True)
         x = x / ops.maximum(ops.max(ops.abs(x), axis=-1, keepdims=True), _TINY)
         x = x / ops.sqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + _TINY_MEAN_SQUARE)
-
         n = x.shape[1] if x.shape[1] is not None else ops.shape(x)[1]
         size = ops.cast(n, work)
         t = (ops.arange(0, n, dtype=work) - (size - 1.0) / 2.0) / size  # centred time, in windows
         ridge = _RIDGE * size
+        x, f = x[:, None, :], f[:, :, None]  # (batch, 1, N) and (batch, starts, 1): all starts at once
 
-        for step_index in range(self.steps + int(self.return_snr)):
+        for step_index in range(self.steps + int(self.return_snr or starts != 1)):
             phase = (2.0 * math.pi) * f * t  # (batch, N)
             cos, sin = ops.cos(phase), ops.sin(phase)
             c = cos - ops.mean(cos, axis=-1, keepdims=True)
@@ -191,6 +195,13 @@ class ToneRefinement(keras.layers.Layer):
             step = ops.sum(residual * d, axis=-1, keepdims=True) / (ops.sum(d * d, axis=-1, keepdims=True) + ridge)
             f = f + ops.clip(step, -self.max_step, self.max_step)
 
+        f = f[..., 0]
+        if starts != 1:  # the best fit among the starts
+            pick = first_max_onehot(snr[..., 0])
+            f = ops.sum(pick * f, axis=-1, keepdims=True)
+            snr = ops.sum(pick * snr[..., 0], axis=-1, keepdims=True)
+        elif self.return_snr:
+            snr = snr[..., 0]
         if self.fmin is not None:
             f = ops.maximum(f, self.fmin)
         if self.fmax is not None:

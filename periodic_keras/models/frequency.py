@@ -28,14 +28,14 @@ def frequency_regressor(
     fmin: float = 1.0,
     fmax: float = 30.0,
     frontend: str = "spectral",
-    lstm_units: int = 64,
-    dense_units: int = 128,
+    lstm_units: int = 24,
+    dense_units: int = 64,
     oversample: int = 2,
     dropout: float = 0.0,
-    refine_steps: int = 0,
+    refine_steps: int = 3,
     gate: bool = True,
-    bin_stride: int = 1,
-    bidirectional: bool = True,
+    bin_stride: int = 4,
+    bidirectional: bool = False,
     name: str = "frequency_regressor",
 ) -> keras.Model:
     """Build the functional many-to-one LSTM regressor for sine-window frequency.
@@ -53,8 +53,9 @@ def frequency_regressor(
         oversample: DFT oversampling of the spectral front end.
         dropout: dropout rate after the dense layer (0 disables it).
         refine_steps: Gauss–Newton steps of :class:`periodic_keras.layers.ToneRefinement`
-            started from the LSTM's estimate (0: none). The refined estimate is the
-            least-squares (maximum-likelihood) one in the LSTM's basin.
+            started from the LSTM's estimate and (spectral front end) the peak bin, the
+            better fit kept (0: none). The refined estimate is the least-squares
+            (maximum-likelihood) one in the chosen basin.
         gate: with ``refine_steps``, a learned gate ``g`` in (0, 1) from the LSTM's features
             and the refined fit's SNR mixes the two: ``f = f_lstm + g (f_refined - f_lstm)``. Trained with MSE, it
             keeps the refinement where it helps and the LSTM's estimate (which MSE training
@@ -73,6 +74,9 @@ def frequency_regressor(
     (None, 1)
     """
     check_frequency_range(window, fmin, fmax)
+    check_positive_int(lstm_units=lstm_units, dense_units=dense_units, bin_stride=bin_stride)
+    if isinstance(refine_steps, bool) or not isinstance(refine_steps, int) or refine_steps < 0:
+        raise ValueError(f"refine_steps must be an integer >= 0, got {refine_steps!r}")
     if frontend not in FRONTENDS:
         raise ValueError(f"unknown frontend {frontend!r}: expected one of {FRONTENDS}")
     inputs = keras.Input((window, 1), name="window")
@@ -82,8 +86,9 @@ def frequency_regressor(
     if frontend == "spectral":
         x, anchor = SpectralFeatures(window, fmin, fmax, oversample=oversample, name="spectrum")(x)
         x = layers.Dense(32, activation="gelu", name="bin_features")(x)
-        if bin_stride > 1:
-            x = layers.Conv1D(32, bin_stride, strides=bin_stride, activation="relu", name="bin_pool")(x)
+        stride = min(int(bin_stride), x.shape[1])  # a short band keeps at least one step
+        if stride > 1:
+            x = layers.Conv1D(32, stride, strides=stride, activation="relu", name="bin_pool")(x)
         x = (layers.Bidirectional(layers.LSTM(lstm_units), name="lstm") if bidirectional
              else layers.LSTM(lstm_units, name="lstm"))(x)
     elif frontend == "conv":
@@ -107,8 +112,11 @@ def frequency_regressor(
     if refine_steps:
         # Refine from the LSTM's estimate, then let the gate choose between the two (the LSTM
         # is trained straight through the gate: see RefinementGate).
+        # Two starts where there is a spectral peak: the LSTM's estimate and the peak bin; the
+        # better least-squares fit wins (what the ML estimator's global search would pick).
+        starts = outputs if anchor is None else layers.Concatenate(name="starts")([outputs, anchor])
         refined, snr = ToneRefinement(refine_steps, fmin=fmin, fmax=fmax, return_snr=True, name="refined")(
-            [inputs, outputs])
+            [inputs, starts])
         if gate:  # the fit's SNR (tens of dB) saturates the gate where the refinement is exact
             features = layers.Concatenate(name="gate_features")([hidden, layers.Rescaling(0.1, name="fit_snr")(snr)])
             # hard_sigmoid reaches exactly 1: where the fit's SNR is high the refinement is
