@@ -32,7 +32,7 @@ def parse_args(argv=None):
     p.add_argument("--clean-fraction", type=float, default=0.25, help="fraction of training windows without noise")
     p.add_argument("--eval-snr", type=jobs.snr_arg, nargs="+", default=list(jobs.DEFAULT_EVAL_SNRS),
                    help="evaluation SNRs in dB; 'inf' or 'clean' for noiseless windows")
-    p.add_argument("--steps", type=int, default=8000, help="optimizer steps (batches)")
+    p.add_argument("--steps", type=int, default=6000, help="optimizer steps (batches)")
     p.add_argument("--batch-size", type=int, default=256, help="windows per batch")
     p.add_argument("--learning-rate", type=float, default=3e-3, help="peak learning rate (cosine decay)")
     p.add_argument("--lstm-units", type=int, default=24, help="LSTM units")

@@ -31,7 +31,7 @@ def train_frequency(
     train_snr=(-12.0, 40.0),
     clean_fraction: float = 0.25,
     eval_snr=DEFAULT_EVAL_SNRS,
-    steps: int = 8000,
+    steps: int = 6000,
     batch_size: int = 256,
     learning_rate: float = 3e-3,
     lstm_units: int = 24,
@@ -134,7 +134,9 @@ def train_frequency(
             for row in table.itertuples() if row.estimator != "crlb"
         }
         meta = export.export_model(
-            model, export_dir, "freq", x, sample_targets=f, variants=("float32", "float16"),
+            # The in-graph refinement sums in float32: LiteRT's order of operations moves a noisy
+            # window's answer by up to ~1.5e-4 cycles (measured), well inside its error bar.
+            model, export_dir, "freq", x, sample_targets=f, variants=("float32", "float16"), tolerance=5e-4,
             metadata={
                 "description": "frequency of a sine window (many-to-one LSTM regressor)",
                 "input": {"meaning": "raw window of samples; any amplitude/offset (standardised inside)",
