@@ -23,3 +23,26 @@ def run_script(script, *args, timeout=300):
 def runner(script):
     """``run(*args, timeout=...)`` for one script."""
     return functools.partial(run_script, script)
+
+
+def safe_load_in_fresh_process(model, inputs, tmp_path, atol=1e-6):
+    """Save ``model``, load it with ``safe_mode=True`` in a fresh process, check its outputs on
+    ``inputs`` (one array or a list) match; return the layer class names the fresh process saw."""
+    import numpy as np
+
+    listed = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    np.savez(tmp_path / "in.npz", *listed)
+    np.save(tmp_path / "expected.npy", model.predict(inputs, verbose=0))
+    model.save(tmp_path / "m.keras")
+    code = (
+        "import numpy as np, keras, periodic_keras.layers\n"
+        f"m = keras.models.load_model({str(tmp_path / 'm.keras')!r}, safe_mode=True)\n"
+        f"d = np.load({str(tmp_path / 'in.npz')!r})\n"
+        f"x = [d[f'arr_{{i}}'] for i in range({len(listed)})]\n"
+        f"got = m.predict(x if {len(listed)} > 1 else x[0], verbose=0)\n"
+        f"np.testing.assert_allclose(got, np.load({str(tmp_path / 'expected.npy')!r}), atol={atol})\n"
+        "print(' '.join(sorted({type(l).__name__ for l in m.layers})))\n"
+    )
+    done = run_python("-c", code, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return set(done.stdout.split())

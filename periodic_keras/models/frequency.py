@@ -48,7 +48,7 @@ def frequency_regressor(
         window: samples per window.
         fmin, fmax: frequency range (cycles per window); the output is scaled to it.
         frontend: one of :data:`FRONTENDS`.
-        lstm_units: LSTM width (the spectral front end uses a bidirectional LSTM).
+        lstm_units: LSTM width.
         dense_units: width of the dense layer after the LSTM.
         oversample: DFT oversampling of the spectral front end.
         dropout: dropout rate after the dense layer (0 disables it).
@@ -56,10 +56,12 @@ def frequency_regressor(
             started from the LSTM's estimate and (spectral front end) the peak bin, the
             better fit kept (0: none). The refined estimate is the least-squares
             (maximum-likelihood) one in the chosen basin.
-        gate: with ``refine_steps``, a learned gate ``g`` in (0, 1) from the LSTM's features
-            and the refined fit's SNR mixes the two: ``f = f_lstm + g (f_refined - f_lstm)``. Trained with MSE, it
-            keeps the refinement where it helps and the LSTM's estimate (which MSE training
-            makes a minimum-mean-square-error one over the band) where noise could send the
+        gate: with ``refine_steps``, a learned gate ``g`` in [0, 1] (hard sigmoid, so it
+            reaches 1 exactly) from the LSTM's features and the refined fit's SNR mixes the
+            two: ``f = f_lstm + g (f_refined - f_lstm)``
+            (:class:`periodic_keras.layers.RefinementGate`). Trained with MSE, it keeps the
+            refinement where it helps and the LSTM's estimate (which MSE training makes a
+            minimum-mean-square-error one over the band) where noise could send the
             refinement to a wrong peak. Without it the refined estimate is the output.
         bin_stride: with the spectral front end, a strided ``Conv1D`` shortens the bin
             sequence the LSTM sweeps by this factor (1: no convolution; faster on a device).
@@ -110,17 +112,13 @@ def frequency_regressor(
         # The head works in [-1, 1] over the band; Rescaling maps it to cycles per window.
         outputs = layers.Rescaling((fmax - fmin) / 2, offset=(fmax + fmin) / 2, name=last)(x)
     if refine_steps:
-        # Refine from the LSTM's estimate, then let the gate choose between the two (the LSTM
-        # is trained straight through the gate: see RefinementGate).
-        # Two starts where there is a spectral peak: the LSTM's estimate and the peak bin; the
-        # better least-squares fit wins (what the ML estimator's global search would pick).
+        # Refine from the LSTM's estimate and, where there is one, the spectral peak: the better
+        # least-squares fit wins (what the ML estimator's global search would pick).
         starts = outputs if anchor is None else layers.Concatenate(name="starts")([outputs, anchor])
         refined, snr = ToneRefinement(refine_steps, fmin=fmin, fmax=fmax, return_snr=True, name="refined")(
             [inputs, starts])
-        if gate:  # the fit's SNR (tens of dB) saturates the gate where the refinement is exact
+        if gate:  # the fit's SNR (tens of dB where the refinement is exact) opens the gate fully
             features = layers.Concatenate(name="gate_features")([hidden, layers.Rescaling(0.1, name="fit_snr")(snr)])
-            # hard_sigmoid reaches exactly 1: where the fit's SNR is high the refinement is
-            # used as it is, to the last digit.
             features = layers.Dense(16, activation="relu", name="gate_hidden")(features)
             g = layers.Dense(1, activation="hard_sigmoid", name="gate")(features)
             outputs = RefinementGate(name="cycles_per_window")([outputs, refined, g])
