@@ -130,7 +130,7 @@ def dir_lock(folder: str, what: str, kind: str = "state", remove: bool = False):
     while True:
         mark(folder, kind)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)  # never a planted link
         except FileNotFoundError:  # the folder was removed by its previous holder: make it again
             continue
         if not _flock(fd):

@@ -141,9 +141,7 @@ def _read_model(path: str) -> bytes:
     if os.path.islink(path):
         raise ExportedModelError(f"model file {path!r} is a symbolic link: model files must be regular files in "
                                  "the exported directory")
-    if os.path.exists(path) and not stat.S_ISREG(os.lstat(path).st_mode):
-        raise ExportedModelError(f"model file {path!r} is not a regular file")
-    try:  # no link followed, and a FIFO put there in the meantime cannot block the open
+    try:  # no link followed, and a FIFO cannot block the open (fstat refuses it below)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise ExportedModelError(f"model file {path!r} is missing") from None
@@ -156,6 +154,14 @@ def _read_model(path: str) -> bytes:
     if len(content) > MAX_MODEL_BYTES:
         raise ExportedModelError(f"model file {path!r} is larger than {MAX_MODEL_BYTES} bytes")
     return content
+
+
+def _finite_output(out: np.ndarray) -> np.ndarray:
+    """``out``, refused if the model produced NaN/inf (inputs or state far outside its training)."""
+    if np.issubdtype(out.dtype, np.floating) and not np.isfinite(out).all():
+        raise ValueError("the model produced NaN/inf: its inputs or state are far outside the range it was "
+                         "trained on")
+    return out
 
 
 class EdgeModel:
@@ -222,12 +228,6 @@ class EdgeModel:
                 raise ValueError(f"input values outside the {self.dtype.name} range (|x| > {limit:.4g})")
         return batch.astype(self.dtype, copy=False)
 
-    def _checked_output(self, out: np.ndarray) -> np.ndarray:
-        if np.issubdtype(out.dtype, np.floating) and not np.isfinite(out).all():
-            raise ValueError(f"this {self.metadata['task']} model produced NaN/inf: its input is far outside the "
-                             "range it was trained on")
-        return out
-
     def predict(self, x, return_quality: bool = False):
         """Run the model on a batch; return outputs stacked over the batch.
 
@@ -238,13 +238,13 @@ class EdgeModel:
         batch = self._check(x)
         if return_quality:
             out = self.predict(batch)
-            return out, self.quality(batch, out)
+            return out, self._quality(batch, out)
         out = np.empty((len(batch), *self._outs[0]["shape"][1:]), self._outs[0]["dtype"])
         for i, item in enumerate(batch):
             self._interpreter.set_tensor(self._in["index"], item[None])
             self._interpreter.invoke()
             out[i] = self._interpreter.get_tensor(self._outs[0]["index"])[0]
-        out = self._checked_output(out)
+        out = _finite_output(out)
         return out.reshape(len(batch)) if out.ndim == 2 and out.shape[1] == 1 else out
 
     def quality(self, x, frequency=None) -> dict:
@@ -254,8 +254,15 @@ class EdgeModel:
         thresholds in ``metadata.json``) and returns a dict of per-window arrays:
         ``frequency``, ``trusted``, ``snr_db`` (estimated), ``std`` (expected error,
         cycles/window) and the flags ``flat``, ``scale``, ``out_of_band``, ``trend``,
-        ``multi_tone``, ``low_snr``. ``frequency``: the estimates if already computed.
+        ``multi_tone``, ``low_snr``, ``off_peak``. ``frequency``: the estimates if already
+        computed.
         """
+        batch = self._check(x)
+        f = self.predict(batch) if frequency is None else np.asarray(frequency, np.float64).reshape(-1)
+        return self._quality(batch, f)
+
+    def _quality(self, batch: np.ndarray, f: np.ndarray) -> dict:
+        """:meth:`quality` of a checked ``batch`` and its estimates ``f``."""
         from periodic_keras.trust import THRESHOLDS, tone_quality
 
         meta = self.metadata
@@ -269,8 +276,6 @@ class EdgeModel:
                 _finite_numbers(v) for v in thresholds.values()):
             raise ExportedModelError(f"field 'quality.thresholds' in {METADATA} must map names from "
                                      f"{sorted(THRESHOLDS)} to finite numbers")
-        batch = self._check(x)
-        f = self.predict(batch) if frequency is None else np.asarray(frequency, np.float64).reshape(-1)
         out = tone_quality(batch.reshape(len(batch), -1), f, float(band[1]), float(band[2]), **thresholds)
         return {"frequency": f, **out}
 
@@ -346,12 +351,6 @@ class EdgeStepModel:
             raise ValueError("state holds NaN/inf")
         return [as_float32(s, "state") for s in state]
 
-    @staticmethod
-    def _finite(values: np.ndarray) -> np.ndarray:
-        if not np.isfinite(values).all():
-            raise ValueError("the model produced NaN/inf: its state or inputs are far outside the range it was "
-                             "trained on")
-        return values
 
     def step(self, x, state):
         """One step: ``x [batch, 1]`` and the state -> ``(y [batch, 1], new state)``."""
@@ -364,7 +363,7 @@ class EdgeStepModel:
             raise ValueError("x holds NaN/inf")
         x = as_float32(x, "x").reshape(-1, 1)
         y, new = self._step(x, self._check_state(state, len(x)))
-        return self._finite(y), new
+        return _finite_output(y), new
 
     def _step(self, x, state):
         """:meth:`step` without the checks (``generate`` and ``run`` check their inputs once)."""
@@ -384,7 +383,7 @@ class EdgeStepModel:
         x = check_prefix(prefix)
         state = self._check_state(self.zero_state(len(x)) if state is None else state, len(x))
         out, _ = closed_loop(self._step, x, n_steps, state)
-        return self._finite(out)
+        return _finite_output(out)
 
     def run(self, inputs, state=None):
         """Stream ``inputs [batch, steps]`` through the model (driven, nothing fed back).
@@ -397,7 +396,7 @@ class EdgeStepModel:
 
         x = as_batch(inputs, "inputs")
         out, new = stream(self._step, x, self._check_state(self.zero_state(len(x)) if state is None else state, len(x)))
-        return self._finite(out), new
+        return _finite_output(out), new
 
 
 def load_step(task_dir: str, variant: str = "float32", num_threads: int | None = None) -> EdgeStepModel:

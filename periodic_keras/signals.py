@@ -22,7 +22,8 @@ import numbers
 import numpy as np
 
 __all__ = [
-    "SECONDS_PER_YEAR", "as_rng", "burst_sequences", "check_frequency_range", "check_positive_int",
+    "SECONDS_PER_YEAR", "as_rng", "burst_sequences", "check_frequency_range", "check_nonnegative_int",
+    "check_positive_int",
     "classic_sine_series", "clock_digits", "clock_times", "daily_cycle_samples",
     "cut_windows", "divider_sequences", "noise_std", "sine_continuation", "sine_windows", "sum_of_sines",
 ]
@@ -52,6 +53,19 @@ def check_positive_int(**values) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def check_nonnegative_int(**values) -> None:
+    """Raise ``ValueError`` naming the first argument that is not an integer >= 0.
+
+    >>> check_nonnegative_int(refine_steps=-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: refine_steps must be an integer >= 0, got -1
+    """
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
 
 
 def cut_windows(a, window: int) -> np.ndarray:

@@ -158,40 +158,37 @@ def _on_sigterm(signum, frame):
     raise _Terminated()
 
 
-def run_cli(job, kwargs: dict):
-    """Run ``job(**kwargs)``; on a user error print one line to stderr and return None.
-
-    Ctrl-C and SIGTERM stop the job the same way: finished outputs stay intact (every
-    file is written atomically), one line says so, and the same command resumes.
-    :data:`last_status` holds the exit status a script should return (0, 2, 130 or 143).
-    """
-    global last_status
+def _run(job, kwargs: dict):
+    """``(result, exit status)`` of ``job(**kwargs)``: 0; 2 after a one-line user error;
+    130 (Ctrl-C) or 143 (SIGTERM) after one line saying finished outputs are intact."""
     prog = os.path.basename(sys.argv[0]) or "periodic_keras"
     previous = None
     with contextlib.suppress(ValueError):  # only the main thread may set signal handlers
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        result = job(**kwargs)
-        last_status = 0
-        return result
+        return job(**kwargs), 0
     except Exception as exc:
         if not _is_user_error(exc):
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"{prog}: error: {message}", file=sys.stderr)
-        last_status = 2
+        return None, 2
     except KeyboardInterrupt as exc:
         how = "terminated" if isinstance(exc, _Terminated) else "interrupted"
         print(f"{prog}: {how}; finished outputs are intact, rerun the same command to resume", file=sys.stderr)
-        last_status = 143 if isinstance(exc, _Terminated) else 130
+        return None, 143 if isinstance(exc, _Terminated) else 130
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    return None
 
 
-#: The exit status of the last :func:`run_cli` call.
-last_status = 0
+def run_cli(job, kwargs: dict):
+    """Run ``job(**kwargs)``; on a user error print one line to stderr and return None.
+
+    Ctrl-C and SIGTERM stop the job the same way: finished outputs stay intact (every
+    file is written atomically), one line says so, and the same command resumes.
+    """
+    return _run(job, kwargs)[0]
 
 
 def run_script(job, kwargs: dict, summarize) -> int:
@@ -200,9 +197,9 @@ def run_script(job, kwargs: dict, summarize) -> int:
     Returns the exit status: 0; 2 after a one-line user error; 130 (Ctrl-C) or 143 (SIGTERM).
     """
     start = time.time()
-    result = run_cli(job, kwargs)
-    if result is None:
-        return last_status or 2
+    result, status = _run(job, kwargs)
+    if status:
+        return status
     print(summarize(result))
     print(f"done in {time.time() - start:.0f} s")
     return 0

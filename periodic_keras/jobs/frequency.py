@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from periodic_keras.jobs.common import finish, job, phase, start_strategy, summary
-from periodic_keras.signals import check_frequency_range, check_positive_int
+from periodic_keras.signals import check_frequency_range, check_nonnegative_int, check_positive_int
 
 __all__ = ["DEFAULT_EVAL_SNRS", "FRONTENDS", "frequency_summary", "train_frequency"]
 
@@ -77,8 +77,7 @@ def train_frequency(
     check_frequency_range(window, fmin, fmax)
     check_positive_int(steps=steps, batch_size=batch_size, lstm_units=lstm_units, n_test=n_test,
                        dense_units=dense_units, bin_stride=bin_stride)
-    if isinstance(refine_steps, bool) or not isinstance(refine_steps, int) or refine_steps < 0:
-        raise ValueError(f"refine_steps must be an integer >= 0, got {refine_steps!r}")
+    check_nonnegative_int(refine_steps=refine_steps)
     if frontend not in FRONTENDS:
         raise ValueError(f"unknown frontend {frontend!r}: expected one of {FRONTENDS}")
     if not 0.0 <= clean_fraction <= 1.0:

@@ -12,7 +12,7 @@ import keras
 from keras import layers
 
 from periodic_keras.layers import RefinementGate, SpectralFeatures, ToneRefinement
-from periodic_keras.signals import check_frequency_range, check_positive_int
+from periodic_keras.signals import check_frequency_range, check_nonnegative_int, check_positive_int
 
 __all__ = ["FRONTENDS", "frequency_regressor", "inference_variant"]
 
@@ -77,8 +77,7 @@ def frequency_regressor(
     """
     check_frequency_range(window, fmin, fmax)
     check_positive_int(lstm_units=lstm_units, dense_units=dense_units, bin_stride=bin_stride)
-    if isinstance(refine_steps, bool) or not isinstance(refine_steps, int) or refine_steps < 0:
-        raise ValueError(f"refine_steps must be an integer >= 0, got {refine_steps!r}")
+    check_nonnegative_int(refine_steps=refine_steps)
     if frontend not in FRONTENDS:
         raise ValueError(f"unknown frontend {frontend!r}: expected one of {FRONTENDS}")
     inputs = keras.Input((window, 1), name="window")
