@@ -13,7 +13,7 @@ from periodic_keras.data.frequency import frequency_arrays
 from periodic_keras.generation import as_batch
 
 __all__ = ["DEFAULT_SNRS", "candan_estimator", "clock_exact_rates", "forecast_table", "frequency_table", "frequency_test_sets",
-           "generation_table", "keras_estimator", "ml_estimator", "real_window_table", "trust_columns"]
+           "generation_table", "keras_estimator", "ml_estimator", "mmse_estimator", "real_window_table", "trust_columns"]
 
 #: Evaluation conditions: noiseless, then 40 dB down to -10 dB SNR (past the ML estimator's threshold).
 DEFAULT_SNRS = (None, 40.0, 30.0, 20.0, 10.0, 5.0, 0.0, -3.0, -6.0, -10.0)
@@ -49,13 +49,22 @@ def ml_estimator(fmin: float, fmax: float) -> Callable:
     return lambda x: dsp.ml_frequency(np.asarray(x)[..., 0], fmin=fmin, fmax=fmax)
 
 
-def frequency_table(estimators: Mapping[str, Callable], test_sets: Mapping, window: int):
+def mmse_estimator(fmin: float, fmax: float) -> Callable:
+    """The posterior-mean estimator that knows the SNR, :func:`periodic_keras.dsp.mmse_frequency`,
+    as ``(windows, snr_db) -> frequencies``: the bound below the ML estimator's threshold."""
+    return lambda x, snr: dsp.mmse_frequency(np.asarray(x)[..., 0], snr, fmin=fmin, fmax=fmax)
+
+
+def frequency_table(estimators: Mapping[str, Callable], test_sets: Mapping, window: int,
+                    oracles: Mapping[str, Callable] | None = None):
     """Score estimators on each test set; add the Cramér–Rao bound as its own rows.
 
     Args:
         estimators: ``{name: callable(windows[n, N, 1]) -> frequencies[n]}``.
         test_sets: from :func:`frequency_test_sets`.
         window: window length ``N`` (for the CRLB).
+        oracles: ``{name: callable(windows, snr_db) -> frequencies}``, estimators told the
+            SNR (such as :func:`mmse_estimator`), scored on the noisy sets only.
 
     Returns:
         ``(table, predictions)``: a DataFrame with one row per (estimator, SNR) and
@@ -75,7 +84,8 @@ def frequency_table(estimators: Mapping[str, Callable], test_sets: Mapping, wind
     rows, predictions = [], {}
     for snr, (x, f) in test_sets.items():
         crlb = float(dsp.crlb_frequency_std(snr, window))
-        for name, estimate in estimators.items():
+        told = {name: (lambda x, e=estimate, s=snr: e(x, s)) for name, estimate in (oracles or {}).items()}
+        for name, estimate in (estimators | (told if np.isfinite(snr) else {})).items():
             start = time.perf_counter()
             pred = np.asarray(estimate(x), np.float64).reshape(-1)
             seconds = time.perf_counter() - start

@@ -111,10 +111,24 @@ def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True
             if variant == "float16":
                 converter.target_spec.supported_types = [tf.float16]
             try:
-                out[variant] = converter.convert()
+                out[variant] = _strip_tensor_names(converter.convert())
             except Exception as exc:  # the converter raises a zoo of types
                 raise ExportError(f"TFLite conversion ({variant}) with builtin ops only failed: {exc}") from exc
     return out
+
+
+def _strip_tensor_names(blob: bytes) -> bytes:
+    """The flatbuffer without tensor names and descriptions (a sixth of an unrolled model's
+    bytes); the signature, which names the inputs and outputs, is kept."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(blob))
+    model.description = None
+    for subgraph in model.subgraphs:
+        subgraph.name = None
+        for tensor in subgraph.tensors:
+            tensor.name = None
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
 def _write_tflite(directory: str, model: keras.Model, variants) -> dict:

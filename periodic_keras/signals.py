@@ -17,6 +17,7 @@ tone's mean power to the noise power, ``SNR = A**2 / (2 * sigma**2)``, given in 
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -53,6 +54,20 @@ def check_positive_int(**values) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def check_hedge(hedge) -> None:
+    """Raise ``ValueError`` unless ``hedge`` is ``None``, ``"learned"`` or a finite temperature > 0.
+
+    >>> check_hedge(0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: hedge must be None, 'learned' or a temperature > 0, got 0.0
+    """
+    if hedge is None or (isinstance(hedge, str) and hedge == "learned"):
+        return
+    if isinstance(hedge, bool) or not isinstance(hedge, numbers.Real) or not (math.isfinite(hedge) and hedge > 0):
+        raise ValueError(f"hedge must be None, 'learned' or a temperature > 0, got {hedge!r}")
 
 
 def check_nonnegative_int(**values) -> None:

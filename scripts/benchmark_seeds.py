@@ -3,7 +3,7 @@
 
 --task freq: each seed is a full `train_freq.py` run (no export); key figures are the
 noiseless MAE, RMSE/CRLB from 40 to 0 dB, and the RMSE against the ML estimator's on the
-same windows at -6 and -10 dB.
+same windows at -3, -6 and -10 dB, next to the bound there (the MMSE estimator told the SNR).
 --task generator: each seed is a full `train_generator.py` run (no export); key figures
 are the teacher-forced test MSE and the free-running MSE over 100 and 1000 steps.
 --task clock: each seed is a `train_clock.py` run without the naive baselines (no export);
@@ -38,9 +38,11 @@ def freq_row(out) -> dict:
     for snr in (40.0, 30.0, 20.0, 10.0, 5.0, 0.0):
         if snr in lstm.index:
             row[f"rmse/crlb_{snr:g}dB"] = lstm.loc[snr, "rmse_over_crlb"]
-    for snr in (-6.0, -10.0):  # below the ML estimator's threshold: against it, on the same windows
+    mmse = table[table.estimator == "mmse_known_snr"].set_index("snr_db")
+    for snr in (-3.0, -6.0, -10.0):  # at and below the ML estimator's threshold: against it, on the same windows
         if snr in lstm.index:
             row[f"rmse/ml_{snr:g}dB"] = lstm.loc[snr, "rmse"] / ml.loc[snr, "rmse"]
+            row[f"mmse/ml_{snr:g}dB"] = mmse.loc[snr, "rmse"] / ml.loc[snr, "rmse"]  # the bound on those windows
     return row
 
 
@@ -64,6 +66,7 @@ def main(argv=None) -> int:
     p.add_argument("--task", choices=sorted(TASKS), default="freq", help="which default run to repeat")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="seeds to train")
     p.add_argument("--steps", type=int, default=None, help="optimizer steps per run (default: the job's)")
+    p.add_argument("--n-test", type=int, default=None, help="held-out windows per SNR (default: the job's)")
     p.add_argument("--output-dir", default=None, help="where the tables go (default: runs/<task>-seeds)")
     args = p.parse_args(argv)
     job, key_figures, extra = TASKS[args.task]
@@ -73,8 +76,7 @@ def main(argv=None) -> int:
     rows = []
     for seed in args.seeds:
         kwargs = dict(seed=seed, no_export=True, verbose=0, output_dir=os.path.join(output_dir, f"seed{seed}"), **extra)
-        if args.steps is not None:
-            kwargs["steps"] = args.steps
+        kwargs.update({k: v for k, v in (("steps", args.steps), ("n_test", args.n_test)) if v is not None})
         out = jobs.run_cli(job, kwargs)
         if out is None:
             return 2

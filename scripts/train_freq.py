@@ -32,7 +32,7 @@ def parse_args(argv=None):
     p.add_argument("--clean-fraction", type=float, default=0.25, help="fraction of training windows without noise")
     p.add_argument("--eval-snr", type=jobs.snr_arg, nargs="+", default=list(jobs.DEFAULT_EVAL_SNRS),
                    help="evaluation SNRs in dB; 'inf' or 'clean' for noiseless windows")
-    p.add_argument("--steps", type=int, default=6000, help="optimizer steps (batches)")
+    p.add_argument("--steps", type=int, default=4000, help="optimizer steps (batches)")
     p.add_argument("--batch-size", type=int, default=256, help="windows per batch")
     p.add_argument("--learning-rate", type=float, default=3e-3, help="peak learning rate (cosine decay)")
     p.add_argument("--lstm-units", type=int, default=24, help="LSTM units")
@@ -42,8 +42,9 @@ def parse_args(argv=None):
     p.add_argument("--bin-stride", type=int, default=4, help="Conv1D stride shortening the bin sequence (1: none)")
     p.add_argument("--refine-steps", type=int, default=3,
                    help="Gauss-Newton steps refining the LSTM's estimate in the graph (0: none)")
-    p.add_argument("--no-gate", dest="gate", action="store_false",
-                   help="use the refined estimate as it is (no learned gate back to the LSTM's)")
+    p.add_argument("--hedge", type=jobs.hedge_arg, default=jobs.HEDGE_TEMPERATURE,
+                   help="temperature of the posterior-mean hedge of the refined estimate towards the band's "
+                        "other peaks; 'learned' (one per window, from the LSTM's features) or 'none'")
     p.add_argument("--n-test", type=int, default=2000, help="held-out windows per SNR")
     jobs.add_run_arguments(p, "freq")
     args = p.parse_args(argv)

@@ -160,3 +160,21 @@ def test_ml_frequency_fits_a_line_jointly_with_detrend():
     window = _float64_tones([1.9])[0] + 0.05 * np.arange(N)  # a slow tone on a trend
     assert abs(float(dsp.ml_frequency(window, fmin=1, fmax=30, detrend=True)) - 1.9) < 1e-8
     assert abs(float(dsp.ml_frequency(window, fmin=1, fmax=30)) - 1.9) > 1e-3  # biased by the trend without it
+
+
+def test_mmse_frequency_is_the_ml_estimate_above_the_threshold_and_beats_it_below():
+    x, _, _ = sine_windows(300, window=N, fmin=1, fmax=30, snr_db=20.0, seed=5)
+    np.testing.assert_allclose(dsp.mmse_frequency(x, 20.0, fmin=1, fmax=30), dsp.ml_frequency(x, 1, 30), atol=1e-9)
+    x, f, info = sine_windows(2000, window=N, fmin=1, fmax=30, snr_db=(-10.0, -6.0), amplitude=(0.1, 10), seed=6)
+    rmse = lambda est: np.sqrt(np.mean((est - f) ** 2))  # noqa: E731
+    mmse = dsp.mmse_frequency(x, info["snr_db"], fmin=1, fmax=30)
+    assert rmse(mmse) < 0.9 * rmse(dsp.ml_frequency(x, 1, 30))
+    assert np.all((mmse >= 1) & (mmse <= 30))
+    assert abs(np.mean(dsp.mmse_frequency(np.random.default_rng(7).normal(size=(200, N)), -20.0, 1, 30)) - 15.5) < 1.0
+
+
+def test_mmse_frequency_bad_arguments():
+    with pytest.raises(ValueError, match="snr_db must be finite"):
+        dsp.mmse_frequency(np.zeros((2, N)), np.inf, fmin=1, fmax=30)
+    with pytest.raises(ValueError, match=r"fmin=60 cycles/window is outside"):
+        dsp.mmse_frequency(np.zeros(N), 0.0, fmin=60)

@@ -3,6 +3,7 @@ import pytest
 import keras
 
 from periodic_keras import training
+from periodic_keras.dsp import crlb_frequency_std
 from periodic_keras.data import frequency_arrays, frequency_dataset
 from periodic_keras.layers import SpectralFeatures
 from periodic_keras.models import FRONTENDS, frequency_regressor, inference_variant
@@ -31,14 +32,30 @@ def test_spectral_anchor_is_the_peak_bin():
 
 
 def test_spectral_layer_config_round_trip():
-    layer = SpectralFeatures(window=64, fmin=2, fmax=10, oversample=3, margin=0.5, clip=2.0)
+    layer = SpectralFeatures(window=64, fmin=2, fmax=10, oversample=3, margin=0.5, clip=2.0, candidates=2)
     clone = SpectralFeatures.from_config(layer.get_config())
     np.testing.assert_array_equal(layer.frequencies, clone.frequencies)
+    assert clone.candidates == 2
+
+
+def test_spectral_candidates_are_the_next_local_peaks_inside_the_band():
+    n = np.arange(100)
+    tones = np.sin(2 * np.pi * 7.0 * n / 100) + 0.6 * np.sin(2 * np.pi * 19.5 * n / 100)
+    x = (tones + 0.3 * np.sin(2 * np.pi * 25.0 * n / 100) + 0.9 * np.sin(2 * np.pi * 33.0 * n / 100))[None]
+    _, peak, others = (keras.ops.convert_to_numpy(t) for t in SpectralFeatures(100, 1, 30, candidates=2)(x))
+    assert peak[0, 0] == 7.0 and others[0].tolist() == [19.5, 25.0]  # 33 is stronger but outside the band
+    # No other local maximum (a silent window): the peak fills in.
+    _, peak, others = (keras.ops.convert_to_numpy(t) for t in SpectralFeatures(64, 5, 9, candidates=3)(
+        np.zeros((1, 64), "float32")))
+    assert others.shape == (1, 3) and np.all(others == peak)
+    with pytest.raises(ValueError, match="candidates must be an integer >= 0"):
+        SpectralFeatures(100, 1, 30, candidates=-1)
 
 
 def test_model_learns_on_a_tiny_run():
     training.set_seed(0)
-    model = frequency_regressor(**SMALL, lstm_units=8, dense_units=16)
+    # The learned part alone (no refinement, which would start from the spectral peaks anyway).
+    model = frequency_regressor(**SMALL, lstm_units=8, dense_units=16, refine_steps=0)
     training.compile_regressor(model, steps=150, learning_rate=1e-2)
     x, f = frequency_arrays(256, "validation", **SMALL, snr_db=20.0)
     before = model.evaluate(x, f, verbose=0)[0]
@@ -48,6 +65,10 @@ def test_model_learns_on_a_tiny_run():
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert after < 0.1 * before
     assert after < 0.2 * peak_bin_mse  # the LSTM learned to interpolate between bins
+    # With the refinement, even the untrained model is the least-squares estimator at 20 dB.
+    refined = frequency_regressor(**SMALL, lstm_units=8, dense_units=16).predict(x, verbose=0)[:, 0]
+    crlb = float(crlb_frequency_std(20.0, SMALL["window"]))
+    assert np.sqrt(np.mean((refined - f) ** 2)) < 1.3 * crlb
 
 
 def test_save_load_safe_mode_same_predictions(tmp_path):
@@ -103,3 +124,17 @@ def test_fit_draws_fresh_batches_across_epochs(monkeypatch):
     # Keras keeps one iterator across epochs: 9 steps see 9+ distinct batches, none replayed.
     assert len(first_frequencies) >= 9
     assert len(set(first_frequencies)) == len(first_frequencies)
+
+
+def test_hedge_options_build_the_posterior_layer_they_name():
+    def hedge_layers(model):
+        return {layer.name: layer for layer in model.layers if layer.name in ("hedged", "temperature")}
+
+    assert hedge_layers(frequency_regressor(**SMALL, lstm_units=2, dense_units=2, hedge=None)) == {}
+    fixed = hedge_layers(frequency_regressor(**SMALL, lstm_units=2, dense_units=2, hedge=2.0))
+    assert list(fixed) == ["hedged"] and fixed["hedged"].temperature == 2.0
+    learned = hedge_layers(frequency_regressor(**SMALL, lstm_units=2, dense_units=2, hedge="learned"))
+    assert sorted(learned) == ["hedged", "temperature"]
+    for bad in (0.0, -1.0, float("inf"), True, "warm"):
+        with pytest.raises(ValueError, match="hedge must be None, 'learned' or a temperature > 0"):
+            frequency_regressor(**SMALL, hedge=bad)

@@ -57,8 +57,11 @@ def test_noiseless_windows_are_refined_to_the_exact_frequency():
 
 
 def test_clamp_and_step_clip():
-    x, f, _ = _noiseless(4, seed=2, fmin=10, fmax=20)
-    np.testing.assert_allclose(_refine(x, f, fmin=12.0, fmax=18.0), np.clip(f, 12.0, 18.0), atol=1e-5)
+    x, f, _ = _noiseless(40, seed=2, fmin=10, fmax=20)
+    out = _refine(x, f, fmin=12.0, fmax=18.0)  # every step stays in the band: the best in-band fit
+    inside = (f > 12.5) & (f < 17.5)
+    assert 0 < inside.sum() < 40 and np.all((out >= 12.0) & (out <= 18.0))
+    np.testing.assert_allclose(out[inside], f[inside], atol=1e-5)
     x, f, _ = _noiseless(50, seed=2, fmin=10, fmax=20)
     moved = np.abs(_refine(x, f + 3.0, steps=1, max_step=0.25) - (f + 3.0))
     assert moved.max() < 0.25 + 1e-5 and np.mean(moved > 0.25 - 1e-5) > 0.5  # far starts: mostly clipped steps

@@ -20,6 +20,8 @@ run = runner('train_freq.py')
     (["--train-snr", "20", "10"], "LOW <= HIGH"),
     (["--frontend", "fft"], "invalid choice"),
     (["--eval-snr", "loud"], "invalid snr_arg value"),
+    (["--hedge", "0"], "invalid hedge_arg value"),
+    (["--hedge", "warm"], "invalid hedge_arg value"),
 ])
 def test_bad_arguments_exit_nonzero_with_one_clear_line(args, message, tmp_path):
     done = run(*args, "--output-dir", str(tmp_path / "out"), "--no-export", timeout=120)
@@ -63,6 +65,7 @@ def test_job_frontends_match_the_models():
     from periodic_keras import evaluate
 
     assert jobs.FRONTENDS == models.FRONTENDS
+    assert jobs.HEDGE_TEMPERATURE == models.HEDGE_TEMPERATURE
     assert jobs.DEFAULT_EVAL_SNRS == evaluate.DEFAULT_SNRS
 
 

@@ -15,7 +15,7 @@ from periodic_keras import runs
 from periodic_keras.edge import ExportedModelError
 
 __all__ = ["NOT_TRAINING", "USER_ERRORS", "add_run_arguments", "add_strategy_argument", "finish", "job", "open_output",
-           "phase", "resolve_run_arguments", "run_cli", "run_script", "snr_arg", "start_strategy", "summary"]
+           "hedge_arg", "phase", "resolve_run_arguments", "run_cli", "run_script", "snr_arg", "start_strategy", "summary"]
 
 #: Job arguments that change nothing in the training: a rerun may change them and still resume.
 NOT_TRAINING = ("output_dir", "export_dir", "no_export", "verbose", "strategy", "restart")
@@ -90,6 +90,22 @@ def snr_arg(text: str):
         return float(text)
     except ValueError:
         raise ValueError(f"SNR must be a number in dB or 'clean', got {text!r}") from None
+
+
+def hedge_arg(text: str):
+    """Parse ``--hedge``: a temperature > 0, ``learned``, or ``none`` (no hedge)."""
+    from periodic_keras.signals import check_hedge
+
+    if text.lower() in ("none", "off"):
+        return None
+    if text.lower() == "learned":
+        return "learned"
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"--hedge must be a temperature > 0, 'learned' or 'none', got {text!r}") from None
+    check_hedge(value)
+    return value
 
 
 def add_strategy_argument(parser) -> None:

@@ -2,8 +2,9 @@
 
 from periodic_keras.layers.activations import FourierFeatures, Sine, Snake
 from periodic_keras.layers.encoding import LearnedPeriodicEncoding, PeriodicEncoding
+from periodic_keras.layers.posterior import PeakPosterior
 from periodic_keras.layers.refine import RefinementGate, ToneRefinement
 from periodic_keras.layers.spectral import SpectralFeatures
 
-__all__ = ["FourierFeatures", "LearnedPeriodicEncoding", "PeriodicEncoding", "RefinementGate", "Sine", "Snake",
+__all__ = ["FourierFeatures", "LearnedPeriodicEncoding", "PeakPosterior", "PeriodicEncoding", "RefinementGate", "Sine", "Snake",
            "SpectralFeatures", "ToneRefinement"]

@@ -36,17 +36,24 @@ class SpectralFeatures(keras.layers.Layer):
     - the power relative to the peak ``|X[k]|² / |X[p]|²`` and its log (floored at 1e-4),
     - the bin's distance from the peak in cycles per window, clipped to ``±clip``.
 
+    With ``candidates`` > 0 it also returns the frequencies of the next strongest local
+    maxima of the power inside the band (the peaks a refinement should also try when noise
+    may have lifted a wrong peak above the tone's; a window with fewer local maxima repeats
+    the peak).
+
     Args:
         window: samples per input window ``N``.
         fmin, fmax: frequency band in cycles per window.
         oversample: bins per DFT bin (zero-padding factor), at least 1.
         margin: cycles per window added each side of the band.
         clip: clip of the distance feature, in cycles per window.
+        candidates: number of further local maxima to return (>= 0).
 
     Input shape: ``(batch, N)`` or ``(batch, N, 1)``; integer inputs are cast to the
     compute dtype.
     Output: ``(features, peak)`` of shapes ``(batch, bins, 5)`` and ``(batch, 1)``;
-    ``peak`` is the peak bin's frequency in cycles per window.
+    ``peak`` is the peak bin's frequency in cycles per window. With ``candidates``:
+    ``(features, peak, others)``, ``others`` of shape ``(batch, candidates)``, strongest first.
 
     Example:
 
@@ -58,7 +65,7 @@ class SpectralFeatures(keras.layers.Layer):
     ((1, 21, 5), 5.0)
     """
 
-    def __init__(self, window, fmin, fmax, oversample=2, margin=1.0, clip=3.0, **kwargs):
+    def __init__(self, window, fmin, fmax, oversample=2, margin=1.0, clip=3.0, candidates=0, **kwargs):
         super().__init__(**kwargs)
         window = int(window)
         if window < 2:
@@ -67,6 +74,9 @@ class SpectralFeatures(keras.layers.Layer):
             raise ValueError(f"need 0 < fmin <= fmax < window/2, got fmin={fmin}, fmax={fmax}, window={window}")
         if int(oversample) < 1 or margin < 0 or clip <= 0:
             raise ValueError(f"need oversample >= 1, margin >= 0, clip > 0; got {oversample}, {margin}, {clip}")
+        if isinstance(candidates, bool) or int(candidates) != candidates or candidates < 0:
+            raise ValueError(f"candidates must be an integer >= 0, got {candidates!r}")
+        self.candidates = int(candidates)
         self.window, self.fmin, self.fmax = window, float(fmin), float(fmax)
         self.oversample, self.margin, self.clip = int(oversample), float(margin), float(clip)
         top = math.ceil(window / 2 * self.oversample) - 1
@@ -79,6 +89,8 @@ class SpectralFeatures(keras.layers.Layer):
         )
         self._search_start = int(np.argmax(inside))
         self._search_stop = int(len(inside) - np.argmax(inside[::-1]))
+        band = (self.frequencies >= self.fmin) & (self.frequencies <= self.fmax)
+        self._band = band.astype("float32")
         t = np.arange(window) / window
         arg = 2.0 * np.pi * np.outer(t, self.frequencies)
         self._cos = (np.cos(arg) / np.sqrt(window)).astype("float32")
@@ -115,15 +127,32 @@ class SpectralFeatures(keras.layers.Layer):
         rel = power / peak_power
         distance = ops.clip(self._freqs - peak, -self.clip, self.clip)
         features = ops.stack([ratio_re, ratio_im, rel, ops.log(rel + 1e-4), distance], axis=-1)
-        return features, peak
+        if not self.candidates:
+            return features, peak
+        return features, peak, self._other_peaks(rel, onehot, peak)
+
+    def _other_peaks(self, rel, onehot, peak):
+        """The next ``candidates`` local maxima of ``rel`` inside the band, strongest first."""
+        left = ops.pad(rel[:, :-1], [[0, 0], [1, 0]], constant_values=-1.0)
+        right = ops.pad(rel[:, 1:], [[0, 0], [0, 1]], constant_values=-1.0)
+        local = ops.cast(ops.logical_and(rel >= left, rel > right), rel.dtype) * self._band * (1.0 - onehot)
+        score = local * (rel + 1.0) - 1.0  # local maxima keep 0..1, the rest -1
+        found = []
+        for _ in range(self.candidates):
+            pick = first_max_onehot(score)
+            hit = ops.cast(ops.sum(pick * score, axis=-1, keepdims=True) >= 0.0, rel.dtype)
+            found.append(hit * ops.sum(pick * self._freqs, axis=-1, keepdims=True) + (1.0 - hit) * peak)
+            score = score - 2.0 * pick
+        return ops.concatenate(found, axis=-1)
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.bins, 5), (input_shape[0], 1)
+        shapes = (input_shape[0], self.bins, 5), (input_shape[0], 1)
+        return shapes + ((input_shape[0], self.candidates),) if self.candidates else shapes
 
     def get_config(self):
         config = super().get_config()
         config.update(
             window=self.window, fmin=self.fmin, fmax=self.fmax,
-            oversample=self.oversample, margin=self.margin, clip=self.clip,
+            oversample=self.oversample, margin=self.margin, clip=self.clip, candidates=self.candidates,
         )
         return config
