@@ -11,6 +11,7 @@ and elementwise ops).
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 import keras
@@ -74,7 +75,7 @@ class SpectralFeatures(keras.layers.Layer):
             raise ValueError(f"need 0 < fmin <= fmax < window/2, got fmin={fmin}, fmax={fmax}, window={window}")
         if int(oversample) < 1 or margin < 0 or clip <= 0:
             raise ValueError(f"need oversample >= 1, margin >= 0, clip > 0; got {oversample}, {margin}, {clip}")
-        if isinstance(candidates, bool) or int(candidates) != candidates or candidates < 0:
+        if isinstance(candidates, bool) or not isinstance(candidates, numbers.Integral) or candidates < 0:
             raise ValueError(f"candidates must be an integer >= 0, got {candidates!r}")
         self.candidates = int(candidates)
         self.window, self.fmin, self.fmax = window, float(fmin), float(fmax)
