@@ -24,7 +24,8 @@ EXPORTER = textwrap.dedent("""
     from periodic_keras.models import frequency_regressor
     model = frequency_regressor(window=32, fmin=1, fmax=8, lstm_units=4, dense_units=4)
     x = np.random.default_rng(0).normal(size=(4, 32, 1)).astype("float32")
-    export.export_model(model, sys.argv[1], "freq", x, variants=("float32", "float16"))
+    # Noise windows through the in-graph refinement: float32 parity as the frequency job sets it.
+    export.export_model(model, sys.argv[1], "freq", x, variants=("float32", "float16"), tolerance=2e-3)
 """)
 
 

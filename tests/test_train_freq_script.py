@@ -1,5 +1,6 @@
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -44,7 +45,9 @@ def test_quick_run_writes_table_plot_and_export(tmp_path):
     done = run("--quick", "--steps", "30", "--n-test", "100", "--output-dir", str(out), "--verbose", "0")
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out / "results.csv")
-    assert set(table["estimator"]) == {"lstm", "ml", "candan", "crlb"}
+    stages = {"lstm_only", "lstm_refined", "peaks_refined", "peaks_hedged"}  # the model's parts, as estimators
+    assert set(table["estimator"]) == {"lstm", "ml", "candan", "mmse_known_snr", "crlb"} | stages
+    assert table[table.estimator == "mmse_known_snr"]["snr_db"].map(np.isfinite).all()  # told a finite SNR only
     assert sorted(table["snr_db"].unique()) == [-10.0, -6.0, -3.0, 0.0, 5.0, 10.0, 20.0, 30.0, 40.0, float("inf")]
     assert set(table.columns) >= {"mae", "rmse", "rmse_over_crlb", "n", "ms_per_window"}
     ml10 = table[(table.estimator == "ml") & (table.snr_db == 10)].iloc[0]
