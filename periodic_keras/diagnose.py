@@ -344,7 +344,7 @@ def diagnose_sequences(inputs, targets, window: int, contexts=None, tolerance: f
     floor, coverage, n_queries, pairs, lags = _conflicts(wx, wy, kind, tolerance, neighbours, max_queries, rng,
                                                          positions=picks)
     for side in ("window", "other"):  # where each conflicting window ends
-        idx = pairs[side].to_numpy()
+        idx = pairs[side].to_numpy(dtype=np.int64)  # an empty table (no neighbours) has object columns
         pairs[f"{side}_sequence"], pairs[f"{side}_step"] = picks[0][idx], picks[1][idx]
     report = WindowDiagnosis(kind, floor, _baseline(y.reshape(-1, 1), kind), coverage, window, len(wx), n_queries,
                              float(tolerance), pairs)

@@ -73,3 +73,12 @@ def test_bad_inputs_name_the_problem(call, error, match):
     x, y, _ = signals.divider_sequences(16, 32, seed=0)
     with pytest.raises(error, match=match):
         call(x, y)
+
+
+def test_no_window_with_a_neighbour_reports_a_weak_check_instead_of_crashing():
+    # Yearly-sunspot-like: 300 steps of a noisy cycle, no two 11-step windows alike within the tolerance.
+    rng = np.random.default_rng(0)
+    s = 60 + 50 * np.sin(2 * np.pi * np.arange(300) / 11.0) + rng.normal(0, 15, 300)
+    report = diagnose.diagnose_sequences(s[None, :-1], s[None, 1:], window=11)
+    assert report.coverage < 0.05 and not report.conflicting
+    assert "the check is weak here" in str(report)
