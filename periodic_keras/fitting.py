@@ -5,9 +5,11 @@ narrow basins, each about ``2 pi / span`` wide (``span = max(x) - min(x)``; 3e-3
 ``x`` in ``[-1000, 1000]``), so gradient descent started outside the right one never
 reaches it. Here a periodogram on a grid ``2 pi / (oversample * span)`` apart finds the
 basin -- an FFT when ``x`` is regularly spaced, a generalised (floating-mean, weighted)
-Lomb–Scargle periodogram otherwise -- and Levenberg–Marquardt least squares over all
-frequencies, amplitudes, phases and the offset, in float64, finishes the job. Several
-tones are found one at a time (strongest peak of the residual, then a joint refit).
+Lomb–Scargle periodogram otherwise (by extirpolation onto an FFT mesh when the grid is
+large, :mod:`periodic_keras._nufft`) -- its strongest peaks are polished on the exact
+periodogram, and Levenberg–Marquardt least squares over all frequencies, amplitudes,
+phases and the offset, in float64, finishes the best of them. Several tones are found one
+at a time (peaks of the residual, then a joint refit).
 
 Every frequency here is ANGULAR: ``omega`` in radians per unit of ``x``, and the period
 is ``2 pi / omega``. ``y`` is scaled by a power of two near ``max|y|`` internally, so any
@@ -24,14 +26,13 @@ import numbers
 
 import numpy as np
 
-__all__ = ["MAX_GRID_POINTS", "SineFit", "SinesFit", "fit_frequency", "fit_frequencies", "lomb_scargle",
-           "crlb_omega_std"]
+from periodic_keras._search import (  # noqa: F401  (_grid and _regular_step: tests reach them here)
+    _FITTED, _TWO_PI, CANDIDATES, MAX_DEFAULT_MESH, MAX_GRID_POINTS, _default_max_frequency, _grid, _ls_power, _peaks,
+    _polish, _regular_step, _sums,
+)
 
-_MEMORY_BYTES = 32 * 2**20  # working-set target of one periodogram evaluation
-#: Most grid points (the FFT length for regular x) one frequency search may use: its arrays
-#: take up to about 130 bytes per point, 2.6 GB at this limit (measured, 50 irregular samples).
-MAX_GRID_POINTS = 20_000_000
-_TWO_PI = 2.0 * math.pi
+__all__ = ["CANDIDATES", "MAX_DEFAULT_MESH", "MAX_GRID_POINTS", "SineFit", "SinesFit", "fit_frequency",
+           "fit_frequencies", "lomb_scargle", "crlb_omega_std"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,53 +158,6 @@ def _unit_scale(y):
     return y / scale, scale
 
 
-def _sums(t, rows, omegas) -> np.ndarray:
-    """``sum_n rows[r, n] exp(1j omegas[j] t[n])``, shape ``[len(rows), len(omegas)]``.
-
-    On a uniform grid, ``exp(1j (w0 + (b B + k) h) t) = exp(1j (w0 + b B h) t) exp(1j k h t)``:
-    one complex exponential per block of ``B`` frequencies and a matrix product, instead
-    of one exponential per frequency and sample; both factors are exact exponentials, so no
-    error accumulates. Any other grid is evaluated directly. Both work in chunks of about
-    ``_MEMORY_BYTES``.
-    """
-    n, m, count = t.size, rows.shape[0], omegas.size
-    out = np.empty((m, count), dtype=np.complex128)
-    h = (omegas[-1] - omegas[0]) / max(count - 1, 1)
-    gap = np.max(np.abs(omegas - (omegas[0] + h * np.arange(count))))
-    uniform = count > 2 and gap <= 1e-12 * np.max(np.abs(omegas))
-    if not uniform:
-        chunk = max(1, _MEMORY_BYTES // (48 * n))
-        for i in range(0, count, chunk):
-            out[:, i:i + chunk] = rows @ np.exp(np.outer(1j * t, omegas[i:i + chunk]))
-        return out
-    block = max(1, min(math.ceil(math.sqrt(count)), _MEMORY_BYTES // (64 * n)))
-    starts = omegas[0] + h * block * np.arange(-(-count // block))
-    inner = np.exp(np.outer(1j * t, h * np.arange(block)))  # [n, block]
-    chunk = max(1, _MEMORY_BYTES // (48 * n))
-    blocks = np.empty((m, starts.size, block), dtype=np.complex128)
-    for i in range(0, starts.size, chunk):
-        base = np.exp(np.outer(starts[i:i + chunk], 1j * t))  # [chunk, n]
-        for r in range(m):
-            blocks[r, i:i + chunk] = (base * rows[r]) @ inner
-    return blocks.reshape(m, -1)[:, :count]
-
-
-def _ls_power(s1, s0, s2, w, y) -> np.ndarray:
-    """Generalised Lomb–Scargle power from ``S1 = sum w y e^{iwt}``, ``S0 = sum w e^{iwt}``,
-    ``S2 = sum w e^{2iwt}`` (weights ``w`` summing to 1): fraction of variance explained."""
-    y_mean = w @ y
-    y_var = w @ (y - y_mean) ** 2
-    c, s = s0.real, s0.imag
-    cc = 0.5 * (1.0 + s2.real) - c * c
-    ss = 0.5 * (1.0 - s2.real) - s * s
-    cs = 0.5 * s2.imag - c * s
-    yc, ys = s1.real - y_mean * c, s1.imag - y_mean * s
-    det = cc * ss - cs * cs
-    ok = det > 1e-10  # ~0 at omega -> 0 and at the Nyquist frequency of regular x: no sine fits there
-    power = (ss * yc**2 + cc * ys**2 - 2.0 * cs * yc * ys) / np.where(ok, det, 1.0)
-    return np.where(ok, power / y_var, 0.0) if y_var > 0 else np.zeros_like(det)
-
-
 def lomb_scargle(x, y, omegas, *, weights=None) -> np.ndarray:
     """Generalised Lomb–Scargle periodogram of irregularly sampled data at angular frequencies ``omegas``.
 
@@ -237,41 +191,6 @@ def lomb_scargle(x, y, omegas, *, weights=None) -> np.ndarray:
     t = x - x.mean()
     sums = _sums(t, np.stack([w * y, w]), omegas)
     return _ls_power(sums[0], sums[1], _sums(2.0 * t, w[None], omegas)[0], w, y)
-
-
-def _regular_step(t):
-    """The step ``dt`` if sorted ``t`` is regularly spaced (to 1e-9 of a step), else None."""
-    dt = (t[-1] - t[0]) / (t.size - 1)
-    ok = dt > 0 and np.max(np.abs(t - t[0] - dt * np.arange(t.size))) <= 1e-9 * dt
-    return dt if ok else None
-
-
-def _grid(t, w, dt, lo, hi, oversample):
-    """Search grid and a function giving the periodogram of residuals on it.
-
-    Regular ``t``: an FFT zero-padded to ``oversample * n`` points; ``S2`` reads the
-    weight spectrum at bin ``2k``. Otherwise a uniform grid over ``[lo, hi]`` and :func:`_sums`.
-    Raises ``ValueError`` before allocating if either needs more than ``MAX_GRID_POINTS``.
-    """
-    if dt is not None:
-        m = math.ceil(oversample * t.size)
-        if m > MAX_GRID_POINTS:
-            raise ValueError(f"oversample={oversample:g} needs an FFT of {m:.3g} points for {t.size} regularly spaced "
-                             f"samples, above MAX_GRID_POINTS={MAX_GRID_POINTS:.3g}: lower oversample")
-        step = _TWO_PI / (m * dt)
-        k = np.arange(math.ceil(lo / step), math.floor(hi / step) + 1)
-        if k.size > 2:
-            spec_w = m * np.fft.ifft(w, m)  # sum_n w_n e^{i omega_k n dt}: t from t[0], the power is shift-invariant
-            s0, s2 = spec_w[k], spec_w[(2 * k) % m]
-            return k * step, lambda v: _ls_power(m * np.fft.ifft(w * v, m)[k], s0, s2, w, v)
-    count = max(3, math.ceil((hi - lo) * oversample * (t[-1] - t[0]) / _TWO_PI) + 1)
-    if count > MAX_GRID_POINTS:
-        raise ValueError(f"max_frequency={hi:g} with oversample={oversample:g} needs {count:.3g} grid points over "
-                         f"[{lo:.3g}, {hi:.3g}] rad/unit (span {t[-1] - t[0]:.3g}), above MAX_GRID_POINTS="
-                         f"{MAX_GRID_POINTS:.3g}: lower max_frequency or oversample, or raise min_frequency")
-    omegas = np.linspace(lo, hi, count)
-    s0, s2 = _sums(t, w[None], omegas)[0], _sums(2.0 * t, w[None], omegas)[0]
-    return omegas, lambda v: _ls_power(_sums(t, (w * v)[None], omegas)[0], s0, s2, w, v)
 
 
 def _design(t, omegas):
@@ -321,12 +240,15 @@ def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, ov
 
     Steps: sort by ``x`` and centre it (so timestamps like 1.7e9 s stay well conditioned);
     the periodogram of ``y`` on ``[min_frequency, max_frequency]`` at a spacing of
-    ``2 pi / (oversample * span)`` (FFT for regular x, generalised Lomb–Scargle otherwise);
-    its highest peak, parabola-interpolated, starts a Levenberg–Marquardt fit; then, for
-    each further tone, the peak of the residual's periodogram is added and all tones are
-    refit jointly. Tones a few resolution widths ``2 pi / span`` apart are separated.
-    There is no significance test: on pure noise the highest peak is still fitted. For
-    irregular x a search costs ``len(x) * grid points`` complex multiply-adds per tone.
+    ``2 pi / (oversample * span)`` (FFT for regular x, generalised Lomb–Scargle otherwise,
+    computed by extirpolation onto an FFT mesh when ``len(x) * grid points`` exceeds 2e7);
+    its :data:`CANDIDATES` highest local maxima are each polished by golden section on the
+    exact periodogram, and the three highest start Levenberg–Marquardt fits, the best fit
+    winning (so the global maximum wins even where the grid samples a neighbouring peak
+    higher, as with clustered sampling); then, for each further tone, the same on the
+    residual, all tones refit jointly. Tones a few resolution widths ``2 pi / span`` apart
+    are separated. There is no significance test: on pure noise the highest peak is still
+    fitted.
     ``y`` is scaled by a power of two near ``max|y|`` for the fit and the amplitudes,
     offset and rmse scaled back, so any magnitude fits alike (1e200 as well as 1e-300).
 
@@ -337,8 +259,10 @@ def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, ov
             one grid step, ``2 pi / (oversample * span)``.
         max_frequency: highest one searched. Default: the Nyquist frequency ``pi / dt``
             for regular x (a larger value raises: above it are only aliases); for
-            irregular x, ``pi / median(spacing)`` (positive spacings). Irregular sampling
-            can resolve far higher frequencies: pass ``max_frequency`` for them.
+            irregular x, ``pi`` over the 1st percentile of the positive spacings (what the
+            closest 1 % of neighbouring samples resolve; irregular sampling resolves far
+            above ``pi / median(spacing)``), truncated with a ``UserWarning`` to the band an
+            FFT mesh of :data:`MAX_DEFAULT_MESH` points covers.
             The band bounds the search only; the refined estimate may leave it slightly.
         oversample: grid points per resolution width ``2 pi / span`` (``>= 1``).
         weights: optional 1-D weights ``>= 0`` (e.g. ``1 / sigma**2``) for the
@@ -349,8 +273,8 @@ def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, ov
 
     Raises:
         ValueError: bad arguments; a constant ``y`` (no tone to fit) or a subnormal one
-            (``max|y| < 2.2e-308``); a search grid (or, for regular x, an FFT of
-            ``oversample * len(x)`` points) larger than :data:`MAX_GRID_POINTS`.
+            (``max|y| < 2.2e-308``); a search grid (or its FFT mesh, or, for regular x, an
+            FFT of ``oversample * len(x)`` points) larger than :data:`MAX_GRID_POINTS`.
 
     >>> x = np.linspace(0, 20, 400)
     >>> fit = fit_frequencies(x, 1 + np.sin(3 * x) + 0.5 * np.sin(3.7 * x + 1), 2)
@@ -379,10 +303,9 @@ def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, ov
     x0 = 0.5 * (x[0] + x[-1])
     t = x - x0
     dt = _regular_step(t)
-    nyquist = math.pi / (dt if dt is not None else np.median(np.diff(t)[np.diff(t) > 0]))
     lo = _TWO_PI / (oversample * (t[-1] - t[0])) if lo is None else lo
-    hi = nyquist if hi is None else hi
-    if dt is not None and hi > nyquist * (1 + 1e-9):
+    hi = _default_max_frequency(t, dt, oversample) if hi is None else hi
+    if dt is not None and hi > (nyquist := math.pi / dt) * (1 + 1e-9):
         raise ValueError(f"max_frequency={hi} is above the Nyquist frequency pi/dt={nyquist} of the regularly "
                          "spaced x: frequencies there are aliases of lower ones")
     if lo >= hi:
@@ -390,15 +313,21 @@ def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, ov
     ws = w / w.sum()
     grid, residual_power = _grid(t, ws, dt, lo, hi, oversample)
     omegas, model = np.zeros(0), np.full_like(y, ws @ y)
+    sw = np.sqrt(w)
     for _ in range(n_tones):
-        power = residual_power(y - model)
-        j = int(np.argmax(power))
-        omega = grid[j]
-        if 0 < j < grid.size - 1 and (curv := power[j - 1] - 2 * power[j] + power[j + 1]) < 0:
-            omega += 0.5 * (power[j - 1] - power[j + 1]) / curv * (grid[1] - grid[0])
-        omegas, coef = _refine(t, y, np.sqrt(w), np.append(omegas, omega))
-        c, s = _design(t, omegas)
-        model = coef[0] + c @ coef[1:1 + omegas.size] + s @ coef[1 + omegas.size:]
+        best = None
+        residual = y - model
+        # Many peaks of the (coarse) periodogram, each polished on the exact one; the best few are fitted.
+        starts, heights = _polish(t, ws, residual, _peaks(grid, residual_power(residual), CANDIDATES),
+                                  grid[1] - grid[0])
+        for omega in starts[np.argsort(-heights, kind="stable")][:_FITTED]:
+            fitted, coef = _refine(t, y, sw, np.append(omegas, omega))
+            c, s = _design(t, fitted)
+            trial = coef[0] + c @ coef[1:1 + fitted.size] + s @ coef[1 + fitted.size:]
+            cost = float(w @ (y - trial) ** 2)
+            if best is None or cost < best[0]:
+                best = (cost, fitted, coef, trial)
+        _, omegas, coef, model = best
     a, b = coef[1:1 + n_tones], coef[1 + n_tones:]
     psi = np.arctan2(a, b)  # a cos + b sin = A sin(. + psi)
     psi = np.where(omegas < 0, math.pi - psi, psi)  # sin(-|w| t + psi) = sin(|w| t + pi - psi)

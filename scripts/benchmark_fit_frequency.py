@@ -34,17 +34,19 @@ def parse_args(argv=None):
     p.add_argument("--half-span", type=float, default=1000.0, help="x uniform in [-half_span, half_span]")
     p.add_argument("--snr-db", type=float, default=0.0, help="SNR of case 2, A^2 / (2 sigma^2) in dB")
     p.add_argument("--repeats", type=int, default=5, help="timed fits of case 1 (median reported)")
+    p.add_argument("--draws", type=int, default=100, help="fresh draws fitted with default arguments (case 1)")
     p.add_argument("--gd-starts", type=int, default=8, help="random starts of gradient descent (case 4)")
     p.add_argument("--gd-steps", type=int, default=300, help="Adam steps per start (case 4)")
     p.add_argument("--gd-learning-rate", type=float, default=1e-2, help="Adam learning rate (case 4)")
     p.add_argument("--epochs", type=int, default=6, help="Keras training epochs (case 5)")
     p.add_argument("--seed", type=int, default=0, help="seed for all data")
     p.add_argument("--output-dir", default=os.path.join("runs", "fit_frequency"), help="results table and plot")
-    p.add_argument("--quick", action="store_true", help="smoke run: 10 trials, 2 timed fits, 1 epoch")
+    p.add_argument("--quick", action="store_true", help="smoke run: 10 trials, 2 timed fits, 10 draws, 1 epoch")
     p.add_argument("--verbose", type=int, choices=(0, 1), default=1, help="1: one line per measured target")
     args = p.parse_args(argv)
     if args.quick:
         args.trials, args.repeats, args.epochs = min(args.trials, 10), min(args.repeats, 2), min(args.epochs, 1)
+        args.draws = min(args.draws, 10)
     return args
 
 

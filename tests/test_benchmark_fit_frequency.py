@@ -13,8 +13,9 @@ from periodic_keras import jobs
 from periodic_keras.jobs.fitting import COLUMNS
 from script_runner import runner
 
-METRICS = [  # (case, metric) of every row, in order, for trials=5, repeats=2, epochs=2
-    (1, "relative error of omega"), (1, "seconds per fit (median of 2)"), (2, "RMSE / CRLB over 5 trials"),
+METRICS = [  # (case, metric) of every row, in order, for trials=5, repeats=2, epochs=2, draws=4
+    (1, "relative error of omega"), (1, "seconds per fit (median of 2)"), (1, "draws exact to 1e-6 of 4"),
+    (1, "slowest of 4 fits (s)"), (1, "absolute error of omega"), (2, "RMSE / CRLB over 5 trials"),
     (3, "max omega error / width over 5 trials"), (3, "max omega error / width over 5 trials"),
     (4, "converged (of 3)"), (4, "converged (of 1)"), (5, "from_data period error (s)"),
     (5, "period error after 2 epochs (s)"), (5, "period error after 2 epochs (s)"),
@@ -27,7 +28,7 @@ run = runner('benchmark_fit_frequency.py')
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     out = tmp_path_factory.mktemp("fit_frequency")
-    return jobs.benchmark_fit_frequency(trials=5, repeats=2, gd_starts=3, gd_steps=100, epochs=2,
+    return jobs.benchmark_fit_frequency(trials=5, repeats=2, gd_starts=3, gd_steps=100, epochs=2, draws=4,
                                         output_dir=str(out), verbose=0)
 
 
@@ -54,6 +55,8 @@ def test_deterministic_cases_pass(small):
     rows = small["table"].set_index(["case", "metric"])
     noiseless = rows.loc[(1, "relative error of omega")]
     assert noiseless.passed and noiseless.measured <= 1e-6
+    assert rows.loc[(1, "draws exact to 1e-6 of 4")].measured == 4  # no band given
+    assert rows.loc[(1, "absolute error of omega")].measured <= 1e-9  # clustered sampling
     from_data = rows.loc[(5, "from_data period error (s)")]
     assert from_data.passed and from_data.measured <= 1.0
     two_tones = small["table"][small["table"].case == 3]
@@ -87,7 +90,7 @@ def test_script_quick_run(tmp_path):
     done = run("--quick", "--output-dir", str(out), "--verbose", "1")
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out / "results.csv")
-    assert list(table.columns) == list(COLUMNS) and list(table.case) == [1, 1, 2, 3, 3, 4, 4, 5, 5, 5]
+    assert list(table.columns) == list(COLUMNS) and list(table.case) == [1, 1, 1, 1, 1, 2, 3, 3, 4, 4, 5, 5, 5]
     assert np.isfinite(table.measured).all()
     assert (out / "results.md").exists() and (out / "fit_frequency.png").read_bytes()[:4] == b"\x89PNG"
     assert "targets met" in done.stdout and "RMSE / CRLB over 10 trials" in done.stdout

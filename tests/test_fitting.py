@@ -193,3 +193,24 @@ Y = np.sin(X)
 def test_bad_inputs_raise_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_default_band_finds_a_frequency_far_above_the_average_spacing():
+    # Issue 14's seed problem with default arguments: omega = 31 is 20x the average spacing's Nyquist
+    # frequency (pi / 2); the default band reaches what 1 % of the spacings resolve (~150 rad/unit).
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        x = rng.uniform(-1000, 1000, 1000)
+        fit = fitting.fit_frequency(x, np.sin(31 * x + rng.uniform(0, 2 * np.pi)))
+        assert abs(fit.omega - 31) / 31 < 1e-6 and fit.rmse < 1e-9
+
+
+def test_clustered_sampling_fits_the_right_fringe_and_says_the_band_was_truncated():
+    # Two clusters 990 apart: the periodogram is a comb of near-equal fringes 2 pi / 990 apart, and the
+    # grid's highest point is often a neighbour; every strong fringe is polished and the best one fitted.
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        x = np.concatenate([rng.uniform(0, 10, 500), rng.uniform(990, 1000, 500)])
+        with pytest.warns(UserWarning, match=r"the default search stops at .* pass max_frequency to search higher"):
+            fit = fitting.fit_frequency(x, np.sin(2 * x))
+        assert abs(fit.omega - 2.0) < 1e-9 and fit.rmse < 1e-9
