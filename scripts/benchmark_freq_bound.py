@@ -21,13 +21,11 @@ from periodic_keras import jobs  # noqa: E402
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--export-dir", default=os.path.join("exported", "freq"), help="a frequency export")
-    p.add_argument("--variant", default="float32", help="which TFLite file of the export")
+    jobs.add_export_benchmark_arguments(p, "freq_bound")
     p.add_argument("--snr", dest="snrs", type=float, nargs="+", default=[0.0, -3.0, -6.0, -10.0],
                    help="SNRs in dB")
     p.add_argument("--n", type=int, default=20000, help="windows per SNR")
     p.add_argument("--seed", type=int, default=7, help="seed of the test windows")
-    p.add_argument("--output-dir", default=os.path.join("runs", "freq_bound"), help="results tables")
     args = p.parse_args(argv)
     return jobs.run_script(jobs.benchmark_frequency_bound, vars(args), jobs.frequency_bound_summary)
 

@@ -22,10 +22,8 @@ from periodic_keras import jobs  # noqa: E402
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--export-dir", default=os.path.join("exported", "freq"), help="a frequency export")
-    p.add_argument("--variant", default="float32", help="which TFLite file of the export")
+    jobs.add_export_benchmark_arguments(p, "real_windows")
     p.add_argument("--tolerance", type=float, default=0.1, help="agreement with ML, cycles per window")
-    p.add_argument("--output-dir", default=os.path.join("runs", "real_windows"), help="results table")
     args = p.parse_args(argv)
     return jobs.run_script(jobs.benchmark_real_windows, vars(args), jobs.real_windows_summary)
 

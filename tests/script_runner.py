@@ -46,3 +46,22 @@ def safe_load_in_fresh_process(model, inputs, tmp_path, atol=1e-6):
     done = run_python("-c", code, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return set(done.stdout.split())
+
+
+def builtin_litert_outputs(model, x):
+    """Convert ``model`` to float32 TFLite, run each row of ``x`` through LiteRT with builtin
+    ops only (no delegates); return the stacked outputs and the set of op names in the graph."""
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    from periodic_keras.export import tflite_models
+
+    interpreter = Interpreter(model_content=tflite_models(model)["float32"],
+                              experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interpreter.allocate_tensors()
+    (inp,), out = interpreter.get_input_details(), interpreter.get_output_details()[0]
+    got = []
+    for row in x:
+        interpreter.set_tensor(inp["index"], row[None])
+        interpreter.invoke()
+        got.append(interpreter.get_tensor(out["index"])[0])
+    return np.array(got), {op["op_name"] for op in interpreter._get_ops_details()}

@@ -7,7 +7,7 @@ import keras
 from periodic_keras.dsp import ml_frequency
 from periodic_keras.layers import PeakPosterior, SpectralFeatures, ToneRefinement
 from periodic_keras.signals import sine_windows
-from script_runner import safe_load_in_fresh_process
+from script_runner import builtin_litert_outputs, safe_load_in_fresh_process
 
 N = 100
 
@@ -103,24 +103,13 @@ def test_safe_mode_load_in_a_fresh_process(tmp_path):
 
 
 def test_converts_to_builtin_tflite_and_matches_keras():
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-    from periodic_keras.export import tflite_models
-
     model = _model()
     x, _, _ = sine_windows(40, N, 1.0, 30.0, snr_db=-6, seed=7)
     x = x[..., None]
     expected = model.predict(x, verbose=0)
-    interpreter = Interpreter(model_content=tflite_models(model)["float32"],
-                              experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-    interpreter.allocate_tensors()
-    (inp,), out = interpreter.get_input_details(), interpreter.get_output_details()[0]
-    got = []
-    for row in x:
-        interpreter.set_tensor(inp["index"], row[None])
-        interpreter.invoke()
-        got.append(interpreter.get_tensor(out["index"])[0])
-    np.testing.assert_allclose(np.array(got), expected, atol=5e-4)
-    assert {"EXP", "RFFT2D"} <= {op["op_name"] for op in interpreter._get_ops_details()}
+    got, ops = builtin_litert_outputs(model, x)
+    np.testing.assert_allclose(got, expected, atol=5e-4)
+    assert {"EXP", "RFFT2D"} <= ops
 
 
 @pytest.mark.parametrize("shapes, match", [

@@ -11,10 +11,13 @@ from periodic_keras.jobs.activations import (
 )
 from periodic_keras.jobs.clock import clock_summary, train_clock
 from periodic_keras.jobs.common import (
-    USER_ERRORS, add_run_arguments, add_strategy_argument, resolve_run_arguments, run_cli, run_script, snr_arg, hedge_arg,
+    USER_ERRORS, add_export_benchmark_arguments, add_run_arguments, add_strategy_argument, hedge_arg,
+    resolve_run_arguments, run_cli, run_script, snr_arg,
 )
 from periodic_keras.jobs.fitting import benchmark_fit_frequency, fit_frequency_summary
-from periodic_keras.jobs.frequency import DEFAULT_EVAL_SNRS, FRONTENDS, HEDGE_TEMPERATURE, frequency_summary, train_frequency
+from periodic_keras.jobs.frequency import (
+    DEFAULT_EVAL_SNRS, FRONTENDS, HEDGE_TEMPERATURE, frequency_summary, train_frequency,
+)
 from periodic_keras.jobs.frequency_bound import benchmark_frequency_bound, frequency_bound_summary
 from periodic_keras.jobs.generator import forecast_sf_temps, generator_summary, train_generator
 from periodic_keras.jobs.memory import memory_summary, train_burst, train_divider
@@ -22,7 +25,8 @@ from periodic_keras.jobs.real_windows import benchmark_real_windows, real_window
 
 __all__ = [
     "BENCHMARK_ACTIVATIONS", "BENCHMARK_FUNCTIONS", "DEFAULT_EVAL_SNRS", "FRONTENDS", "HEDGE_TEMPERATURE", "USER_ERRORS",
-    "activations_summary", "add_run_arguments", "add_strategy_argument", "benchmark_activations",
+    "activations_summary", "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument",
+    "benchmark_activations",
     "benchmark_fit_frequency", "benchmark_frequency_bound",
     "benchmark_real_windows", "clock_summary",
     "fit_frequency_summary", "forecast_sf_temps", "frequency_bound_summary", "frequency_summary",

@@ -14,7 +14,8 @@ import time
 from periodic_keras import runs
 from periodic_keras.edge import ExportedModelError
 
-__all__ = ["NOT_TRAINING", "USER_ERRORS", "add_run_arguments", "add_strategy_argument", "finish", "job", "open_output",
+__all__ = ["NOT_TRAINING", "USER_ERRORS", "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument",
+           "finish", "job", "load_frequency_export", "open_output",
            "hedge_arg", "phase", "resolve_run_arguments", "run_cli", "run_script", "snr_arg", "start_strategy", "summary"]
 
 #: Job arguments that change nothing in the training: a rerun may change them and still resume.
@@ -157,6 +158,25 @@ def add_run_arguments(parser, task: str) -> None:
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
                         help="Keras progress: 0 silent, 1 bar, 2 one line per epoch (1 on a terminal, else 2)")
     add_strategy_argument(parser)
+
+
+def load_frequency_export(export_dir: str, variant: str, who_needs: str, num_threads: int | None = None):
+    """Load a frequency export through :mod:`periodic_keras.edge` (which checks it) for a
+    benchmark; any other task's export is refused: "... export; <who_needs> a frequency export"."""
+    from periodic_keras import edge
+
+    model = edge.load(export_dir, variant, num_threads=num_threads)
+    if model.metadata["task"] != "freq":
+        raise ValueError(f"{export_dir!r} holds a {model.metadata['task']!r} export; {who_needs} a frequency export")
+    return model
+
+
+def add_export_benchmark_arguments(parser, output_dir: str) -> None:
+    """Add the options every benchmark of a frequency export shares: ``--export-dir``,
+    ``--variant`` and ``--output-dir`` (default ``runs/<output_dir>``)."""
+    parser.add_argument("--export-dir", default=os.path.join("exported", "freq"), help="a frequency export")
+    parser.add_argument("--variant", default="float32", help="which TFLite file of the export")
+    parser.add_argument("--output-dir", default=os.path.join("runs", output_dir), help="results tables")
 
 
 def resolve_run_arguments(args, task: str):

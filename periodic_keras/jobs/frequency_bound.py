@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from periodic_keras.jobs.common import job, open_output
+from periodic_keras.jobs.common import job, load_frequency_export, open_output
 from periodic_keras.signals import check_positive_int
 
 __all__ = ["benchmark_frequency_bound", "frequency_bound_summary"]
@@ -32,13 +32,10 @@ def benchmark_frequency_bound(export_dir: str = "exported/freq", variant: str = 
         out = benchmark_frequency_bound(n=2000, output_dir="/tmp/bound")
         print(out["ratios"])
     """
-    from periodic_keras import edge
-
     check_positive_int(n=n)
-    model = edge.load(export_dir, variant, num_threads=1)  # checks the export before anything is written
+    # Checked before anything is written; one thread, as a device runs it.
+    model = load_frequency_export(export_dir, variant, "the bound needs", num_threads=1)
     meta = model.metadata
-    if meta["task"] != "freq":
-        raise ValueError(f"{export_dir!r} holds a {meta['task']!r} export; the bound needs a frequency export")
     open_output(output_dir)
 
     import numpy as np

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from periodic_keras.jobs.common import job, open_output
+from periodic_keras.jobs.common import job, load_frequency_export, open_output
 
 __all__ = ["benchmark_real_windows", "real_windows_summary"]
 
@@ -29,12 +29,8 @@ def benchmark_real_windows(export_dir: str = "exported/freq", variant: str = "fl
         out = benchmark_real_windows(output_dir="/tmp/real")
         print(out["table"])
     """
-    from periodic_keras import edge
-
-    model = edge.load(export_dir, variant)  # checks the export before anything is written
+    model = load_frequency_export(export_dir, variant, "real windows need")  # checked before anything is written
     meta = model.metadata
-    if meta["task"] != "freq":
-        raise ValueError(f"{export_dir!r} holds a {meta['task']!r} export; real windows need a frequency export")
     if not (isinstance(tolerance, (int, float)) and tolerance > 0):
         raise ValueError(f"tolerance must be a positive number of cycles per window, got {tolerance!r}")
     open_output(output_dir)
