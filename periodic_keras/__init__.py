@@ -26,9 +26,14 @@ def quiet_tensorflow() -> None:
 
 
 def __getattr__(name):
-    """``periodic_keras.fit_frequency`` / ``fit_frequencies``: loaded on first use (NumPy only)."""
+    """``periodic_keras.fit_frequency`` / ``fit_frequencies`` / ``find_periods``: loaded on first use
+    (NumPy, and pandas for ``find_periods``)."""
     if name in ("fit_frequency", "fit_frequencies"):
         from periodic_keras import fitting
 
         return getattr(fitting, name)
+    if name == "find_periods":
+        from periodic_keras import periods
+
+        return periods.find_periods
     raise AttributeError(f"module 'periodic_keras' has no attribute {name!r}")

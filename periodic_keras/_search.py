@@ -131,15 +131,29 @@ def _grid(t, w, dt, lo, hi, oversample):
     return omegas, lambda v: _ls_power(_sums(t, (w * v)[None], omegas)[0], s0, s2, w, v)
 
 
+def _lattice_step(gaps, most=16):
+    """The step ``h`` when every spacing is a whole multiple of it (to 1e-6), e.g. daily data
+    with missing days; ``h`` is the smallest spacing over 1..``most``. None otherwise."""
+    smallest = float(gaps.min())
+    for m in range(1, most + 1):
+        ratio = gaps * (m / smallest)
+        if np.max(np.abs(ratio - np.round(ratio))) <= 1e-6:
+            return smallest / m
+    return None
+
+
 def _default_max_frequency(t, dt, oversample):
-    """Highest angular frequency searched by default: Nyquist for regular ``t``; for irregular
-    ``t``, ``pi`` over the 1st percentile of the positive spacings (what 1 % of neighbouring
+    """Highest angular frequency searched by default: Nyquist for regular ``t``, and for
+    regular ``t`` with gaps (every spacing a whole multiple of a step ``h``: frequencies
+    ``2 pi / h`` apart are the same on such samples) ``pi / h``; for other irregular ``t``, ``pi`` over the 1st percentile of the positive spacings (what 1 % of neighbouring
     samples resolve), truncated, with a warning, to the band :data:`MAX_DEFAULT_MESH` allows
     (but not below ``pi / median(spacing)``)."""
     if dt is not None:
         return math.pi / dt
     gaps = np.diff(t)
     gaps = gaps[gaps > 0]
+    if (step := _lattice_step(gaps)) is not None:
+        return math.pi / step
     resolvable = math.pi / float(np.quantile(gaps, 0.01))
     step = _TWO_PI / (oversample * (t[-1] - t[0]))
     # Never below the average spacing's Nyquist frequency (a grid too large even for that is refused).

@@ -30,98 +30,16 @@ Example (the frequency divider: input ``sin(t)``, target ``sin(t / 2)``, windows
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 
 import numpy as np
 import pandas as pd
 
+from periodic_keras._diagnosis import CONFLICT_FRACTION, MIN_COVERAGE, TREND_SHARE, WindowDiagnosis
 from periodic_keras.signals import as_rng, check_positive_int, cut_windows
 
-__all__ = ["WindowDiagnosis", "diagnose_sequences", "diagnose_windows"]
-
-#: A floor below this fraction of the constant predictor's error counts as no conflict.
-CONFLICT_FRACTION = 0.02
-
-
-@dataclasses.dataclass
-class WindowDiagnosis:
-    """What :func:`diagnose_windows` / :func:`diagnose_sequences` found.
-
-    Attributes:
-        kind: ``"regression"`` (floor is an MSE) or ``"classification"`` (an error rate).
-        floor: estimated best error of any model that sees only one window.
-        baseline: error of the best constant prediction (target variance, or minority rate).
-        coverage: fraction of sampled windows that have at least one near-identical window.
-        window: steps per window.
-        n_windows, n_queries: windows searched, and windows sampled as queries.
-        tolerance: the relative input difference counted as near-identical.
-        conflicts: the worst conflicting pairs found (``window``, ``other``,
-            ``input_difference``, ``target_difference``; for sequences also
-            ``sequence``/``step`` of both).
-        context: for sequences, one row per context length (``context``, ``floor``,
-            ``coverage``); the last row is the whole sequence, from its start.
-        context_needed: the shortest context with no conflict (``None`` if none tried).
-        repeat_lag: for sequences, the median over sampled windows of the shortest step
-            distance to a conflicting window of the same sequence (``None`` if none).
-    """
-
-    kind: str
-    floor: float
-    baseline: float
-    coverage: float
-    window: int
-    n_windows: int
-    n_queries: int
-    tolerance: float
-    conflicts: pd.DataFrame
-    context: pd.DataFrame | None = None
-    context_needed: int | None = None
-    repeat_lag: float | None = None
-
-    @property
-    def conflicting(self) -> bool:
-        """True when the floor is a substantial part of the constant predictor's error."""
-        return self.floor > CONFLICT_FRACTION * self.baseline
-
-    def recommendation(self) -> str:
-        """One paragraph: what the numbers mean and what to do."""
-        unit = "MSE" if self.kind == "regression" else "error rate"
-        if not self.conflicting:
-            if self.coverage < 0.2:
-                return (f"No conflict found, but only {self.coverage:.0%} of the windows have a near-identical one: "
-                        f"the check is weak here (more windows or a larger tolerance make it stronger).")
-            return (f"No conflicting windows: a model that sees one window of {self.window} steps can fit "
-                    f"these targets (floor {unit} {self.floor:.3g} vs {self.baseline:.3g} for a constant).")
-        text = (f"Near-identical input windows carry conflicting targets: a memoryless model that sees one window "
-                f"of {self.window} steps cannot beat {unit} ~{self.floor:.3g} (a constant prediction scores "
-                f"{self.baseline:.3g}).")
-        if self.context is None:
-            return text + " Give the model more context: longer windows, or state carried from earlier windows."
-        length = int(self.context["context"].iloc[-1])
-        lag = f" Conflicting windows of one sequence lie ~{self.repeat_lag:.0f} steps apart," \
-              if self.repeat_lag is not None else ""
-        if self.context_needed is None:
-            return text + " Even the whole sequence from its start does not remove it: the targets are not " \
-                          "determined by the inputs (noise, or information the inputs never carry)."
-        if self.context_needed >= length:
-            return (text + " The conflict disappears only when the context reaches the sequence start: the target "
-                    "depends on what happened since the start. Carry the state across consecutive windows of a "
-                    "sequence and reset it between sequences (stateful windows or whole sequences)."
-                    + (lag + " so train with windows (truncated back-propagation) longer than that." if lag else ""))
-        return text + (f" It disappears with {self.context_needed} steps of context: use windows that long, or "
-                       f"carry the state from earlier windows.")
-
-    def __str__(self) -> str:
-        unit = "MSE" if self.kind == "regression" else "error rate"
-        lines = [f"memoryless floor ({unit}) {self.floor:.3g}, constant predictor {self.baseline:.3g}, "
-                 f"coverage {self.coverage:.0%} of {self.n_queries} sampled windows "
-                 f"(of {self.n_windows}; window {self.window}, tolerance {self.tolerance:g})"]
-        if self.context is not None:
-            lines.append("context  floor  coverage")
-            lines += [f"{int(r.context):7d}  {r.floor:.3g}  {r.coverage:.0%}" for r in self.context.itertuples()]
-        lines.append(self.recommendation())
-        return "\n".join(lines)
+__all__ = ["CONFLICT_FRACTION", "MIN_COVERAGE", "TREND_SHARE", "WindowDiagnosis", "diagnose_sequences",
+           "diagnose_windows"]
 
 
 def _from_dataset(ds, batched: bool, max_windows: int):
@@ -181,8 +99,8 @@ def _baseline(y: np.ndarray, kind: str) -> float:
 
 
 def _conflicts(x: np.ndarray, y: np.ndarray, kind: str, tolerance: float, neighbours: int, max_queries: int,
-               rng, positions=None) -> tuple:
-    """``(floor, coverage, n_queries, pairs, lags)`` for windows ``x [n, d]`` and targets ``y [n, e]``.
+               rng, positions=None, scale=None, steps=None) -> tuple:
+    """``(floor, coverage, n_queries, pairs, lags, covered_floor)`` for windows ``x [n, d]`` and targets ``y [n, e]``.
 
     Every window within the radius counts (up to ``neighbours``, drawn at random), not
     just the nearest: exact duplicates with equal targets must not hide a conflicting
@@ -191,13 +109,19 @@ def _conflicts(x: np.ndarray, y: np.ndarray, kind: str, tolerance: float, neighb
     quadratically for values, linearly for class boundaries), a true conflict does not,
     so the floor is extrapolated to radius zero (Richardson) where both are measured.
     With ``positions = (sequence, step)`` per window, ``lags`` holds, per query, the
-    shortest step distance to a conflicting window of the same sequence.
+    shortest step distance to a conflicting window of the same sequence. ``floor`` counts
+    windows without a neighbour as conflict-free; ``covered_floor`` is the mean over the
+    windows that have one (NaN when none does). ``scale`` (default: the RMS of ``x`` about
+    its mean) is the input RMS the tolerance is relative to, over ``steps`` values per
+    window (default all of ``x``'s columns; fewer when a mask channel is appended).
     """
     n = len(x)
     queries = np.sort(rng.choice(n, size=min(n, max_queries), replace=False))
     xf = x.astype(np.float32)
-    scale = float(np.sqrt(np.mean((x - x.mean()) ** 2))) or 1.0
-    radius2 = (tolerance * scale) ** 2 * x.shape[1]
+    if scale is None:
+        scale = float(np.sqrt(np.mean((x - x.mean()) ** 2))) or 1.0
+    steps = x.shape[1] if steps is None else steps
+    radius2 = (tolerance * scale) ** 2 * steps
     order = 2.0 if kind == "regression" else 1.0
     norms = np.sum(xf.astype(np.float64) ** 2, axis=1)
     estimates, covered, pairs, lags = np.zeros(len(queries)), np.zeros(len(queries), bool), [], []
@@ -228,11 +152,12 @@ def _conflicts(x: np.ndarray, y: np.ndarray, kind: str, tolerance: float, neighb
                 estimates[lo + j] = full
             diffs = np.sqrt(np.mean((y[near] - y[i]) ** 2, axis=1))
             k = int(np.argmax(diffs))
-            pairs.append((int(i), int(near[k]), float(np.sqrt(max(d2[j, near[k]], 0.0) / x.shape[1]) / scale),
+            pairs.append((int(i), int(near[k]), float(np.sqrt(max(d2[j, near[k]], 0.0) / steps) / scale),
                           float(diffs[k])))
     table = pd.DataFrame(pairs, columns=["window", "other", "input_difference", "target_difference"])
     table = table.sort_values("target_difference", ascending=False, kind="stable").reset_index(drop=True)
-    return max(float(estimates.mean()), 0.0), float(covered.mean()), len(queries), table, lags
+    covered_floor = max(float(estimates[covered].mean()), 0.0) if covered.any() else float("nan")
+    return max(float(estimates.mean()), 0.0), float(covered.mean()), len(queries), table, lags, covered_floor
 
 
 def _check_options(tolerance, neighbours, max_queries, max_windows):
@@ -275,28 +200,65 @@ def diagnose_windows(inputs, targets=None, tolerance: float = 0.1, neighbours: i
     x, y = x[:max_windows], y[:max_windows]
     kind = _kind(y)
     flat_y = y.reshape(len(y), -1).astype(np.float64 if kind == "regression" else np.int64)
-    floor, coverage, n_queries, pairs, _ = _conflicts(x.reshape(len(x), -1).astype(np.float64), flat_y, kind,
-                                                      tolerance, neighbours, max_queries, as_rng(seed))
+    floor, coverage, n_queries, pairs, _, _ = _conflicts(x.reshape(len(x), -1).astype(np.float64), flat_y, kind,
+                                                         tolerance, neighbours, max_queries, as_rng(seed))
+    verdict = "conflict" if floor > CONFLICT_FRACTION * _baseline(flat_y, kind) else (
+        "fits" if coverage >= MIN_COVERAGE else "weak")
     return WindowDiagnosis(kind, floor, _baseline(flat_y, kind), coverage, int(x.shape[1]), len(x), n_queries,
-                           float(tolerance), pairs)
+                           float(tolerance), pairs, verdict=verdict)
 
 
-def _context_windows(x, y, context, picks, mask: bool):
+def _context_windows(x, y, context, picks, mask: bool, scale: float = 1.0, detrend: bool = False,
+                     shift_targets: bool = False):
     """Windows of ``context`` steps ending at each picked ``(sequence, step)`` and the
-    target at that step. With ``mask``, steps before the start are zeros and a second
-    channel marks the real steps (the start is visible); without, picks must not reach
-    before the start."""
+    target at that step. With ``mask``, steps before the start are the mean of ``x`` and a
+    second channel (``scale`` where the step is real) marks them, so the start is visible;
+    without, picks must not reach before the start. With ``detrend``, each window's mean
+    over its real steps is subtracted from it, and with ``shift_targets`` from its target."""
     s, t = picks
     idx = t[:, None] + (np.arange(context) - (context - 1))[None, :]
     real = idx >= 0
-    values = np.where(real, x[s[:, None], np.maximum(idx, 0)], 0.0)
+    values = x[s[:, None], np.maximum(idx, 0)]
+    targets = y[s, t][:, None]
+    if detrend:
+        level = np.sum(np.where(real, values, 0.0), axis=1, keepdims=True) / np.sum(real, axis=1, keepdims=True)
+        values = values - level
+        if shift_targets:
+            targets = targets - level
+    values = np.where(real, values, 0.0 if detrend else float(np.mean(x)))
     if mask:
-        values = np.concatenate([values, real.astype(np.float64)], axis=1)
-    return values, y[s, t][:, None]
+        values = np.concatenate([values, scale * real.astype(np.float64)], axis=1)
+    return values, targets
+
+
+def _trend_share(x) -> float:
+    """Mean over sequences of the share of variance a straight line in time explains."""
+    steps = np.arange(x.shape[1], dtype=np.float64) - 0.5 * (x.shape[1] - 1)
+    centred = x - x.mean(axis=1, keepdims=True)
+    slope = centred @ steps / (steps @ steps)
+    total = np.sum(centred**2, axis=1)
+    explained = slope**2 * (steps @ steps)
+    return float(np.mean(np.where(total > 0, explained / np.where(total > 0, total, 1.0), 0.0)))
+
+
+def _context_table(rows, baseline):
+    """The context scan as a table with the running-minimum ``floor`` and ``weak`` rows marked."""
+    table = pd.DataFrame(rows)
+    table["weak"] = table["coverage"] < MIN_COVERAGE
+    floors, best = [], np.nan
+    for estimate, weak in zip(table["estimate"], table["weak"]):
+        if not weak and np.isfinite(estimate):
+            best = estimate if not np.isfinite(best) else min(best, estimate)
+        floors.append(best)
+    table["floor"] = floors
+    clear = table[~table["weak"] & (table["floor"] <= CONFLICT_FRACTION * baseline)]
+    return table[["context", "floor", "estimate", "coverage", "weak"]], (int(clear.context.iloc[0]) if len(clear)
+                                                                       else None)
 
 
 def diagnose_sequences(inputs, targets, window: int, contexts=None, tolerance: float = 0.1, neighbours: int = 100,
-                       max_queries: int = 2000, max_windows: int = 20_000, seed=0) -> WindowDiagnosis:
+                       max_queries: int = 2000, max_windows: int = 20_000, seed=0,
+                       detrend="auto") -> WindowDiagnosis:
     """Diagnose sequences with per-step targets as a model that sees ``window`` steps would.
 
     Windows of ``window`` steps ending at every step of randomly chosen sequences (every
@@ -306,6 +268,9 @@ def diagnose_sequences(inputs, targets, window: int, contexts=None, tolerance: f
     (zero-padded before the sequence start, with a mask channel so the start is visible)
     and the same check runs on its target: the shortest conflict-free context is
     ``context_needed``. The last context is always the whole sequence (from the start).
+    A floor that falls to ~0 with context means the targets need memory; one that stays
+    means they are noisy (``verdict``); contexts where few windows have a neighbour are
+    marked weak and do not decide either way.
 
     Args:
         inputs, targets: ``[n_sequences, length]`` each (targets integer for classes).
@@ -313,6 +278,12 @@ def diagnose_sequences(inputs, targets, window: int, contexts=None, tolerance: f
         contexts: context lengths to scan (default: ``window`` doubling up to the length).
         tolerance, neighbours, max_queries, max_windows, seed: as in :func:`diagnose_windows`;
             ``max_windows`` steps are sampled per context.
+        detrend: compare windows by shape: each window (and its target, for regression:
+            targets in the inputs' units, such as the next value) less the window's mean.
+            ``"auto"`` (default) does so when a straight line explains more than
+            :data:`TREND_SHARE` of the inputs' variance, shifting the targets too only when
+            they trend as well; without it a trending series' windows are told apart by
+            level alone.
 
     Example: see the module docstring.
     """
@@ -339,15 +310,23 @@ def diagnose_sequences(inputs, targets, window: int, contexts=None, tolerance: f
             seq, step = seq[keep], step[keep]
         return seq, step
 
+    if not (isinstance(detrend, bool) or detrend == "auto"):
+        raise TypeError(f"detrend must be True, False or 'auto', got {detrend!r}")
+    trend_share = _trend_share(x)
+    shift_targets = kind == "regression" and (detrend is True or _trend_share(y) > TREND_SHARE)
+    detrend = trend_share > TREND_SHARE if detrend == "auto" else detrend
+    shift_targets = shift_targets and detrend
     picks = sample(window - 1)
-    wx, wy = _context_windows(x, y, window, picks, mask=False)
-    floor, coverage, n_queries, pairs, lags = _conflicts(wx, wy, kind, tolerance, neighbours, max_queries, rng,
-                                                         positions=picks)
+    wx, wy = _context_windows(x, y, window, picks, mask=False, detrend=detrend, shift_targets=shift_targets)
+    scale = float(np.sqrt(np.mean((wx - wx.mean()) ** 2))) or 1.0
+    floor, coverage, n_queries, pairs, lags, _ = _conflicts(wx, wy, kind, tolerance, neighbours, max_queries, rng,
+                                                            positions=picks, scale=scale)
     for side in ("window", "other"):  # where each conflicting window ends
         idx = pairs[side].to_numpy(dtype=np.int64)  # an empty table (no neighbours) has object columns
         pairs[f"{side}_sequence"], pairs[f"{side}_step"] = picks[0][idx], picks[1][idx]
-    report = WindowDiagnosis(kind, floor, _baseline(y.reshape(-1, 1), kind), coverage, window, len(wx), n_queries,
-                             float(tolerance), pairs)
+    report = WindowDiagnosis(kind, floor, _baseline(wy if shift_targets else y.reshape(-1, 1), kind), coverage, window,
+                             len(wx), n_queries, float(tolerance), pairs, trend_share=trend_share,
+                             detrended=detrend)
     if report.conflicting and lags:
         report.repeat_lag = float(np.median(lags))
 
@@ -356,10 +335,16 @@ def diagnose_sequences(inputs, targets, window: int, contexts=None, tolerance: f
     contexts = sorted({int(c) for c in contexts if 0 < c < length} | {length})
     picks, rows = sample(0), []
     for c in contexts:
-        cx, cy = _context_windows(x, y, c, picks, mask=True)
-        floor, coverage, _, _, _ = _conflicts(cx, cy, kind, tolerance, neighbours, max_queries, rng)
-        rows.append({"context": c, "floor": floor, "coverage": coverage})
-    report.context = pd.DataFrame(rows)
-    clear = report.context[report.context.floor <= CONFLICT_FRACTION * report.baseline]
-    report.context_needed = int(clear.context.iloc[0]) if len(clear) else None
+        cx, cy = _context_windows(x, y, c, picks, mask=True, scale=scale, detrend=detrend,
+                                  shift_targets=shift_targets)
+        _, coverage, _, _, _, estimate = _conflicts(cx, cy, kind, tolerance, neighbours, max_queries, rng,
+                                                    scale=scale, steps=c)
+        rows.append({"context": c, "estimate": estimate, "coverage": coverage})
+    report.context, report.context_needed = _context_table(rows, report.baseline)
+    if not report.conflicting:
+        report.verdict = "fits" if report.coverage >= MIN_COVERAGE else "weak"
+    elif report.context_needed is not None:
+        report.verdict = "needs_memory"
+    else:
+        report.verdict = "noisy" if (~report.context["weak"]).any() else "undetermined"
     return report

@@ -8,8 +8,10 @@ basin -- an FFT when ``x`` is regularly spaced, a generalised (floating-mean, we
 Lomb–Scargle periodogram otherwise (by extirpolation onto an FFT mesh when the grid is
 large, :mod:`periodic_keras._nufft`) -- its strongest peaks are polished on the exact
 periodogram, and Levenberg–Marquardt least squares over all frequencies, amplitudes,
-phases and the offset, in float64, finishes the best of them. Several tones are found one
-at a time (peaks of the residual, then a joint refit).
+phases and a polynomial trend (``trend=``, chosen from the data by default), in float64,
+finishes the best of them. Several tones are found one at a time (peaks of the residual,
+then a joint refit). A pandas Series is accepted as it is: its time index becomes ``x``
+(:mod:`periodic_keras._timeaxis`) and periods come back as ``pd.Timedelta``.
 
 Every frequency here is ANGULAR: ``omega`` in radians per unit of ``x``, and the period
 is ``2 pi / omega``. ``y`` is scaled by a power of two near ``max|y|`` internally, so any
@@ -20,89 +22,24 @@ anything is allocated. Only NumPy is imported.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import numbers
 
 import numpy as np
 
+from periodic_keras import _timeaxis
+from periodic_keras._fits import SineFit, SinesFit
 from periodic_keras._search import (  # noqa: F401  (_grid and _regular_step: tests reach them here)
-    _FITTED, _TWO_PI, CANDIDATES, MAX_DEFAULT_MESH, MAX_GRID_POINTS, _default_max_frequency, _grid, _ls_power, _peaks,
-    _polish, _regular_step, _sums,
+    _TWO_PI, CANDIDATES, MAX_DEFAULT_MESH, MAX_GRID_POINTS, _default_max_frequency, _grid, _ls_power, _regular_step,
+    _sums,
 )
+from periodic_keras._tones import AUTO_TREND_MAX, _bic, _tones, _trend_columns, _trend_degrees  # noqa: F401
 
-__all__ = ["CANDIDATES", "MAX_DEFAULT_MESH", "MAX_GRID_POINTS", "SineFit", "SinesFit", "fit_frequency",
-           "fit_frequencies", "lomb_scargle", "crlb_omega_std"]
+#: Highest polynomial degree ``trend=`` accepts.
+MAX_TREND = 8
 
-
-@dataclasses.dataclass(frozen=True)
-class SineFit:
-    """One tone ``y ~ offset + amplitude * sin(omega * x + phase)``; ``omega`` in rad per unit of x.
-
-    ``amplitude >= 0``, ``phase`` in ``[-pi, pi)`` (the phase at ``x = 0``), ``rmse`` the
-    root-mean-square residual over the fitted samples (unweighted).
-
-    >>> fit = SineFit(omega=np.pi, amplitude=2.0, phase=0.0, offset=1.0, rmse=0.0)
-    >>> fit.period, fit.predict([0.5, 1.5]).round(12).tolist()
-    (2.0, [3.0, -1.0])
-    """
-
-    omega: float
-    amplitude: float
-    phase: float
-    offset: float
-    rmse: float
-
-    @property
-    def period(self) -> float:
-        """``2 pi / omega``, in units of x."""
-        return _TWO_PI / self.omega
-
-    def predict(self, x) -> np.ndarray:
-        """The fitted curve at ``x`` (any shape), float64."""
-        x = np.asarray(x, dtype=np.float64)
-        return self.offset + self.amplitude * np.sin(self.omega * x + self.phase)
-
-
-@dataclasses.dataclass(frozen=True)
-class SinesFit:
-    """Several tones and one offset: ``y ~ offset + sum_k amplitudes[k] sin(omegas[k] x + phases[k])``.
-
-    Tuples of floats, tones sorted by decreasing amplitude; ``omegas`` in rad per unit of x,
-    phases in ``[-pi, pi)`` at ``x = 0``, ``rmse`` the unweighted residual RMS.
-
-    >>> fit = SinesFit(omegas=(1.0, 2.0), amplitudes=(1.0, 0.5), phases=(0.0, 0.0), offset=0.0, rmse=0.0)
-    >>> len(fit), fit.tones[1].amplitude, fit.predict([0.0]).tolist()
-    (2, 0.5, [0.0])
-    """
-
-    omegas: tuple
-    amplitudes: tuple
-    phases: tuple
-    offset: float
-    rmse: float
-
-    def __len__(self) -> int:
-        return len(self.omegas)
-
-    @property
-    def periods(self) -> tuple:
-        """``2 pi / omega`` for each tone."""
-        return tuple(_TWO_PI / w for w in self.omegas)
-
-    @property
-    def tones(self) -> tuple:
-        """Each tone as a :class:`SineFit`; the first carries the offset, the others 0."""
-        return tuple(SineFit(w, a, p, self.offset if k == 0 else 0.0, self.rmse)
-                     for k, (w, a, p) in enumerate(zip(self.omegas, self.amplitudes, self.phases)))
-
-    def predict(self, x) -> np.ndarray:
-        """The fitted sum at ``x`` (any shape), float64."""
-        x = np.asarray(x, dtype=np.float64)
-        out = np.full(x.shape, self.offset)
-        for w, a, p in zip(self.omegas, self.amplitudes, self.phases):
-            out += a * np.sin(w * x + p)
-        return out
+__all__ = ["AUTO_TREND_MAX", "CANDIDATES", "MAX_TREND", "MAX_DEFAULT_MESH", "MAX_GRID_POINTS", "SineFit", "SinesFit",
+           "fit_frequency", "fit_frequencies", "lomb_scargle", "crlb_omega_std"]
 
 
 def _real_1d(name, a) -> np.ndarray:
@@ -193,102 +130,21 @@ def lomb_scargle(x, y, omegas, *, weights=None) -> np.ndarray:
     return _ls_power(sums[0], sums[1], _sums(2.0 * t, w[None], omegas)[0], w, y)
 
 
-def _design(t, omegas):
-    phase = np.outer(t, omegas)
-    return np.cos(phase), np.sin(phase)
+def _check_trend(trend):
+    if trend == "auto":
+        return trend
+    if isinstance(trend, bool) or not isinstance(trend, numbers.Integral) or not 0 <= trend <= MAX_TREND:
+        raise ValueError(f"trend must be 'auto' or a polynomial degree from 0 to {MAX_TREND}, got {trend!r}")
+    return int(trend)
 
 
-def _refine(t, y, sw, omegas, max_iter=200):
-    """Levenberg–Marquardt on ``c + sum_k a_k cos(w_k t) + b_k sin(w_k t)`` (weights ``sw**2``).
-
-    Parameters ``[w_1..w_K, c, a_1..a_K, b_1..b_K]``; the linear ones start at their
-    least-squares values. Each step solves the column-scaled, damped problem with
-    ``lstsq`` (no normal equations). Returns ``(omegas, coef)`` with ``coef = [c, a.., b..]``.
-    """
-    k = omegas.size
-    c, s = _design(t, omegas)
-    basis = np.column_stack([np.ones_like(t), c, s])
-    coef = np.linalg.lstsq(basis * sw[:, None], y * sw, rcond=None)[0]
-    resid = sw * (y - basis @ coef)
-    cost, lam, y_norm = resid @ resid, 1e-3, np.linalg.norm(sw * y) + 1e-300
-    for _ in range(max_iter):
-        d_omega = t[:, None] * (c * coef[1 + k:] - s * coef[1:1 + k])
-        jac = sw[:, None] * np.column_stack([d_omega, np.ones_like(t), c, s])
-        scale = np.linalg.norm(jac, axis=0)
-        scale[scale == 0] = 1.0
-        while True:
-            damped = np.vstack([jac / scale, math.sqrt(lam) * np.eye(jac.shape[1])])
-            step = np.linalg.lstsq(damped, np.concatenate([resid, np.zeros(jac.shape[1])]), rcond=None)[0]
-            new_omegas, new_coef = omegas + step[:k] / scale[:k], coef + step[k:] / scale[k:]
-            new_c, new_s = _design(t, new_omegas)
-            new_resid = sw * (y - new_coef[0] - new_c @ new_coef[1:1 + k] - new_s @ new_coef[1 + k:])
-            if (new_cost := new_resid @ new_resid) <= cost:
-                break
-            lam *= 4.0
-            if lam > 1e12:  # no step lowers the cost any more: converged to rounding
-                return omegas, coef
-        omegas, coef, c, s, resid, cost = new_omegas, new_coef, new_c, new_s, new_resid, new_cost
-        lam = max(lam / 3.0, 1e-12)
-        if np.linalg.norm(step) <= 1e-12 * y_norm:
-            break
-    return omegas, coef
-
-
-def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, oversample=5,
-                    weights=None) -> SinesFit:
-    """Fit ``y ~ c + sum_k A_k sin(omega_k x + phi_k)`` with ``n_tones`` angular frequencies.
-
-    Steps: sort by ``x`` and centre it (so timestamps like 1.7e9 s stay well conditioned);
-    the periodogram of ``y`` on ``[min_frequency, max_frequency]`` at a spacing of
-    ``2 pi / (oversample * span)`` (FFT for regular x, generalised Lomb–Scargle otherwise,
-    computed by extirpolation onto an FFT mesh when ``len(x) * grid points`` exceeds 2e7);
-    its :data:`CANDIDATES` highest local maxima are each polished by golden section on the
-    exact periodogram, and the three highest start Levenberg–Marquardt fits, the best fit
-    winning (so the global maximum wins even where the grid samples a neighbouring peak
-    higher, as with clustered sampling); then, for each further tone, the same on the
-    residual, all tones refit jointly. Tones a few resolution widths ``2 pi / span`` apart
-    are separated. There is no significance test: on pure noise the highest peak is still
-    fitted.
-    ``y`` is scaled by a power of two near ``max|y|`` for the fit and the amplitudes,
-    offset and rmse scaled back, so any magnitude fits alike (1e200 as well as 1e-300).
-
-    Args:
-        x, y: 1-D real arrays of equal length, at least ``3 * n_tones + 1`` samples.
-        n_tones: number of tones, ``>= 1``.
-        min_frequency: lowest angular frequency searched (rad per unit of x); default
-            one grid step, ``2 pi / (oversample * span)``.
-        max_frequency: highest one searched. Default: the Nyquist frequency ``pi / dt``
-            for regular x (a larger value raises: above it are only aliases); for
-            irregular x, ``pi`` over the 1st percentile of the positive spacings (what the
-            closest 1 % of neighbouring samples resolve; irregular sampling resolves far
-            above ``pi / median(spacing)``), truncated with a ``UserWarning`` to the band an
-            FFT mesh of :data:`MAX_DEFAULT_MESH` points covers.
-            The band bounds the search only; the refined estimate may leave it slightly.
-        oversample: grid points per resolution width ``2 pi / span`` (``>= 1``).
-        weights: optional 1-D weights ``>= 0`` (e.g. ``1 / sigma**2``) for the
-            periodogram and the fit.
-
-    Returns:
-        :class:`SinesFit`, tones sorted by decreasing amplitude.
-
-    Raises:
-        ValueError: bad arguments; a constant ``y`` (no tone to fit) or a subnormal one
-            (``max|y| < 2.2e-308``); a search grid (or its FFT mesh, or, for regular x, an
-            FFT of ``oversample * len(x)`` points) larger than :data:`MAX_GRID_POINTS`.
-
-    >>> x = np.linspace(0, 20, 400)
-    >>> fit = fit_frequencies(x, 1 + np.sin(3 * x) + 0.5 * np.sin(3.7 * x + 1), 2)
-    >>> np.round(fit.omegas, 6).tolist(), np.round(fit.amplitudes, 6).tolist(), round(fit.offset, 6)
-    ([3.0, 3.7], [1.0, 0.5], 1.0)
-    >>> fit = fit_frequencies(x, 1e-300 * np.sin(3 * x), 1)   # tiny (or huge) amplitudes fit alike
-    >>> round(fit.omegas[0], 9), round(fit.amplitudes[0] / 1e-300, 9)
-    (3.0, 1.0)
-    """
-    if isinstance(n_tones, bool) or not isinstance(n_tones, numbers.Integral) or n_tones < 1:
-        raise ValueError(f"n_tones must be an integer >= 1, got {n_tones!r}")
-    n_tones = int(n_tones)
+def _setup(x, y, n_tones, *, min_frequency, max_frequency, oversample, weights, trend):
+    """Everything :func:`fit_frequencies` and :func:`periodic_keras.periods.find_periods` share:
+    input checks and conversion, the trend's columns, the search grid. Returns a dict."""
+    x, y, weights, axis = _timeaxis.series_xy(x, y, weights)
     what = "fitting 1 tone" if n_tones == 1 else f"fitting {n_tones} tones"
-    x, y, w = _check_data(x, y, weights, 3 * n_tones + 1, what)
+    trend = _check_trend(trend)
+    x, y, w = _check_data(x, y, weights, 3 * n_tones + 1 + (0 if trend == "auto" else trend), what)
     if (used := y[w > 0]).min() == used.max():
         raise ValueError(f"y is constant (every value {used[0]:g}): there is no tone to fit")
     y, y_scale = _unit_scale(y)
@@ -302,6 +158,7 @@ def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, ov
     x, y, w = x[order], y[order], w[order]
     x0 = 0.5 * (x[0] + x[-1])
     t = x - x0
+    half = 0.5 * (t[-1] - t[0])
     dt = _regular_step(t)
     lo = _TWO_PI / (oversample * (t[-1] - t[0])) if lo is None else lo
     hi = _default_max_frequency(t, dt, oversample) if hi is None else hi
@@ -310,53 +167,146 @@ def fit_frequencies(x, y, n_tones, *, min_frequency=None, max_frequency=None, ov
                          "spaced x: frequencies there are aliases of lower ones")
     if lo >= hi:
         raise ValueError(f"empty frequency band: min_frequency={lo} >= max_frequency={hi}")
-    ws = w / w.sum()
-    grid, residual_power = _grid(t, ws, dt, lo, hi, oversample)
-    omegas, model = np.zeros(0), np.full_like(y, ws @ y)
-    sw = np.sqrt(w)
-    for _ in range(n_tones):
-        best = None
-        residual = y - model
-        # Many peaks of the (coarse) periodogram, each polished on the exact one; the best few are fitted.
-        starts, heights = _polish(t, ws, residual, _peaks(grid, residual_power(residual), CANDIDATES),
-                                  grid[1] - grid[0])
-        for omega in starts[np.argsort(-heights, kind="stable")][:_FITTED]:
-            fitted, coef = _refine(t, y, sw, np.append(omegas, omega))
-            c, s = _design(t, fitted)
-            trial = coef[0] + c @ coef[1:1 + fitted.size] + s @ coef[1 + fitted.size:]
-            cost = float(w @ (y - trial) ** 2)
-            if best is None or cost < best[0]:
-                best = (cost, fitted, coef, trial)
-        _, omegas, coef, model = best
-    a, b = coef[1:1 + n_tones], coef[1 + n_tones:]
+    degrees = _trend_degrees(t / half, y, w, trend, n_tones)
+    grid, residual_power = _grid(t, w / w.sum(), dt, lo, hi, oversample)
+    return dict(t=t, y=y, w=w, x0=x0, half=half, y_scale=y_scale, axis=axis, band=(lo, hi),
+                polys=[_trend_columns(t / half, d) for d in degrees], grid=grid, residual_power=residual_power)
+
+
+def _result(p, omegas, coef, model) -> SinesFit:
+    """The :class:`SinesFit` of one stage of :func:`_tones`, in the caller's units."""
+    k = omegas.size
+    d = coef.size - 2 * k
+    a, b = coef[d:d + k], coef[d + k:]
     psi = np.arctan2(a, b)  # a cos + b sin = A sin(. + psi)
     psi = np.where(omegas < 0, math.pi - psi, psi)  # sin(-|w| t + psi) = sin(|w| t + pi - psi)
     omegas = np.abs(omegas)
-    phases = (psi - omegas * x0 + math.pi) % _TWO_PI - math.pi  # back to x = 0
-    amps = np.hypot(a, b) * y_scale
-    rmse = float(np.sqrt(np.mean((y - model) ** 2)) * y_scale)
+    phases = (psi - omegas * p["x0"] + math.pi) % _TWO_PI - math.pi  # back to x = 0
+    amps = np.hypot(a, b) * p["y_scale"]
+    rmse = float(np.sqrt(np.mean((p["y"] - model) ** 2)) * p["y_scale"])
+    power = np.polynomial.legendre.leg2poly(coef[:d]) * p["y_scale"]  # in u = (x - x0) / half
     idx = np.argsort(-amps, kind="stable")
     return SinesFit(tuple(float(v) for v in omegas[idx]), tuple(float(v) for v in amps[idx]),
-                    tuple(float(v) for v in phases[idx]), float(coef[0] * y_scale), rmse)
+                    tuple(float(v) for v in phases[idx]), float(power[0]), rmse,
+                    trend=tuple(float(v) for v in power[1:]), trend_origin=float(p["x0"]),
+                    trend_scale=float(p["half"]), axis=p["axis"], samples=int(p["y"].size))
 
 
-def fit_frequency(x, y, *, min_frequency=None, max_frequency=None, oversample=5, weights=None) -> SineFit:
-    """Fit one tone ``y ~ offset + A sin(omega x + phi)``; ``omega`` is angular (rad per unit of x).
+def _n_tones(x, y, n_tones):
+    """``fit_frequencies(series, n)``: the count given in y's place."""
+    if n_tones is None and isinstance(y, numbers.Integral) and not isinstance(y, bool) and _timeaxis._is_pandas(x):
+        y, n_tones = None, y
+    if isinstance(n_tones, bool) or not isinstance(n_tones, numbers.Integral) or n_tones < 1:
+        raise ValueError(f"n_tones must be an integer >= 1, got {n_tones!r}")
+    return y, int(n_tones)
 
-    :func:`fit_frequencies` with ``n_tones=1`` (see it for the method, the default band
-    and the arguments); needs at least 4 samples.
+
+def fit_frequencies(x, y=None, n_tones=None, *, min_frequency=None, max_frequency=None, oversample=5,
+                    weights=None, trend="auto") -> SinesFit:
+    """Fit ``y ~ trend(x) + sum_k A_k sin(omega_k x + phi_k)`` with ``n_tones`` angular frequencies.
+
+    Steps: sort by ``x`` and centre it (so timestamps like 1.7e9 s stay well conditioned);
+    fit the polynomial trend alone; the periodogram of the rest on
+    ``[min_frequency, max_frequency]`` at a spacing of ``2 pi / (oversample * span)`` (FFT
+    for regular x, generalised Lomb–Scargle otherwise, computed by extirpolation onto an FFT
+    mesh when ``len(x) * grid points`` exceeds 2e7); its :data:`CANDIDATES` highest local
+    maxima are each polished by golden section on the exact periodogram, and the three
+    highest start Levenberg–Marquardt fits of trend and tones together, the best fit
+    winning (so the global maximum wins even where the grid samples a neighbouring peak
+    higher, as with clustered sampling); then, for each further tone, the same on the
+    residual, all tones and the trend refit jointly. Tones a few resolution widths
+    ``2 pi / span`` apart are separated. There is no significance test here (on pure noise
+    the highest peak is still fitted): :func:`periodic_keras.periods.find_periods` gives one.
+    ``y`` is scaled by a power of two near ``max|y|`` for the fit and the amplitudes,
+    offset, trend and rmse scaled back, so any magnitude fits alike (1e200 as well as 1e-300).
+
+    Args:
+        x, y: 1-D real arrays of equal length, at least ``3 * n_tones + 1`` samples (plus
+            the trend's degree). Or ``x`` a pandas Series and ``y`` omitted (then
+            ``fit_frequencies(series, n_tones)`` works too): its index is the time --
+            DatetimeIndex, TimedeltaIndex (x in days since the first sample, periods as
+            ``pd.Timedelta``), PeriodIndex (x in its steps) or numeric -- and its values
+            ``y``. ``x`` may also be datetime64 / timedelta64 values. Missing samples
+            (NaN in ``y``, NaN or NaT in ``x``) are dropped: gaps are fine.
+        n_tones: number of tones, ``>= 1``.
+        min_frequency: lowest angular frequency searched (rad per unit of x); default
+            one grid step, ``2 pi / (oversample * span)``.
+        max_frequency: highest one searched. Default: the Nyquist frequency ``pi / dt``
+            for regular x (a larger value raises: above it are only aliases); for
+            irregular x, ``pi`` over the 1st percentile of the positive spacings (what the
+            closest 1 % of neighbouring samples resolve; irregular sampling resolves far
+            above ``pi / median(spacing)``), truncated with a ``UserWarning`` to the band an
+            FFT mesh of :data:`MAX_DEFAULT_MESH` points covers.
+            The band bounds the search only; the refined estimate may leave it slightly.
+        oversample: grid points per resolution width ``2 pi / span`` (``>= 1``).
+        weights: optional 1-D weights ``>= 0`` (e.g. ``1 / sigma**2``) for the
+            periodogram and the fit.
+        trend: degree of the polynomial trend fitted with the tones (0: a constant offset,
+            at most :data:`MAX_TREND`), or ``"auto"`` (default): the degree, up to
+            :data:`AUTO_TREND_MAX`, whose fit with the tones has the lowest BIC, trying
+            degrees up to the one the polynomial alone supports best (so a stationary
+            signal spanning many periods costs one fit, with degree 0). A long period
+            (about a cycle or less over the data) can be taken for trend: pass
+            ``trend=0`` then.
+
+    Returns:
+        :class:`SinesFit`, tones sorted by decreasing amplitude.
+
+    Raises:
+        ValueError: bad arguments; too few samples; a constant ``y`` (no tone to fit) or a
+            subnormal one (``max|y| < 2.2e-308``); a search grid (or its FFT mesh, or, for
+            regular x, an FFT of ``oversample * len(x)`` points) larger than
+            :data:`MAX_GRID_POINTS`; a time index out of order.
+        TypeError: non-numeric values; a time index mixing timezones.
+
+    >>> x = np.linspace(0, 20, 400)
+    >>> fit = fit_frequencies(x, 1 + np.sin(3 * x) + 0.5 * np.sin(3.7 * x + 1), 2)
+    >>> np.round(fit.omegas, 6).tolist(), np.round(fit.amplitudes, 6).tolist(), round(fit.offset, 6)
+    ([3.0, 3.7], [1.0, 0.5], 1.0)
+    >>> fit = fit_frequencies(x, 1e-300 * np.sin(3 * x), 1)   # tiny (or huge) amplitudes fit alike
+    >>> round(fit.omegas[0], 9), round(fit.amplitudes[0] / 1e-300, 9)
+    (3.0, 1.0)
+    >>> fit = fit_frequencies(x, 5 + 0.3 * x**2 + np.sin(3 * x), 1)   # a trend is fitted with the tone
+    >>> round(fit.omegas[0], 9), len(fit.trend), np.round(fit.trend_at([0.0, 10.0]), 9).tolist()
+    (3.0, 2, [5.0, 35.0])
+    """
+    y, n_tones = _n_tones(x, y, n_tones)
+    p = _setup(x, y, n_tones, min_frequency=min_frequency, max_frequency=max_frequency, oversample=oversample,
+               weights=weights, trend=trend)
+    best = None
+    for poly in p["polys"]:
+        stages = _tones(p["t"], p["y"], p["w"], poly, p["grid"], p["residual_power"])
+        for _ in range(n_tones):
+            omegas, coef, model, _ = next(stages)
+        score = _bic(float(p["w"] @ (p["y"] - model) ** 2), p["y"].size, coef.size + n_tones)
+        if best is None or score < best[0]:
+            best = (score, omegas, coef, model)
+    return _result(p, *best[1:])
+
+
+def fit_frequency(x, y=None, *, min_frequency=None, max_frequency=None, oversample=5, weights=None,
+                  trend="auto") -> SineFit:
+    """Fit one tone ``y ~ trend(x) + A sin(omega x + phi)``; ``omega`` is angular (rad per unit of x).
+
+    :func:`fit_frequencies` with ``n_tones=1`` (see it for the method, the default band,
+    the trend and pandas input); needs at least 4 samples.
 
     >>> x = np.random.default_rng(0).uniform(-1000, 1000, 1000)  # 31 rad/unit: far above pi/spacing
-    >>> fit = fit_frequency(x, np.sin(31 * x + 0.3), max_frequency=40)
+    >>> fit = fit_frequency(x, np.sin(31 * x + 0.3))
     >>> round(fit.omega, 9), round(fit.amplitude, 9), round(fit.phase, 6), fit.rmse < 1e-9
     (31.0, 1.0, 0.3, True)
+    >>> import pandas as pd   # a Series with a time index: periods in its units, gaps dropped
+    >>> days = pd.date_range("2020-01-01", periods=400, freq="D")
+    >>> series = pd.Series(np.sin(2 * np.pi * np.arange(400) / 7.5), index=days)
+    >>> fit_frequency(series.where(series.index.day != 3)).period.round("s")
+    Timedelta('7 days 12:00:00')
     >>> fit_frequency(x, np.sin(31 * x), max_frequency=1e6)   # a search too large to allocate is refused
     Traceback (most recent call last):
     ...
     ValueError: max_frequency=1e+06 with oversample=5 needs 1.59e+09 grid points over [0.000629, 1e+06] rad/unit (span 2e+03), above MAX_GRID_POINTS=2e+07: lower max_frequency or oversample, or raise min_frequency
     """
     fit = fit_frequencies(x, y, 1, min_frequency=min_frequency, max_frequency=max_frequency,
-                          oversample=oversample, weights=weights)
+                          oversample=oversample, weights=weights, trend=trend)
     return fit.tones[0]
 
 

@@ -82,3 +82,44 @@ def test_no_window_with_a_neighbour_reports_a_weak_check_instead_of_crashing():
     report = diagnose.diagnose_sequences(s[None, :-1], s[None, 1:], window=11)
     assert report.coverage < 0.05 and not report.conflicting
     assert "the check is weak here" in str(report)
+
+
+def test_noisy_targets_are_told_apart_from_missing_memory():
+    rng = np.random.default_rng(0)
+    x = np.sin(0.1 * np.arange(256)[None] + rng.uniform(0, 6, (64, 1)))
+    y = x**2 + rng.normal(0, 0.3, x.shape)  # a function of the current input, plus noise of variance 0.09
+    report = diagnose.diagnose_sequences(x, y, window=16, max_windows=8000, max_queries=500)
+    assert report.conflicting and report.verdict == "noisy" and report.context_needed is None
+    assert 0.06 < report.context.floor.min() < 0.12  # the noise variance, at every context
+    assert "memory will not help" in str(report) and "Carry the state" not in str(report)
+
+
+def test_context_floor_never_grows_and_weak_contexts_decide_nothing(divider):
+    x, y, _ = divider
+    report = diagnose.diagnose_sequences(x, y, window=16, contexts=(16, 32, 64, 128), max_windows=8000,
+                                         max_queries=500)
+    assert report.verdict == "needs_memory"
+    floors = report.context.floor.to_numpy()
+    assert np.all(np.diff(floors) <= 0)
+    # yearly-sunspot-like: raw estimates grow with context (smooth-target bias), the floor does not
+    rng = np.random.default_rng(1)
+    s = 60 + 50 * np.sin(2 * np.pi * np.arange(2000) / 11.0) + rng.normal(0, 5, 2000)
+    noisy = diagnose.diagnose_sequences(s[None, :-1], s[None, 1:], window=11, tolerance=0.3, max_queries=500)
+    table = noisy.context
+    finite = table.floor[np.isfinite(table.floor)].to_numpy()
+    assert np.all(np.diff(finite) <= 0) and np.all(table.weak == (table.coverage < diagnose.MIN_COVERAGE))
+
+
+def test_trending_series_are_compared_by_shape():
+    rng = np.random.default_rng(0)
+    t = np.arange(3001.0)
+    s = 0.05 * t + np.sin(2 * np.pi * t / 25) + rng.normal(0, 0.1, t.size)
+    shaped = diagnose.diagnose_sequences(s[None, :-1], s[None, 1:], window=25, tolerance=0.3, max_queries=500)
+    assert shaped.trend_share > 0.9 and shaped.detrended  # "auto"
+    assert shaped.coverage > 0.9 and shaped.verdict == "fits" and shaped.baseline < 1.0
+    by_level = diagnose.diagnose_sequences(s[None, :-1], s[None, 1:], window=25, tolerance=0.3, max_queries=500,
+                                           detrend=False)
+    assert not by_level.detrended and by_level.baseline > 1000  # the trend counted as target variance
+    assert "detrend=True compares them by shape" in str(by_level)
+    with pytest.raises(TypeError, match="detrend"):
+        diagnose.diagnose_sequences(s[None, :-1], s[None, 1:], window=25, detrend="yes")

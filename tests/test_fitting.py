@@ -170,7 +170,7 @@ Y = np.sin(X)
 @pytest.mark.parametrize("call, error, match", [
     (lambda: fit_frequency(X, Y[:-1]), ValueError, "same length"),
     (lambda: fit_frequency(X.reshape(4, 5), Y.reshape(4, 5)), ValueError, "1-D"),
-    (lambda: fit_frequency(np.where(X > 5, np.nan, X), Y), ValueError, "x contains NaN or inf"),
+    (lambda: fit_frequency(np.where(X > 5, np.inf, X), Y), ValueError, "x contains NaN or inf"),
     (lambda: fit_frequency(X, np.where(X > 5, np.inf, Y)), ValueError, "y contains NaN or inf"),
     (lambda: fit_frequency(X + 0j, Y), TypeError, "real numbers"),
     (lambda: fit_frequency(X > 5, Y), TypeError, "real numbers"),
@@ -214,3 +214,31 @@ def test_clustered_sampling_fits_the_right_fringe_and_says_the_band_was_truncate
         with pytest.warns(UserWarning, match=r"the default search stops at .* pass max_frequency to search higher"):
             fit = fitting.fit_frequency(x, np.sin(2 * x))
         assert abs(fit.omega - 2.0) < 1e-9 and fit.rmse < 1e-9
+
+
+def test_trend_is_fitted_jointly_and_auto_keeps_stationary_signals_constant():
+    x = np.sort(np.random.default_rng(4).uniform(0, 60, 500))
+    trend = 3.0 - 0.2 * x + 0.004 * x**2
+    fit = fit_frequency(x, trend + 0.7 * np.sin(2.3 * x + 0.5))
+    assert fit.omega == pytest.approx(2.3, rel=1e-10) and fit.amplitude == pytest.approx(0.7, rel=1e-9)
+    assert len(fit.trend) == 2 and fit.rmse < 1e-9
+    np.testing.assert_allclose(fit.trend_at(x), trend, atol=1e-8)
+    np.testing.assert_allclose(fit.predict(x), trend + 0.7 * np.sin(2.3 * x + 0.5), atol=1e-8)
+    stationary = fit_frequency(x, 1 + np.sin(2.3 * x))  # many periods, no trend: degree 0 chosen
+    assert stationary.trend == () and stationary.offset == pytest.approx(1.0, abs=1e-9)
+    with_trend0 = fit_frequency(x, trend + 0.7 * np.sin(2.3 * x), trend=0)
+    assert with_trend0.rmse > 0.1  # the constant-only model cannot follow the trend
+    cubic = fit_frequencies(x, trend + 0.7 * np.sin(2.3 * x), 1, trend=5)
+    assert len(cubic.trend) == 5 and cubic.omegas[0] == pytest.approx(2.3, rel=1e-9)
+
+
+def test_trend_does_not_cost_accuracy_on_few_periods():
+    rng = np.random.default_rng(5)
+    errors = {"auto": [], 0: []}
+    for _ in range(30):
+        x = np.sort(rng.uniform(0, 4 * np.pi, 60))  # two periods of omega = 1
+        y = np.sin(x + rng.uniform(0, 6)) + rng.normal(0, 0.1, x.size)
+        for trend in errors:
+            errors[trend].append(fit_frequency(x, y, trend=trend).omega - 1.0)
+    rmse = {k: float(np.sqrt(np.mean(np.square(v)))) for k, v in errors.items()}
+    assert rmse["auto"] <= 1.5 * rmse[0], rmse
