@@ -166,12 +166,16 @@ def _default_max_frequency(t, dt, oversample):
     return resolvable
 
 
-def _peaks(grid, power, count):
-    """The ``count`` highest local maxima of ``power`` on ``grid`` (highest first)."""
+def _peaks(grid, power, count, keep=3, share=0.5):
+    """The ``count`` highest local maxima of ``power`` on ``grid`` (highest first), without
+    those below ``share`` of the highest beyond the first ``keep``: a grid a fifth of a peak
+    width apart samples every peak at 60 % of its height or more, so those cannot be the
+    global maximum, while near-equal fringes (clustered sampling) all stay."""
     inner = np.flatnonzero((power[1:-1] >= power[:-2]) & (power[1:-1] > power[2:])) + 1
     idx = np.concatenate([inner, [j for j, k in ((0, 1), (grid.size - 1, grid.size - 2)) if power[j] > power[k]]])
     idx = idx.astype(np.int64) if idx.size else np.array([int(np.argmax(power))])
-    return grid[idx[np.argsort(-power[idx], kind="stable")][:count]]
+    idx = idx[np.argsort(-power[idx], kind="stable")][:count]
+    return grid[idx[(np.arange(idx.size) < keep) | (power[idx] >= share * power[idx[0]])]]
 
 
 def _polish(t, w, v, omegas, width, iterations=12):

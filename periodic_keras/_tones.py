@@ -48,9 +48,10 @@ def _refine(t, y, sw, omegas, poly, max_iter=200):
             lam *= 4.0
             if lam > 1e12:  # no step lowers the cost any more: converged to rounding
                 return omegas, coef
+        stalled = cost - new_cost <= 1e-14 * cost  # converged to rounding: no need to damp the next step away
         omegas, coef, c, s, resid, cost = new_omegas, new_coef, new_c, new_s, new_resid, new_cost
         lam = max(lam / 3.0, 1e-12)
-        if np.linalg.norm(step) <= 1e-12 * y_norm:
+        if stalled or np.linalg.norm(step) <= 1e-12 * y_norm:
             break
     return omegas, coef
 
@@ -64,7 +65,7 @@ def _trend_degrees(u, y, w, trend, n_tones):
     """Trend degrees to try: ``[trend]``, or for ``"auto"`` ``0..d`` with ``d`` the degree
     (at most :data:`AUTO_TREND_MAX`, leaving as many samples as parameters) of the
     polynomial alone with the lowest BIC (``n log RSS + (degree + 1) log n``, weighted); the
-    caller keeps the degree whose fit *with the tones* has the lowest BIC (a few cycles of a
+    caller keeps the degree whose fit *with a tone* has the lowest BIC (a few cycles of a
     tone look like a cubic to the polynomial alone)."""
     if trend != "auto":
         return [trend]
@@ -85,9 +86,18 @@ def _bic(rss, n, parameters):
     return n * math.log(max(rss, 1e-300) / n) + parameters * math.log(n)
 
 
+def _merged(omegas, width) -> bool:
+    """Whether two tones lie within half a resolution width: a degenerate pair (two large,
+    nearly cancelling tones that model a trend), not two tones."""
+    w = np.sort(np.abs(omegas))
+    return bool(np.any(np.diff(w) < 0.5 * width)) or bool(w.size and w[0] < 0.5 * width)
+
+
 def _tones(t, y, w, poly, grid, residual_power):
     """Tone after tone: yields ``(omegas, coef, model, peak)`` with ``peak`` the highest exact
-    generalised Lomb–Scargle power of the residual before that tone was added."""
+    generalised Lomb–Scargle power of the residual before that tone was added. A fit whose
+    tones merge (:func:`_merged`) loses to any fit whose tones do not."""
+    width = 2.0 * math.pi / (t[-1] - t[0])
     ws = w / w.sum()
     sw = np.sqrt(w)
     omegas = np.zeros(0)
@@ -104,7 +114,7 @@ def _tones(t, y, w, poly, grid, residual_power):
             c, s = _design(t, fitted)
             k = fitted.size
             trial = poly @ trial_coef[:poly.shape[1]] + c @ trial_coef[-2 * k:-k] + s @ trial_coef[-k:]
-            cost = float(w @ (y - trial) ** 2)
+            cost = (_merged(fitted, width), float(w @ (y - trial) ** 2))
             if best is None or cost < best[0]:
                 best = (cost, fitted, trial_coef, trial)
         _, omegas, coef, model = best

@@ -243,9 +243,9 @@ def fit_frequencies(x, y=None, n_tones=None, *, min_frequency=None, max_frequenc
             periodogram and the fit.
         trend: degree of the polynomial trend fitted with the tones (0: a constant offset,
             at most :data:`MAX_TREND`), or ``"auto"`` (default): the degree, up to
-            :data:`AUTO_TREND_MAX`, whose fit with the tones has the lowest BIC, trying
-            degrees up to the one the polynomial alone supports best (so a stationary
-            signal spanning many periods costs one fit, with degree 0). A long period
+            :data:`AUTO_TREND_MAX`, whose fit with the first tone has the lowest BIC,
+            trying degrees up to the one the polynomial alone supports best (so a
+            stationary signal spanning many periods costs one fit, with degree 0). A long period
             (about a cycle or less over the data) can be taken for trend: pass
             ``trend=0`` then.
 
@@ -273,15 +273,23 @@ def fit_frequencies(x, y=None, n_tones=None, *, min_frequency=None, max_frequenc
     y, n_tones = _n_tones(x, y, n_tones)
     p = _setup(x, y, n_tones, min_frequency=min_frequency, max_frequency=max_frequency, oversample=oversample,
                weights=weights, trend=trend)
+    _, stages, (omegas, coef, model, _) = _best_trend(p)
+    for _ in range(n_tones - 1):
+        omegas, coef, model, _ = next(stages)
+    return _result(p, omegas, coef, model)
+
+
+def _best_trend(p):
+    """``(poly, stages, first)``: of the trend degrees ``p["polys"]``, the one whose fit with
+    one tone has the lowest BIC; ``stages`` (:func:`_tones`) goes on from its ``first`` stage."""
     best = None
     for poly in p["polys"]:
         stages = _tones(p["t"], p["y"], p["w"], poly, p["grid"], p["residual_power"])
-        for _ in range(n_tones):
-            omegas, coef, model, _ = next(stages)
-        score = _bic(float(p["w"] @ (p["y"] - model) ** 2), p["y"].size, coef.size + n_tones)
+        first = next(stages)
+        score = _bic(float(p["w"] @ (p["y"] - first[2]) ** 2), p["y"].size, first[1].size + 1)
         if best is None or score < best[0]:
-            best = (score, omegas, coef, model)
-    return _result(p, *best[1:])
+            best = (score, poly, stages, first)
+    return best[1:]
 
 
 def fit_frequency(x, y=None, *, min_frequency=None, max_frequency=None, oversample=5, weights=None,

@@ -21,8 +21,10 @@ import numpy as np
 from periodic_keras import fitting
 
 _TWO_PI = 2.0 * math.pi
+#: Highest harmonic number grouped with a fundamental.
+MAX_HARMONIC = 10
 
-__all__ = ["PeriodReport", "false_alarm_probability", "find_periods"]
+__all__ = ["MAX_HARMONIC", "PeriodReport", "false_alarm_probability", "find_periods"]
 
 
 def false_alarm_probability(power, n_samples, max_frequency, t_variance, *, fitted=1) -> float:
@@ -73,8 +75,8 @@ class PeriodReport:
             and the trend (no tones when nothing is significant).
         trend_degree: degree of the polynomial trend fitted.
         fap_level: the significance level used.
-        next_peak: ``(period, fap)`` of the strongest peak that was not significant (None
-            when the search stopped at ``max_periods``).
+        next_peak: ``(period, fap)`` of the peak the search stopped at: not significant, or
+            less than one cycle over the data (None when it stopped at ``max_periods``).
         samples: number of samples used (missing ones dropped).
         unit: what one unit of x is (``"day"``, a PeriodIndex step, or ``"x"``).
     """
@@ -100,7 +102,7 @@ class PeriodReport:
             shown = self.table.assign(period=[_readable(v) for v in self.table["period"]])
             lines.append(shown.to_string(float_format=lambda v: f"{v:.6g}"))
         if self.next_peak is not None:
-            lines.append(f"strongest rejected peak: period {_readable(self.next_peak[0])}, false-alarm probability "
+            lines.append(f"next peak, not reported: period {_readable(self.next_peak[0])}, false-alarm probability "
                          f"{self.next_peak[1]:.3g}")
         return "\n".join(lines)
 
@@ -113,13 +115,16 @@ def _readable(period):
 
 
 def _harmonics(omegas, amplitudes, resolution):
-    """``(harmonic, fundamental)`` per tone: tone ``j`` is harmonic ``h >= 2`` of a lower tone
-    ``i`` (strongest such ``i``) when ``|omega_j - h omega_i|`` is within half a resolution width."""
+    """``(harmonic, fundamental)`` per tone: tone ``j`` is harmonic ``h`` (2 to
+    :data:`MAX_HARMONIC`) of a lower tone ``i`` (the strongest such) when
+    ``|omega_j - h omega_i|`` is within half a resolution width and tone ``i`` makes at least
+    two cycles over the data (any frequency is near some multiple of a very low one)."""
     harmonic, fundamental = [1] * len(omegas), list(range(len(omegas)))
     for j, w in enumerate(omegas):
         for i in sorted(range(len(omegas)), key=lambda k: -amplitudes[k]):
             h = round(w / omegas[i])
-            if i != j and h >= 2 and abs(w - h * omegas[i]) <= 0.5 * resolution and harmonic[i] == 1:
+            if (i != j and 2 <= h <= MAX_HARMONIC and omegas[i] >= 2 * resolution
+                    and abs(w - h * omegas[i]) <= 0.5 * resolution and harmonic[i] == 1):
                 harmonic[j], fundamental[j] = h, i
                 break
     return harmonic, fundamental
@@ -133,7 +138,8 @@ def find_periods(x, y=None, *, max_periods=5, fap_level=0.01, trend="auto", min_
     does; before each tone the highest peak of the residual's periodogram is tested, and
     the search stops at the first peak whose false-alarm probability
     (:func:`false_alarm_probability`, counting the parameters already fitted) is not
-    below ``fap_level``, or after ``max_periods`` tones.
+    below ``fap_level``, at a tone that makes less than one cycle over the data (it cannot
+    be told from trend), or after ``max_periods`` tones.
 
     Args:
         x, y: as :func:`~periodic_keras.fitting.fit_frequencies`: arrays, or a pandas Series
@@ -161,7 +167,7 @@ def find_periods(x, y=None, *, max_periods=5, fap_level=0.01, trend="auto", min_
     rank
     1 364 days 20:04:48 0.0172219 0.00274095 2.04158 ... 1 1
     2 182 days 15:07:52 0.0344038 0.00547554 0.993039 ... 2 1
-    strongest rejected peak: period 7 days 16:32:29, false-alarm probability 0.139
+    next peak, not reported: period 7 days 16:32:29, false-alarm probability 0.139
     >>> find_periods(rng.normal(size=300)).table.empty    # noise: nothing significant
     True
     """
@@ -179,13 +185,8 @@ def find_periods(x, y=None, *, max_periods=5, fap_level=0.01, trend="auto", min_
     ws = w / w.sum()
     t_var = float(ws @ (t - ws @ t) ** 2)
     n = int(np.count_nonzero(w))
-    best = None
-    for poly in p["polys"]:
-        fit, found, next_peak, model = _significant(p, poly, n, t_var, max_periods, fap_level)
-        score = fitting._bic(float(w @ (p["y"] - model) ** 2), n, poly.shape[1] + 3 * len(found))
-        if best is None or score < best[0]:
-            best = (score, poly.shape[1] - 1, fit, found, next_peak)
-    _, degree, fit, found, next_peak = best
+    fit, found, next_peak = _significant(p, n, t_var, max_periods, fap_level)
+    degree = len(fit.trend)
     rows = []
     if found:
         by_omega = {round(w_, 12): (a, ph) for w_, a, ph in zip(fit.omegas, fit.amplitudes, fit.phases)}
@@ -204,25 +205,30 @@ def find_periods(x, y=None, *, max_periods=5, fap_level=0.01, trend="auto", min_
     return PeriodReport(table, fit, degree, float(fap_level), next_peak, n, unit)
 
 
-def _significant(p, poly, n, t_var, max_periods, fap_level):
-    """Tones while their peaks are significant, with trend columns ``poly``:
-    ``(fit, [(omega, power, fap), ...], next_peak, model)``."""
-    stages = fitting._tones(p["t"], p["y"], p["w"], poly, p["grid"], p["residual_power"])
-    coef = np.linalg.lstsq(poly * np.sqrt(p["w"])[:, None], p["y"] * np.sqrt(p["w"]), rcond=None)[0]
-    model = poly @ coef
-    fit, found, next_peak = fitting._result(p, np.zeros(0), coef, model), [], None
+def _significant(p, n, t_var, max_periods, fap_level):
+    """Tones while their peaks are significant: ``(fit, [(omega, power, fap), ...], next_peak)``.
+
+    The trend degree is the one whose fit with the first tone has the lowest BIC, or, when
+    that tone is not significant, the one the polynomial alone supports best."""
+    poly, stages, stage = fitting._best_trend(p)
+    found, next_peak = [], None
     for k in range(max_periods):
         fitted = poly.shape[1] + 3 * k
-        if n - fitted - 2 < 4:  # too few samples left for another tone
+        if k and n - fitted - 2 < 4:  # too few samples left for another tone
             break
-        omegas, coef, trial, peak = next(stages)
+        omegas, coef, trial, peak = stage if k == 0 else next(stages)
         fap = false_alarm_probability(peak, n, p["band"][1], t_var, fitted=fitted)
-        if fap >= fap_level:
+        if fap >= fap_level or abs(omegas[-1]) * (p["t"][-1] - p["t"][0]) < _TWO_PI:  # or under a cycle: trend
             next_peak = (_period(p, abs(omegas[-1])), fap)
             break
         found.append((abs(float(omegas[-1])), peak, fap))
-        fit, model = fitting._result(p, omegas, coef, trial), trial
-    return fit, found, next_peak, model
+        fit = fitting._result(p, omegas, coef, trial)
+    if not found:  # no tone: the trend alone, of the degree the polynomial supports best
+        poly = p["polys"][-1]
+        sw = np.sqrt(p["w"])
+        coef = np.linalg.lstsq(poly * sw[:, None], p["y"] * sw, rcond=None)[0]
+        fit = fitting._result(p, np.zeros(0), coef, poly @ coef)
+    return fit, found, next_peak
 
 
 def _period(p, omega):

@@ -15,7 +15,8 @@ from script_runner import runner
 
 METRICS = [  # (case, metric) of every row, in order, for trials=5, repeats=2, epochs=2, draws=4
     (1, "relative error of omega"), (1, "seconds per fit (median of 2)"), (1, "draws exact to 1e-6 of 4"),
-    (1, "slowest of 4 fits (s)"), (1, "absolute error of omega"), (2, "RMSE / CRLB over 5 trials"),
+    (1, "slowest of 4 fits (s)"), (1, "absolute error of omega"),
+    (1, "relative error of the period (vs 365.2422 days)"), (2, "RMSE / CRLB over 5 trials"),
     (3, "max omega error / width over 5 trials"), (3, "max omega error / width over 5 trials"),
     (4, "converged (of 3)"), (4, "converged (of 1)"), (5, "from_data period error (s)"),
     (5, "period error after 2 epochs (s)"), (5, "period error after 2 epochs (s)"),
@@ -57,6 +58,7 @@ def test_deterministic_cases_pass(small):
     assert noiseless.passed and noiseless.measured <= 1e-6
     assert rows.loc[(1, "draws exact to 1e-6 of 4")].measured == 4  # no band given
     assert rows.loc[(1, "absolute error of omega")].measured <= 1e-9  # clustered sampling
+    assert rows.loc[(1, "relative error of the period (vs 365.2422 days)")].measured <= 2e-3  # raw CO2, default args
     from_data = rows.loc[(5, "from_data period error (s)")]
     assert from_data.passed and from_data.measured <= 1.0
     two_tones = small["table"][small["table"].case == 3]
@@ -90,7 +92,7 @@ def test_script_quick_run(tmp_path):
     done = run("--quick", "--output-dir", str(out), "--verbose", "1")
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out / "results.csv")
-    assert list(table.columns) == list(COLUMNS) and list(table.case) == [1, 1, 1, 1, 1, 2, 3, 3, 4, 4, 5, 5, 5]
+    assert list(table.columns) == list(COLUMNS) and list(table.case) == [1, 1, 1, 1, 1, 1, 2, 3, 3, 4, 4, 5, 5, 5]
     assert np.isfinite(table.measured).all()
     assert (out / "results.md").exists() and (out / "fit_frequency.png").read_bytes()[:4] == b"\x89PNG"
     assert "targets met" in done.stdout and "RMSE / CRLB over 10 trials" in done.stdout

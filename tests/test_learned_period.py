@@ -45,7 +45,7 @@ def test_from_data_bad_inputs():
         LearnedPeriodicEncoding.from_data(t, y, min_period=0)
     with pytest.raises(ValueError, match="1-D"):
         LearnedPeriodicEncoding.from_data(t[:, None], y)
-    with pytest.raises(ValueError, match="NaN"):
-        LearnedPeriodicEncoding.from_data(t, np.where(np.arange(len(y)) == 5, np.nan, y))
+    with pytest.raises(ValueError, match="NaN or inf"):
+        LearnedPeriodicEncoding.from_data(t, np.where(np.arange(len(y)) == 5, np.inf, y))
     with pytest.raises(ValueError, match="samples"):
         LearnedPeriodicEncoding.from_data(t[:3], y[:3])

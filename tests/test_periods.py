@@ -80,7 +80,7 @@ def test_nothing_significant_still_reports_the_trend():
     report = find_periods(np.arange(50.0) * 0.5 + np.random.default_rng(0).normal(size=50))
     assert report.table.empty and len(report.fit) == 0 and report.trend_degree >= 1
     assert report.fit.trend_at([10.0, 40.0]) == pytest.approx([5.0, 20.0], abs=1.0)
-    assert "0 significant period(s)" in str(report) and "rejected peak" in str(report)
+    assert "0 significant period(s)" in str(report) and "next peak, not reported" in str(report)
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -50,14 +50,14 @@ def _statsmodels_dataset(name: str):
     return getattr(datasets, name).load_pandas().data
 
 
-def co2_weekly() -> pd.Series:
+def co2_weekly(raw: bool = False) -> pd.Series:
     """Weekly atmospheric CO2 at Mauna Loa (ppm), 1958–2001, from ``statsmodels`` (offline).
 
-    The 59 missing weeks are filled by linear interpolation. A yearly cycle (52.18 weeks)
-    on a strong upward trend.
+    The 59 missing weeks are filled by linear interpolation, or left NaN with ``raw=True``.
+    A yearly cycle (52.18 weeks) on a strong upward trend; the index is weekly dates.
     """
     data = _statsmodels_dataset("co2")["co2"]
-    return data.interpolate(limit_direction="both").rename("co2_ppm")
+    return (data if raw else data.interpolate(limit_direction="both")).rename("co2_ppm")
 
 
 def sunspots_yearly() -> pd.Series:

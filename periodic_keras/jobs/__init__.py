@@ -21,15 +21,16 @@ from periodic_keras.jobs.frequency import (
 from periodic_keras.jobs.frequency_bound import benchmark_frequency_bound, frequency_bound_summary
 from periodic_keras.jobs.generator import forecast_sf_temps, generator_summary, train_generator
 from periodic_keras.jobs.memory import memory_summary, train_burst, train_divider
+from periodic_keras.jobs.periods import benchmark_find_periods, find_periods_summary
 from periodic_keras.jobs.real_windows import benchmark_real_windows, real_windows_summary
 
 __all__ = [
     "BENCHMARK_ACTIVATIONS", "BENCHMARK_FUNCTIONS", "DEFAULT_EVAL_SNRS", "FRONTENDS", "HEDGE_TEMPERATURE", "USER_ERRORS",
     "activations_summary", "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument",
     "benchmark_activations",
-    "benchmark_fit_frequency", "benchmark_frequency_bound",
+    "benchmark_find_periods", "benchmark_fit_frequency", "benchmark_frequency_bound",
     "benchmark_real_windows", "clock_summary",
-    "fit_frequency_summary", "forecast_sf_temps", "frequency_bound_summary", "frequency_summary",
+    "find_periods_summary", "fit_frequency_summary", "forecast_sf_temps", "frequency_bound_summary", "frequency_summary",
     "generator_summary", "memory_summary", "real_windows_summary", "resolve_run_arguments", "run_cli", "run_script",
     "hedge_arg", "snr_arg",
     "train_burst", "train_clock", "train_divider", "train_frequency", "train_generator",

@@ -43,6 +43,7 @@ _TWO_TONES = (("two tones 3.0 + 3.7", 3.0, 3.7), ("close pair 1.5 widths apart",
 _TWO_TONE_NOISE = 0.05  # std of the small noise on the two-tone sums (SNR of the weak tone ~17 dB)
 _TWO_TONE_TARGET = 0.05  # max frequency error, in resolution widths 2 pi / span
 _GD_START = 31.0001
+_YEAR_DAYS = 365.2422  # the tropical year
 
 
 def _check_args(trials, seed, output_dir, verbose, n_points, half_span, snr_db, repeats, gd_starts, gd_steps,
@@ -118,7 +119,10 @@ def benchmark_fit_frequency(
        With default arguments (no band), ``draws`` fresh draws of ``x`` and the phase: how
        many are exact to 1e-6 (target: all) and the slowest fit (target ``< 1 s``).
        Two clusters of 500 points in ``[0, 10]`` and ``[990, 1000]``, ``sin(2 x)``, default
-       arguments: absolute error of ``omega`` (target ``<= 1e-9``).
+       arguments: absolute error of ``omega`` (target ``<= 1e-9``). Raw weekly Mauna Loa
+       CO2 (``statsmodels``, gaps left in) as a pandas Series, default arguments: relative
+       error of the period against 365.2422 days (target ``<= 2e-3``; skipped without
+       statsmodels).
     2. The same at ``snr_db`` (random phase, fresh noise per trial, ``trials`` trials):
        ``RMSE(omega) / CRLB`` (target ``<= 2``), the bound averaged as ``sqrt(mean(CRLB**2))``.
     3. ``sin(3 x) + 0.5 sin(w2 x)`` (random phases, noise std 0.05, ``x`` uniform in
@@ -212,6 +216,25 @@ def benchmark_fit_frequency(
     add(1, "omega=2, two clusters [0, 10] + [990, 1000]", "absolute error of omega", "<= 1e-9", err, err <= 1e-9,
         time.perf_counter() - start, f"default arguments; rmse {fit.rmse:.1e}; the periodogram is a comb of "
         "near-equal fringes 2 pi / 990 apart")
+
+    # 1d. raw weekly CO2 (gaps, strong trend) as a pandas Series, default arguments
+    try:
+        from periodic_keras.data.real import co2_weekly
+
+        co2 = co2_weekly(raw=True)
+    except ImportError:
+        co2 = None
+        if verbose:
+            print("case 1 raw weekly CO2: skipped (needs statsmodels: pip install 'periodic-keras[real]')")
+    if co2 is not None:
+        start = time.perf_counter()
+        fit = fitting.fit_frequency(co2)
+        seconds = time.perf_counter() - start
+        err = abs(fit.period / pd.Timedelta(days=_YEAR_DAYS) - 1)
+        add(1, "raw weekly CO2, pandas Series", "relative error of the period (vs 365.2422 days)", "<= 2e-3", err,
+            err <= 2e-3, seconds, f"statsmodels co2: {co2.notna().sum()} weeks, {co2.isna().sum()} missing, "
+            f"DatetimeIndex; default arguments; period {fit.period.round('min')}, trend degree {len(fit.trend)}, "
+            f"amplitude {fit.amplitude:.3g} ppm")
 
     # 2. 0 dB Monte Carlo against the Cramér–Rao bound
     rng = as_rng([seed, 2])

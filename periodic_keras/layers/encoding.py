@@ -241,9 +241,10 @@ class LearnedPeriodicEncoding(_HarmonicEncoding):
                   trainable_periods=True, **kwargs):
         """An encoding whose periods are the ``n_periods`` strongest in the series ``y(t)``.
 
-        Fits ``y ~ c + Σ A_i sin(2π t / P_i + φ_i)`` with
+        Fits ``y ~ trend + Σ A_i sin(2π t / P_i + φ_i)`` with
         :func:`periodic_keras.fitting.fit_frequencies` (periodogram start, float64
-        least squares; ``t`` may be irregular) and sets ``origin`` to the median of
+        least squares, polynomial trend chosen from the data; ``t`` may be irregular,
+        NaN values of ``y`` are dropped) and sets ``origin`` to the median of
         ``t``, so gradient descent starts inside the right basin and only refines.
 
         Args:
