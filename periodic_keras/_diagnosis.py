@@ -20,7 +20,8 @@ class WindowDiagnosis:
 
     Attributes:
         kind: ``"regression"`` (floor is an MSE) or ``"classification"`` (an error rate).
-        floor: estimated best error of any model that sees only one window.
+        floor: estimated best error of any model that sees only one window, over the
+            sampled windows that have a near-identical one (0 when none has).
         baseline: error of the best constant prediction (target variance, or minority rate).
         coverage: fraction of sampled windows that have at least one near-identical window.
         window: steps per window.
@@ -67,8 +68,9 @@ class WindowDiagnosis:
 
     @property
     def conflicting(self) -> bool:
-        """True when the floor is a substantial part of the constant predictor's error."""
-        return self.floor > CONFLICT_FRACTION * self.baseline
+        """True when the floor is a substantial part of the constant predictor's error, on
+        enough windows with a neighbour (coverage at least :data:`MIN_COVERAGE`) to say so."""
+        return self.coverage >= MIN_COVERAGE and self.floor > CONFLICT_FRACTION * self.baseline
 
     def recommendation(self) -> str:
         """One paragraph: what the numbers mean and what to do."""
@@ -83,8 +85,9 @@ class WindowDiagnosis:
         unit = "MSE" if self.kind == "regression" else "error rate"
         if not self.conflicting:
             if self.coverage < MIN_COVERAGE:
-                return (f"No conflict found, but only {self.coverage:.0%} of the windows have a near-identical one: "
-                        f"the check is weak here (more windows or a larger tolerance make it stronger).")
+                return (f"Only {self.coverage:.0%} of the windows have a near-identical one: too few to tell "
+                        "whether a memoryless model can fit these targets (the check is weak here; more windows or "
+                        "a larger tolerance make it stronger).")
             return (f"No conflicting windows: a model that sees one window of {self.window} steps can fit "
                     f"these targets (floor {unit} {self.floor:.3g} vs {self.baseline:.3g} for a constant).")
         text = (f"Near-identical input windows carry conflicting targets: a memoryless model that sees one window "

@@ -16,8 +16,9 @@ alone, before any training, and says what removes it.
 The estimate: for a sample of windows, find the other windows whose inputs lie within
 ``tolerance`` (relative RMS difference, see below) and take the spread of their targets:
 the variance for regression (the estimated MSE floor) or the minority fraction for
-classification (the estimated error-rate floor). Windows without a near-identical
-neighbour count as conflict-free, so read the floor with its ``coverage``.
+classification (the estimated error-rate floor), over the sampled windows that have a
+near-identical neighbour (their share is the ``coverage``; below :data:`MIN_COVERAGE` the
+check is weak and nothing is concluded).
 
 Example (the frequency divider: input ``sin(t)``, target ``sin(t / 2)``, windows of 16):
 
@@ -100,7 +101,7 @@ def _baseline(y: np.ndarray, kind: str) -> float:
 
 def _conflicts(x: np.ndarray, y: np.ndarray, kind: str, tolerance: float, neighbours: int, max_queries: int,
                rng, positions=None, scale=None, steps=None) -> tuple:
-    """``(floor, coverage, n_queries, pairs, lags, covered_floor)`` for windows ``x [n, d]`` and targets ``y [n, e]``.
+    """``(floor, coverage, n_queries, pairs, lags)`` for windows ``x [n, d]`` and targets ``y [n, e]``.
 
     Every window within the radius counts (up to ``neighbours``, drawn at random), not
     just the nearest: exact duplicates with equal targets must not hide a conflicting
@@ -109,9 +110,8 @@ def _conflicts(x: np.ndarray, y: np.ndarray, kind: str, tolerance: float, neighb
     quadratically for values, linearly for class boundaries), a true conflict does not,
     so the floor is extrapolated to radius zero (Richardson) where both are measured.
     With ``positions = (sequence, step)`` per window, ``lags`` holds, per query, the
-    shortest step distance to a conflicting window of the same sequence. ``floor`` counts
-    windows without a neighbour as conflict-free; ``covered_floor`` is the mean over the
-    windows that have one (NaN when none does). ``scale`` (default: the RMS of ``x`` about
+    shortest step distance to a conflicting window of the same sequence. ``floor`` is the
+    mean over the windows that have a neighbour (NaN when none does). ``scale`` (default: the RMS of ``x`` about
     its mean) is the input RMS the tolerance is relative to, over ``steps`` values per
     window (default all of ``x``'s columns; fewer when a mask channel is appended).
     """
@@ -156,8 +156,8 @@ def _conflicts(x: np.ndarray, y: np.ndarray, kind: str, tolerance: float, neighb
                           float(diffs[k])))
     table = pd.DataFrame(pairs, columns=["window", "other", "input_difference", "target_difference"])
     table = table.sort_values("target_difference", ascending=False, kind="stable").reset_index(drop=True)
-    covered_floor = max(float(estimates[covered].mean()), 0.0) if covered.any() else float("nan")
-    return max(float(estimates.mean()), 0.0), float(covered.mean()), len(queries), table, lags, covered_floor
+    floor = max(float(estimates[covered].mean()), 0.0) if covered.any() else float("nan")
+    return floor, float(covered.mean()), len(queries), table, lags
 
 
 def _check_options(tolerance, neighbours, max_queries, max_windows):
@@ -200,10 +200,11 @@ def diagnose_windows(inputs, targets=None, tolerance: float = 0.1, neighbours: i
     x, y = x[:max_windows], y[:max_windows]
     kind = _kind(y)
     flat_y = y.reshape(len(y), -1).astype(np.float64 if kind == "regression" else np.int64)
-    floor, coverage, n_queries, pairs, _, _ = _conflicts(x.reshape(len(x), -1).astype(np.float64), flat_y, kind,
-                                                         tolerance, neighbours, max_queries, as_rng(seed))
-    verdict = "conflict" if floor > CONFLICT_FRACTION * _baseline(flat_y, kind) else (
-        "fits" if coverage >= MIN_COVERAGE else "weak")
+    floor, coverage, n_queries, pairs, _ = _conflicts(x.reshape(len(x), -1).astype(np.float64), flat_y, kind,
+                                                      tolerance, neighbours, max_queries, as_rng(seed))
+    floor = 0.0 if np.isnan(floor) else floor
+    verdict = "weak" if coverage < MIN_COVERAGE else (
+        "conflict" if floor > CONFLICT_FRACTION * _baseline(flat_y, kind) else "fits")
     return WindowDiagnosis(kind, floor, _baseline(flat_y, kind), coverage, int(x.shape[1]), len(x), n_queries,
                            float(tolerance), pairs, verdict=verdict)
 
@@ -319,8 +320,9 @@ def diagnose_sequences(inputs, targets, window: int, contexts=None, tolerance: f
     picks = sample(window - 1)
     wx, wy = _context_windows(x, y, window, picks, mask=False, detrend=detrend, shift_targets=shift_targets)
     scale = float(np.sqrt(np.mean((wx - wx.mean()) ** 2))) or 1.0
-    floor, coverage, n_queries, pairs, lags, _ = _conflicts(wx, wy, kind, tolerance, neighbours, max_queries, rng,
-                                                            positions=picks, scale=scale)
+    floor, coverage, n_queries, pairs, lags = _conflicts(wx, wy, kind, tolerance, neighbours, max_queries, rng,
+                                                         positions=picks, scale=scale)
+    floor = 0.0 if np.isnan(floor) else floor
     for side in ("window", "other"):  # where each conflicting window ends
         idx = pairs[side].to_numpy(dtype=np.int64)  # an empty table (no neighbours) has object columns
         pairs[f"{side}_sequence"], pairs[f"{side}_step"] = picks[0][idx], picks[1][idx]
@@ -337,12 +339,14 @@ def diagnose_sequences(inputs, targets, window: int, contexts=None, tolerance: f
     for c in contexts:
         cx, cy = _context_windows(x, y, c, picks, mask=True, scale=scale, detrend=detrend,
                                   shift_targets=shift_targets)
-        _, coverage, _, _, _, estimate = _conflicts(cx, cy, kind, tolerance, neighbours, max_queries, rng,
-                                                    scale=scale, steps=c)
+        estimate, coverage, _, _, _ = _conflicts(cx, cy, kind, tolerance, neighbours, max_queries, rng,
+                                                 scale=scale, steps=c)
         rows.append({"context": c, "estimate": estimate, "coverage": coverage})
     report.context, report.context_needed = _context_table(rows, report.baseline)
-    if not report.conflicting:
-        report.verdict = "fits" if report.coverage >= MIN_COVERAGE else "weak"
+    if report.coverage < MIN_COVERAGE:
+        report.verdict = "weak"
+    elif not report.conflicting:
+        report.verdict = "fits"
     elif report.context_needed is not None:
         report.verdict = "needs_memory"
     else:

@@ -18,7 +18,7 @@ import typing
 import numpy as np
 import pytest
 
-from periodic_keras import dsp, edge, evaluate, fitting, signals
+from periodic_keras import dsp, edge, evaluate, fitting, periods, signals, units
 from periodic_keras._io import sha256_file
 from periodic_keras.data import as_series, frequency_arrays, windowed_dataset
 from script_runner import ROOT, run_script
@@ -160,6 +160,26 @@ def _export_step(ctx, prefix, **kwargs):
 
 
 X = np.linspace(0.0, 10.0, 100)  # regular samples: Nyquist pi/dt = 31.1 rad per unit
+
+
+def _series(values, index):
+    import pandas as pd
+
+    return pd.Series(values, index=index)
+
+
+def _dates(n):
+    import pandas as pd
+
+    return pd.date_range("2020-01-01", periods=n, freq="D")
+
+
+def _mixed_timezones():
+    import pandas as pd
+
+    return pd.Index([pd.Timestamp("2020-01-01", tz="UTC"), pd.Timestamp("2020-01-02", tz="UTC"),
+                     pd.Timestamp("2020-01-03", tz="US/Eastern"), pd.Timestamp("2020-01-04", tz="US/Eastern")],
+                    dtype=object)
 NAN, INF = np.nan, np.inf
 
 # id | input | call | error | message regex
@@ -183,6 +203,16 @@ CASES = [
      lambda c: fitting.fit_frequency(X, np.where(X > 5, np.inf, X)), ValueError, r"y contains NaN or inf"),
     ("fit-frequency-all-nan", "fit_frequency, every y missing",
      lambda c: fitting.fit_frequency(X, np.full(X.shape, NAN)), ValueError, r"every sample is missing"),
+    ("fit-frequency-unsorted-time", "fit_frequency, a Series whose DatetimeIndex is out of order",
+     lambda c: fitting.fit_frequency(_series(np.arange(20.0), index=_dates(20)[::-1])), ValueError,
+     r"the time index is not in increasing order: sort it first"),
+    ("fit-frequency-mixed-timezones", "fit_frequency, a Series whose index mixes UTC and US/Eastern times",
+     lambda c: fitting.fit_frequency(_series(np.arange(4.0), index=_mixed_timezones())), TypeError,
+     r"the time index mixes timezones \(US/Eastern, UTC\)"),
+    ("find-periods-level", "find_periods, fap_level=1.5",
+     lambda c: periods.find_periods(np.sin(X), fap_level=1.5), ValueError, r"fap_level must be a number in \(0, 1\)"),
+    ("units-unknown", "units.convert to 'rpm'",
+     lambda c: units.convert(1.0, "hz", "rpm", sample_rate=10.0), ValueError, r"unknown unit 'rpm'"),
     ("candan-inf", "candan_frequency, a window of inf",
      lambda c: dsp.candan_frequency(np.full(100, INF)), ValueError, r"x contains NaN or inf"),
     ("seasonal-naive-nan", "seasonal_naive, NaN in the last period",
