@@ -11,8 +11,16 @@ import numpy as np
 _TWO_PI = 2.0 * np.pi
 
 
+@dataclasses.dataclass(frozen=True)
 class _Model:
-    """Shared by both fits: the trend and the conversion of ``x`` (times or numbers)."""
+    """Shared by both fits: the trend and the conversion of ``x`` (times or numbers).
+
+    Keyword-only fields, so that each fit's own fields keep their positions."""
+
+    trend: tuple = dataclasses.field(default=(), kw_only=True)
+    trend_origin: float = dataclasses.field(default=0.0, kw_only=True)
+    trend_scale: float = dataclasses.field(default=1.0, kw_only=True)
+    axis: object = dataclasses.field(default=None, kw_only=True)
 
     def _x(self, x) -> np.ndarray:
         if self.axis is not None:
@@ -55,10 +63,6 @@ class SineFit(_Model):
     phase: float
     offset: float
     rmse: float
-    trend: tuple = ()
-    trend_origin: float = 0.0
-    trend_scale: float = 1.0
-    axis: object = None
 
     @property
     def period(self):
@@ -95,11 +99,7 @@ class SinesFit(_Model):
     phases: tuple
     offset: float
     rmse: float
-    trend: tuple = ()
-    trend_origin: float = 0.0
-    trend_scale: float = 1.0
-    axis: object = None
-    samples: int = 0
+    samples: int = dataclasses.field(default=0, kw_only=True)
 
     def __len__(self) -> int:
         return len(self.omegas)

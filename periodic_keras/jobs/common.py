@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import functools
 import inspect
+import numbers
 import os
 import signal
 import sys
@@ -81,6 +82,14 @@ USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError, ExportedMo
 def _is_user_error(exc: BaseException) -> bool:
     export = sys.modules.get("periodic_keras.export")  # ExportError exists only once export is loaded
     return isinstance(exc, USER_ERRORS) or (export is not None and isinstance(exc, export.ExportError))
+
+
+def check_benchmark_args(seed, output_dir) -> None:
+    """The checks every benchmark job makes first: an integer ``seed >= 0`` and a non-empty ``output_dir``."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if not isinstance(output_dir, (str, os.PathLike)) or not os.fspath(output_dir):
+        raise ValueError(f"output_dir must be a non-empty path, got {output_dir!r}")
 
 
 def snr_arg(text: str):

@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from periodic_keras.jobs.common import job, open_output, summary
+from periodic_keras.jobs.common import check_benchmark_args, job, open_output, summary
 from periodic_keras.signals import as_rng, check_positive_int, daily_cycle_samples, noise_std
 
 __all__ = ["COLUMNS", "benchmark_fit_frequency", "fit_frequency_summary"]
@@ -52,10 +52,7 @@ def _check_args(trials, seed, output_dir, verbose, n_points, half_span, snr_db, 
                        draws=draws)
     if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 16:
         raise ValueError(f"n_points must be an integer >= 16, got {n_points!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    if not isinstance(output_dir, (str, os.PathLike)) or not os.fspath(output_dir):
-        raise ValueError(f"output_dir must be a non-empty path, got {output_dir!r}")
+    check_benchmark_args(seed, output_dir)
     if isinstance(verbose, bool) or verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
     for name, value, positive in (("half_span", half_span, True), ("snr_db", snr_db, False),

@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from periodic_keras.jobs.common import job, open_output, summary
+from periodic_keras.jobs.common import check_benchmark_args, job, open_output, summary
 from periodic_keras.signals import as_rng, check_positive_int
 
 __all__ = ["COLUMNS", "benchmark_find_periods", "find_periods_summary"]
@@ -44,10 +44,7 @@ def _check_args(draws, seed, output_dir, verbose, n_points):
     check_positive_int(draws=draws)
     if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 20:
         raise ValueError(f"n_points must be an integer >= 20, got {n_points!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    if not isinstance(output_dir, (str, os.PathLike)) or not os.fspath(output_dir):
-        raise ValueError(f"output_dir must be a non-empty path, got {output_dir!r}")
+    check_benchmark_args(seed, output_dir)
     if isinstance(verbose, bool) or verbose not in (0, 1):
         raise ValueError(f"verbose must be 0 or 1, got {verbose!r}")
 
