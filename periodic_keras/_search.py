@@ -10,6 +10,8 @@ The strongest peaks are then polished on the exact periodogram. NumPy only.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -161,9 +163,19 @@ def _default_max_frequency(t, dt, oversample):
     if resolvable > affordable:
         warnings.warn(f"the samples resolve frequencies up to {resolvable:.4g} rad per unit of x, but the default "
                       f"search stops at {affordable:.4g} (an FFT mesh of {MAX_DEFAULT_MESH} points); pass "
-                      "max_frequency to search higher", stacklevel=3)
+                      "max_frequency to search higher", stacklevel=_caller_level())
         return affordable
     return resolvable
+
+
+def _caller_level() -> int:
+    """``stacklevel`` of the first frame outside this package, for the caller of ``warnings.warn``:
+    the warning then names the user's line, whichever public function they called."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _peaks(grid, power, count, keep=3, share=0.5):

@@ -211,9 +211,10 @@ def test_clustered_sampling_fits_the_right_fringe_and_says_the_band_was_truncate
     for seed in range(3):
         rng = np.random.default_rng(seed)
         x = np.concatenate([rng.uniform(0, 10, 500), rng.uniform(990, 1000, 500)])
-        with pytest.warns(UserWarning, match=r"the default search stops at .* pass max_frequency to search higher"):
+        with pytest.warns(UserWarning, match=r"the default search stops at .* pass max_frequency to search higher") as w:
             fit = fitting.fit_frequency(x, np.sin(2 * x))
         assert abs(fit.omega - 2.0) < 1e-9 and fit.rmse < 1e-9
+        assert w[0].filename == __file__  # the warning names the caller's line, not the package's
 
 
 def test_trend_is_fitted_jointly_and_auto_keeps_stationary_signals_constant():
