@@ -96,7 +96,8 @@ class PeriodReport:
 
     def __str__(self) -> str:
         head = (f"{len(self.table)} significant period(s) at false-alarm level {self.fap_level:g} in "
-                f"{self.samples} samples; trend: polynomial of degree {self.trend_degree}; x in {self.unit}s")
+                f"{self.samples} samples; trend: polynomial of degree {self.trend_degree}; "
+                + ("x in its own units" if self.unit == "x" else f"x in {self.unit}s"))
         lines = [head]
         if len(self.table):
             shown = self.table.assign(period=[_readable(v) for v in self.table["period"]])
@@ -117,13 +118,15 @@ def _readable(period):
 def _harmonics(omegas, amplitudes, resolution):
     """``(harmonic, fundamental)`` per tone: tone ``j`` is harmonic ``h`` (2 to
     :data:`MAX_HARMONIC`) of a lower tone ``i`` (the strongest such) when
-    ``|omega_j - h omega_i|`` is within half a resolution width and tone ``i`` makes at least
-    two cycles over the data (any frequency is near some multiple of a very low one)."""
+    ``|omega_j - h omega_i|`` is within half a resolution width, tone ``i`` makes at least
+    two cycles over the data (any frequency is near some multiple of a very low one) and is
+    at least half as strong (a weak slow tone does not own a strong fast one: CO2's year is
+    not the 9th harmonic of a faint 9-year wiggle)."""
     harmonic, fundamental = [1] * len(omegas), list(range(len(omegas)))
     for j, w in enumerate(omegas):
         for i in sorted(range(len(omegas)), key=lambda k: -amplitudes[k]):
             h = round(w / omegas[i])
-            if (i != j and 2 <= h <= MAX_HARMONIC and omegas[i] >= 2 * resolution
+            if (i != j and 2 <= h <= MAX_HARMONIC and omegas[i] >= 2 * resolution and amplitudes[i] >= 0.5 * amplitudes[j]
                     and abs(w - h * omegas[i]) <= 0.5 * resolution and harmonic[i] == 1):
                 harmonic[j], fundamental[j] = h, i
                 break
@@ -212,9 +215,12 @@ def _significant(p, n, t_var, max_periods, fap_level):
     that tone is not significant, the one the polynomial alone supports best."""
     poly, stages, stage = fitting._best_trend(p)
     found, next_peak = [], None
+    spread = float(np.sqrt(p["w"] @ (p["y"] - p["w"] @ p["y"] / p["w"].sum()) ** 2 / p["w"].sum()))
     for k in range(max_periods):
         fitted = poly.shape[1] + 3 * k
         if k and n - fitted - 2 < 4:  # too few samples left for another tone
+            break
+        if k and fit.rmse <= 1e-9 * spread * p["y_scale"]:  # the fit is exact to rounding: nothing left to find
             break
         omegas, coef, trial, peak = stage if k == 0 else next(stages)
         fap = false_alarm_probability(peak, n, p["band"][1], t_var, fitted=fitted)

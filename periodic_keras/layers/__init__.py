@@ -2,9 +2,10 @@
 
 from periodic_keras.layers.activations import FourierFeatures, Sine, Snake
 from periodic_keras.layers.encoding import LearnedPeriodicEncoding, PeriodicEncoding
+from periodic_keras.layers.forecast import SeasonalLags, StepPositions, WindowScaler
 from periodic_keras.layers.posterior import PeakPosterior
 from periodic_keras.layers.refine import RefinementGate, ToneRefinement
 from periodic_keras.layers.spectral import SpectralFeatures
 
-__all__ = ["FourierFeatures", "LearnedPeriodicEncoding", "PeakPosterior", "PeriodicEncoding", "RefinementGate", "Sine", "Snake",
-           "SpectralFeatures", "ToneRefinement"]
+__all__ = ["FourierFeatures", "LearnedPeriodicEncoding", "PeakPosterior", "PeriodicEncoding", "RefinementGate",
+           "SeasonalLags", "Sine", "Snake", "SpectralFeatures", "StepPositions", "ToneRefinement", "WindowScaler"]

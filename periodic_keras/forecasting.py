@@ -1,0 +1,254 @@
+"""Forecast a user's periodic series: :class:`Forecaster` and :func:`backtest`.
+
+A :class:`Forecaster` takes a pandas Series (DatetimeIndex, PeriodIndex, or a numeric index
+with a step) or an array, places it on its regular time grid (gaps become missing steps:
+interpolated in the model's inputs, masked in its loss), finds its periods
+(:func:`periodic_keras.periods.find_periods`, trend fitted) unless given, and trains
+:func:`periodic_keras.models.forecaster_model` -- an LSTM over a context of at least two of
+the longest period, conditioned on exact periodic encodings of the time grid -- on windows
+cut from the series (:func:`periodic_keras.data.forecast.forecast_windows`). ``predict``
+returns the next ``horizon`` steps as a Series indexed by their times.
+
+:func:`backtest` refits at rolling origins and scores the forecaster next to seasonal-naive
+baselines: MAE, RMSE, MASE and sMAPE per origin, and their means.
+
+The Keras model (``forecaster.model``) and the training pipeline
+(``forecaster.dataset()``) are ordinary Keras and tf.data objects: ``model.fit`` them in
+your own code as you like.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from periodic_keras.data.forecast import RegularSeries, forecast_windows, regular_series
+from periodic_keras.signals import check_positive_int
+
+__all__ = ["Forecaster", "backtest", "forecast_metrics", "seasonal_naive"]
+
+
+#: Discovered periods weaker than this fraction of the strongest tone are left out.
+MIN_RELATIVE_AMPLITUDE = 0.2
+
+
+def _discover_periods(series: RegularSeries, max_periods: int) -> list:
+    """Significant periods (in steps) worth encoding: fundamentals with at least
+    :data:`MIN_RELATIVE_AMPLITUDE` of the strongest tone's amplitude and two cycles in the
+    series, not within 5 % of a stronger one (harmonics 2 and 3 are in the encoding)."""
+    from periodic_keras.periods import find_periods
+
+    k = np.flatnonzero(series.observed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = find_periods(k.astype(np.float64), series.values[k], max_periods=max_periods + 3)
+    table = report.table.sort_values("amplitude", ascending=False)
+    found = []
+    for period, amplitude, harmonic in zip(table["period"], table["amplitude"], table["harmonic"]):
+        strong = amplitude >= MIN_RELATIVE_AMPLITUDE * table["amplitude"].iloc[0]
+        if (strong and harmonic not in (2, 3) and 2.0 <= period <= len(series) / 2
+                and all(abs(period / p - 1) > 0.05 for p in found)):
+            found.append(float(period))
+    return sorted(found[:max_periods])
+
+
+def seasonal_naive(history: RegularSeries, horizon: int, period: int) -> np.ndarray:
+    """Repeat the last ``period`` steps of ``history`` (gaps interpolated) over ``horizon`` steps.
+
+    >>> seasonal_naive(regular_series(np.arange(6.0)), 4, 3).tolist()
+    [3.0, 4.0, 5.0, 3.0]
+    """
+    values = history.filled()
+    last = values[-period:]
+    return np.resize(last, horizon) if period > 0 else np.full(horizon, values[-1])
+
+
+def forecast_metrics(truth, forecast, history: RegularSeries, season: int) -> dict:
+    """MAE, RMSE, MASE and sMAPE (%) of ``forecast`` on the observed steps of ``truth``.
+
+    MASE divides the MAE by the in-sample MAE of the seasonal-naive forecast of period
+    ``season`` (one step apart, on observed pairs of ``history``): below 1 beats it.
+
+    >>> h = regular_series(np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0]))
+    >>> m = forecast_metrics([0.0, 1.0], [0.5, 0.5], h, season=1)
+    >>> m["mae"], m["mase"], round(m["smape"], 1)
+    (0.5, 0.5, 133.3)
+    """
+    truth, forecast = np.asarray(truth, dtype=np.float64), np.asarray(forecast, dtype=np.float64)
+    ok = np.isfinite(truth)
+    err = forecast[ok] - truth[ok]
+    v, seen = history.values, history.observed
+    pairs = seen[season:] & seen[:-season]
+    scale = float(np.mean(np.abs(v[season:][pairs] - v[:-season][pairs]))) if pairs.any() else float("nan")
+    denom = np.abs(truth[ok]) + np.abs(forecast[ok])
+    smape = float(np.mean(np.where(denom > 0, 2 * np.abs(err) / np.where(denom > 0, denom, 1), 0.0)) * 100)
+    mae = float(np.mean(np.abs(err)))
+    return dict(mae=mae, rmse=float(np.sqrt(np.mean(err**2))), mase=mae / scale if scale > 0 else float("nan"),
+                smape=smape)
+
+
+class Forecaster:
+    """An LSTM forecaster for one periodic series (see the module docstring).
+
+    Args:
+        horizon: steps forecast at once.
+        periods: the periods in steps (floats), or None to discover them.
+        context: history steps per window; default twice the longest period (at least
+            ``horizon``), shortened when the series is short, never below one period.
+        step: the grid step of the series' index (see :func:`regular_series`).
+        harmonics, units, hidden: model size (:func:`periodic_keras.models.forecaster_model`).
+        steps, batch_size, learning_rate: training (Adam, cosine decay).
+        max_periods: most periods discovered.
+        seed: seeds the weights and the windows: the same seed gives the same forecast.
+
+    >>> t = np.arange(600)
+    >>> y = pd.Series(10 + 0.01 * t + np.sin(2 * np.pi * t / 24), index=pd.date_range("2024-01-01", periods=600, freq="h"))
+    >>> f = Forecaster(horizon=24, steps=60, units=8, hidden=16).fit(y)
+    >>> [round(p, 6) for p in f.periods_], f.context_, f.predict().index[0]
+    ([24.0], 48, Timestamp('2024-01-26 00:00:00'))
+    """
+
+    def __init__(self, horizon: int, periods=None, context: int | None = None, step=None, harmonics: int = 3,
+                 units: int = 32, hidden: int = 64, steps: int = 800, batch_size: int = 64,
+                 learning_rate: float = 3e-3, max_periods: int = 3, seed: int = 0):
+        check_positive_int(horizon=horizon, harmonics=harmonics, units=units, hidden=hidden, steps=steps,
+                           batch_size=batch_size, max_periods=max_periods)
+        if context is not None:
+            check_positive_int(context=context)
+        if periods is not None:
+            periods = [float(p) for p in np.atleast_1d(periods)]
+            if not periods or not all(math.isfinite(p) and p >= 2 for p in periods):
+                raise ValueError(f"periods must be numbers of steps >= 2, got {periods}")
+        if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+            raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+        self.horizon, self.periods, self.context, self.step = int(horizon), periods, context, step
+        self.harmonics, self.units, self.hidden = harmonics, units, hidden
+        self.steps, self.batch_size, self.learning_rate = steps, batch_size, float(learning_rate)
+        self.max_periods, self.seed = max_periods, int(seed)
+        self.model = None
+
+    def _plan(self, series: RegularSeries):
+        """Periods, context and lags for ``series``; refuses a series shorter than two periods."""
+        periods = self.periods
+        if periods is None:
+            periods = _discover_periods(series, self.max_periods)
+            if not periods:
+                warnings.warn("no significant period was found: the forecaster falls back to one period of "
+                              f"{self.horizon} steps (the horizon); pass periods= if you know them", stacklevel=3)
+                periods = [float(max(2, self.horizon))]
+        longest = round(max(periods))
+        n = len(series)
+        if n < 2 * longest + self.horizon:
+            raise ValueError(f"the series has {n} steps, fewer than two of its longest period ({longest} steps) plus "
+                             f"the horizon ({self.horizon}): give more history, a shorter horizon or shorter periods")
+        context = self.context or max(2 * longest, self.horizon)
+        context = max(longest, min(context, n - self.horizon - min(n // 4, 64)))
+        lags = sorted({1} | {round(p) for p in periods if round(p) <= context})
+        return periods, context, lags
+
+    def fit(self, series, verbose: int = 0) -> "Forecaster":
+        """Place ``series`` on its grid, find its periods, build and train the model. Returns self."""
+        import keras
+
+        from periodic_keras import training
+        from periodic_keras.models.forecaster import forecaster_model, masked_scaled_mse
+
+        self.series_ = regular_series(series, step=self.step)
+        self.periods_, self.context_, self.lags_ = self._plan(self.series_)
+        training.set_seed(self.seed)
+        self.model = forecaster_model(self.context_, self.horizon, self.periods_, self.lags_, self.harmonics,
+                                      self.units, self.hidden)
+        self.model.compile(optimizer=training.adam_cosine(self.steps, self.learning_rate), loss=masked_scaled_mse)
+        start = time.perf_counter()
+        self.model.fit(self.dataset(), steps_per_epoch=self.steps, epochs=1, verbose=verbose, shuffle=False)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    def dataset(self, series=None):
+        """The training windows (``tf.data``) of ``series`` (default: the fitted one)."""
+        rs = self.series_ if series is None else regular_series(series, step=self.step)
+        return forecast_windows(rs, self.context_, self.horizon, season=round(max(self.periods_)),
+                                batch_size=self.batch_size, seed=self.seed)
+
+    def inputs(self, series: RegularSeries):
+        """Model inputs for a forecast after the last step of ``series``."""
+        if len(series) < self.context_:
+            raise ValueError(f"the history has {len(series)} steps; the forecaster needs its context of "
+                             f"{self.context_}")
+        values = series.filled()[-self.context_:].astype(np.float32)[None]
+        observed = series.observed[-self.context_:].astype(np.float32)[None]
+        return [values, observed, np.array([[len(series)]], dtype=np.int64)]
+
+    def predict(self, series=None) -> pd.Series:
+        """The next ``horizon`` steps after ``series`` (default: the fitted series), indexed by time.
+
+        A new ``series`` must continue the fitted one's grid from the same start (its
+        position feeds the periodic encodings).
+        """
+        if self.model is None:
+            raise RuntimeError("call fit() before predict()")
+        rs = self.series_ if series is None else regular_series(series, step=self.series_.step)
+        if rs.start != self.series_.start:
+            raise ValueError(f"the series starts at {rs.start}, the fitted one at {self.series_.start}: pass the "
+                             "history from the same start (the time grid's origin)")
+        forecast = np.asarray(self.model(self.inputs(rs), training=False), dtype=np.float64)[0]
+        return pd.Series(forecast, index=rs.future_index(self.horizon), name="forecast")
+
+
+def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, verbose: int = 0,
+             **forecaster_args) -> pd.DataFrame:
+    """Score a :class:`Forecaster` at ``origins`` rolling origins, next to baselines.
+
+    The last ``origins * horizon`` steps are cut into consecutive blocks of ``horizon``;
+    for each, everything before it is the history: the forecaster is refitted on it
+    (periods discovered anew), and it and every baseline forecast the block.
+
+    Args:
+        series, step: as :class:`Forecaster` (and :func:`regular_series`).
+        horizon, origins: block length and count.
+        baselines: ``{name: fn(history: RegularSeries, horizon, periods) -> array}``;
+            default: seasonal naive for each discovered period and naive (last value).
+        verbose: 1 prints one line per origin.
+        **forecaster_args: passed to :class:`Forecaster`.
+
+    Returns:
+        DataFrame with one row per origin and method (``origin`` is the first forecast
+        time; ``mean`` rows average the origins): ``method``, ``mae``, ``rmse``, ``mase``
+        (against seasonal naive with the strongest period), ``smape``, ``seconds``.
+    """
+    check_positive_int(horizon=horizon, origins=origins)
+    full = regular_series(series, step=step)
+    if len(full) <= origins * horizon:
+        raise ValueError(f"the series has {len(full)} steps: too few for {origins} origins of {horizon} steps")
+    rows = []
+    for i in range(origins):
+        end = len(full) - (origins - i) * horizon
+        history, truth = full.head(end), full.values[end:end + horizon]
+        start = time.perf_counter()
+        model = Forecaster(horizon, step=step, **forecaster_args).fit(history.to_series())
+        forecasts = {"forecaster": (model.predict().to_numpy(), time.perf_counter() - start)}
+        season = round(model.periods_[0])
+        for name, fn in (baselines or _default_baselines(model.periods_)).items():
+            begin = time.perf_counter()
+            forecasts[name] = (np.asarray(fn(history, horizon, model.periods_), dtype=np.float64),
+                               time.perf_counter() - begin)
+        for name, (forecast, seconds) in forecasts.items():
+            rows.append(dict(origin=str(full.times([end])[0]), method=name,
+                             **forecast_metrics(truth, forecast, history, season), seconds=seconds))
+        if verbose:
+            scores = ", ".join(f"{r['method']} {r['mase']:.3f}" for r in rows[-len(forecasts):])
+            print(f"origin {i + 1}/{origins} ({rows[-1]['origin']}): MASE {scores}", flush=True)
+    table = pd.DataFrame(rows)
+    means = table.drop(columns="origin").groupby("method", sort=False).mean().reset_index()
+    return pd.concat([table, means.assign(origin="mean")], ignore_index=True)[
+        ["origin", "method", "mae", "rmse", "mase", "smape", "seconds"]]
+
+
+def _default_baselines(periods) -> dict:
+    out = {f"seasonal_naive_{round(p)}": (lambda h, n, _, p=round(p): seasonal_naive(h, n, p)) for p in periods}
+    out["naive"] = lambda h, n, _: seasonal_naive(h, n, 1)
+    return out

@@ -1,0 +1,161 @@
+"""periodic_keras.forecasting: the grid, the windows, the model's layers, a small fit, backtests."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from periodic_keras.data.forecast import forecast_windows, regular_series, window_scale
+from periodic_keras.forecasting import Forecaster, backtest, forecast_metrics, seasonal_naive
+
+
+def hourly(n=700, seed=0, trend=0.01):
+    t = np.arange(n)
+    rng = np.random.default_rng(seed)
+    y = 10 + trend * t + 2 * np.sin(2 * np.pi * t / 24) + 0.5 * np.sin(2 * np.pi * t / 168 + 1) + rng.normal(0, 0.2, n)
+    return pd.Series(y, index=pd.date_range("2024-01-01", periods=n, freq="h"))
+
+
+# --- the grid -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("index, step, future", [
+    (pd.date_range("2024-01-01", periods=6, freq="h"), pd.Timedelta(hours=1), "2024-01-01 06:00:00"),
+    (pd.date_range("2020-01-01", periods=6, freq="MS"), "MS", "2020-07-01 00:00:00"),
+    (pd.period_range("2020-01", periods=6, freq="M"), "M", "2020-07"),
+    (pd.RangeIndex(10, 22, 2), 2, "22"),
+])
+def test_index_types_and_the_future_index(index, step, future):
+    s = regular_series(pd.Series(np.arange(6.0), index=index))
+    assert len(s) == 6 and str(s.future_index(3)[0]) == future
+    assert s.future_index(3).size == 3 and s.to_series().index.equals(s.index)
+
+
+def test_gaps_become_missing_steps_and_are_interpolated():
+    index = pd.date_range("2024-01-01", periods=10, freq="D").delete([3, 4, 7])
+    s = regular_series(pd.Series(np.arange(10.0)[[0, 1, 2, 5, 6, 8, 9]], index=index))
+    assert len(s) == 10 and s.observed.sum() == 7
+    np.testing.assert_allclose(s.filled(), np.arange(10.0))
+    assert regular_series(np.array([np.nan, 1.0, 2.0, np.nan])).values.tolist() == [1.0, 2.0]  # ends trimmed
+
+
+@pytest.mark.parametrize("series, error, match", [
+    (pd.Series([1.0, 2.0, 3.0], index=pd.to_datetime(["2024-01-01 00:00", "2024-01-02 00:00", "2024-01-02 07:00"])), ValueError,
+     "irregular"),
+    (pd.Series([1.0, 2.0, 3.0], index=pd.to_datetime(["2024-01-03", "2024-01-02", "2024-01-04"])), ValueError,
+     "strictly increasing"),
+    (pd.Series(["a", "b"]), TypeError, "numbers"),
+    (pd.Series([np.nan, np.nan]), ValueError, "every value is missing"),
+    (pd.Series([1.0, np.inf]), ValueError, "inf"),
+    (pd.Series([1.0, 2.0], index=["x", "y"]), TypeError, "DatetimeIndex"),
+])
+def test_bad_series_raise_clear_errors(series, error, match):
+    with pytest.raises(error, match=match):
+        regular_series(series)
+
+
+# --- windows and layers ---------------------------------------------------------------------------------
+
+
+def test_windows_targets_starts_and_gap_weights():
+    values = np.arange(100.0)
+    values[60] = np.nan
+    s = regular_series(values)
+    (v, m, start), y = next(iter(forecast_windows(s, 10, 5, season=4, batch_size=256, seed=1)))
+    v, m, start, y = v.numpy(), m.numpy(), start.numpy()[:, 0], y.numpy()
+    np.testing.assert_allclose(v[:, -1] + 1, start)  # the context ends just before the first forecast step
+    np.testing.assert_allclose(y[..., 0], start[:, None] + np.arange(5))  # gaps interpolated in targets too
+    gap = (start[:, None] + np.arange(5)) == 60
+    assert gap.any() and np.all(y[..., 1][gap] == 0) and np.all(y[..., 1][~gap] > 0)
+    assert np.all(m[(start[:, None] - 10 + np.arange(10)) == 60] == 0)
+    again = next(iter(forecast_windows(s, 10, 5, season=4, batch_size=256, seed=1)))[0][2].numpy()[:, 0]
+    np.testing.assert_array_equal(again, start)  # seeded
+
+
+def test_window_scale_matches_the_models_scaler():
+    import keras
+
+    from periodic_keras.layers.forecast import WindowScaler
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(5, 2, 40)
+    mask = rng.uniform(size=40) > 0.2
+    z, level, scale = WindowScaler(season=8)([np.where(mask, x, 0)[None].astype("float32"),
+                                              mask[None].astype("float32")])
+    assert float(np.asarray(scale)[0, 0]) == pytest.approx(window_scale(x, mask, 40, 8, [0])[0], rel=1e-4)
+    assert float(np.asarray(level)[0, 0]) != pytest.approx(float(np.asarray(scale)[0, 0]))  # distinct outputs
+    assert keras.ops.convert_to_numpy(z).shape == (1, 40)
+
+
+def test_forecaster_layers_serialise_and_load_safely(tmp_path):
+    import keras
+
+    from periodic_keras.models.forecaster import forecaster_model
+
+    model = forecaster_model(24, 6, periods=[12.0], lags=[1, 12], units=4, hidden=8)
+    inputs = [np.random.default_rng(0).normal(size=(2, 24)).astype("float32"), np.ones((2, 24), "float32"),
+              np.array([[100], [7]], "int64")]
+    model.save(tmp_path / "f.keras")
+    loaded = keras.models.load_model(tmp_path / "f.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded(inputs), model(inputs), atol=1e-6)
+
+
+# --- fitting, forecasting, backtests --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    series = hourly()
+    return series, Forecaster(horizon=24, steps=300, units=16, hidden=32).fit(series.iloc[:-24])
+
+
+def test_periods_are_discovered_and_the_forecast_beats_seasonal_naive(fitted):
+    series, f = fitted
+    assert len(f.periods_) == 2 and f.periods_ == pytest.approx([24.0, 168.0], rel=0.02)
+    assert f.context_ == 2 * round(f.periods_[1]) and f.lags_ == [1, 24, round(f.periods_[1])]
+    forecast = f.predict()
+    assert forecast.index.equals(series.index[-24:]) and forecast.name == "forecast"
+    truth = series.iloc[-24:].to_numpy()
+    naive = seasonal_naive(f.series_, 24, 24)
+    assert np.mean(np.abs(forecast.to_numpy() - truth)) < 0.8 * np.mean(np.abs(naive - truth))
+
+
+def test_the_same_seed_gives_the_same_forecast(fitted):
+    series, f = fitted
+    again = Forecaster(horizon=24, steps=300, units=16, hidden=32).fit(series.iloc[:-24])
+    np.testing.assert_allclose(again.predict(), f.predict(), atol=1e-5)
+
+
+def test_predict_from_new_history_and_refuse_another_origin(fitted):
+    series, f = fitted
+    later = f.predict(series.iloc[:-12])
+    assert later.index[0] == series.index[-12]
+    with pytest.raises(ValueError, match="same start"):
+        f.predict(series.iloc[5:-12])
+
+
+def test_short_series_and_bad_arguments():
+    with pytest.raises(ValueError, match="fewer than two of its longest period"):
+        Forecaster(horizon=6, periods=[24.0]).fit(hourly(50))
+    with pytest.raises(ValueError, match="horizon"):
+        Forecaster(horizon=0)
+    with pytest.raises(ValueError, match="periods"):
+        Forecaster(horizon=4, periods=[1.0])
+    with pytest.raises(RuntimeError, match="fit"):
+        Forecaster(horizon=4).predict()
+
+
+def test_backtest_table_with_baselines():
+    table = backtest(hourly(600), horizon=24, origins=2, periods=[24.0, 168.0], steps=150, units=8, hidden=16)
+    assert list(table.columns) == ["origin", "method", "mae", "rmse", "mase", "smape", "seconds"]
+    assert set(table.method) == {"forecaster", "seasonal_naive_24", "seasonal_naive_168", "naive"}
+    assert (table.origin == "mean").sum() == 4 and len(table) == 2 * 4 + 4
+    means = table[table.origin == "mean"].drop(columns="origin").set_index("method")
+    assert np.isfinite(means.to_numpy(dtype=float)).all()
+    assert means.loc["naive", "mase"] > means.loc["seasonal_naive_24", "mase"]
+
+
+def test_metrics():
+    history = regular_series(np.array([1.0, 2.0, 1.0, 2.0, 1.0, 2.0]))
+    m = forecast_metrics([1.0, np.nan, 2.0], [1.5, 0.0, 2.5], history, season=2)
+    assert m["mae"] == 0.5 and m["rmse"] == 0.5 and np.isnan(m["mase"])  # seasonal naive is exact: no scale
+    assert forecast_metrics([1.0, 2.0], [1.5, 2.5], history, season=1)["mase"] == 0.5
