@@ -37,7 +37,7 @@ MIN_RELATIVE_AMPLITUDE = 0.2
 
 
 def _discover_periods(series: RegularSeries, max_periods: int) -> list:
-    """Significant periods (in steps) worth encoding: fundamentals with at least
+    """Significant periods (in steps, strongest first) worth encoding: fundamentals with at least
     :data:`MIN_RELATIVE_AMPLITUDE` of the strongest tone's amplitude and two cycles in the
     series, not within 5 % of a stronger one (harmonics 2 and 3 are in the encoding)."""
     from periodic_keras.periods import find_periods
@@ -53,7 +53,7 @@ def _discover_periods(series: RegularSeries, max_periods: int) -> list:
         if (strong and harmonic not in (2, 3) and 2.0 <= period <= len(series) / 2
                 and all(abs(period / p - 1) > 0.05 for p in found)):
             found.append(float(period))
-    return sorted(found[:max_periods])
+    return found[:max_periods]  # strongest first
 
 
 def seasonal_naive(history: RegularSeries, horizon: int, period: int) -> np.ndarray:
@@ -200,7 +200,7 @@ class Forecaster:
 
 
 def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, verbose: int = 0,
-             **forecaster_args) -> pd.DataFrame:
+             return_forecasts: bool = False, **forecaster_args):
     """Score a :class:`Forecaster` at ``origins`` rolling origins, next to baselines.
 
     The last ``origins * horizon`` steps are cut into consecutive blocks of ``horizon``;
@@ -213,18 +213,20 @@ def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, 
         baselines: ``{name: fn(history: RegularSeries, horizon, periods) -> array}``;
             default: seasonal naive for each discovered period and naive (last value).
         verbose: 1 prints one line per origin.
+        return_forecasts: also return, per origin, ``{method: forecast Series}``.
         **forecaster_args: passed to :class:`Forecaster`.
 
     Returns:
         DataFrame with one row per origin and method (``origin`` is the first forecast
         time; ``mean`` rows average the origins): ``method``, ``mae``, ``rmse``, ``mase``
-        (against seasonal naive with the strongest period), ``smape``, ``seconds``.
+        (against seasonal naive with the strongest period), ``smape``, ``seconds``; with
+        ``return_forecasts``, ``(table, [forecasts per origin])``.
     """
     check_positive_int(horizon=horizon, origins=origins)
     full = regular_series(series, step=step)
     if len(full) <= origins * horizon:
         raise ValueError(f"the series has {len(full)} steps: too few for {origins} origins of {horizon} steps")
-    rows = []
+    rows, kept = [], []
     for i in range(origins):
         end = len(full) - (origins - i) * horizon
         history, truth = full.head(end), full.values[end:end + horizon]
@@ -239,13 +241,16 @@ def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, 
         for name, (forecast, seconds) in forecasts.items():
             rows.append(dict(origin=str(full.times([end])[0]), method=name,
                              **forecast_metrics(truth, forecast, history, season), seconds=seconds))
+        index = full.times(end + np.arange(horizon))
+        kept.append({name: pd.Series(f, index=index, name=name) for name, (f, _) in forecasts.items()})
         if verbose:
             scores = ", ".join(f"{r['method']} {r['mase']:.3f}" for r in rows[-len(forecasts):])
             print(f"origin {i + 1}/{origins} ({rows[-1]['origin']}): MASE {scores}", flush=True)
     table = pd.DataFrame(rows)
     means = table.drop(columns="origin").groupby("method", sort=False).mean().reset_index()
-    return pd.concat([table, means.assign(origin="mean")], ignore_index=True)[
+    table = pd.concat([table, means.assign(origin="mean")], ignore_index=True)[
         ["origin", "method", "mae", "rmse", "mase", "smape", "seconds"]]
+    return (table, kept) if return_forecasts else table
 
 
 def _default_baselines(periods) -> dict:

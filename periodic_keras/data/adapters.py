@@ -14,6 +14,23 @@ from periodic_keras.signals import check_positive_int
 __all__ = ["as_series", "windowed_dataset"]
 
 
+def read_csv(path, column: str | None) -> pd.DataFrame:
+    """The CSV file at ``path`` as a DataFrame, refusing a missing file, a missing ``column``
+    name, an empty file or one without data rows (each with a message naming the problem)."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"series CSV file not found: {path!r}")
+    if column is None:
+        raise ValueError("reading a CSV file needs column=<name of the series column>")
+    try:
+        data = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"series CSV file {path!r} is empty: no header and no data rows") from None
+    if data.empty:
+        raise ValueError(f"series CSV file {path!r} holds no data rows (columns {list(data.columns)})")
+    return data
+
+
 def as_series(data, column: str | None = None) -> np.ndarray:
     """Validate a 1-D series and return it as a float32 NumPy array.
 
@@ -40,17 +57,7 @@ def as_series(data, column: str | None = None) -> np.ndarray:
     ValueError: series holds values beyond the float32 range (|x| > 3.403e+38): up to 1e+39
     """
     if isinstance(data, (str, os.PathLike)):
-        path = os.fspath(data)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"series CSV file not found: {path!r}")
-        if column is None:
-            raise ValueError("reading a CSV file needs column=<name of the series column>")
-        try:
-            data = pd.read_csv(path)
-        except pd.errors.EmptyDataError:
-            raise ValueError(f"series CSV file {path!r} is empty: no header and no data rows") from None
-        if data.empty:
-            raise ValueError(f"series CSV file {path!r} holds no data rows (columns {list(data.columns)})")
+        data = read_csv(data, column)
     if isinstance(data, pd.DataFrame):
         if column is None:
             raise ValueError(f"a DataFrame needs column=...; its columns are {list(data.columns)}")

@@ -13,13 +13,14 @@ interpolated in the inputs (a mask channel marks them) and weigh nothing in the 
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 import pandas as pd
 
 from periodic_keras.signals import check_positive_int
 
-__all__ = ["RegularSeries", "forecast_windows", "regular_series", "window_scale"]
+__all__ = ["RegularSeries", "csv_series", "forecast_windows", "regular_series", "window_scale"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,6 +197,37 @@ def _datetime_step(index, step):
         return pd.Timedelta(offset)  # days, hours, ... (fixed durations)
     except (TypeError, ValueError):
         return offset
+
+
+def csv_series(path, column: str, time_column: str | None = None) -> pd.Series:
+    """Column ``column`` of the CSV file at ``path`` as a Series, indexed by ``time_column``
+    (parsed as dates unless numeric) or by row number. Empty cells are missing values.
+
+    Raises:
+        FileNotFoundError, KeyError (a missing column), ValueError (an empty file, a time
+        column that is not dates or numbers), TypeError (non-numeric values, naming the first).
+    """
+    from periodic_keras.data.adapters import read_csv
+
+    data = read_csv(path, column)
+    for name in (column, time_column):
+        if name is not None and name not in data.columns:
+            raise KeyError(f"column {name!r} not found in {os.fspath(path)!r}; columns are {list(data.columns)}")
+    values = pd.to_numeric(data[column], errors="coerce")
+    bad = values.isna() & data[column].notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise TypeError(f"column {column!r} holds non-numeric values, first {data[column].iloc[row]!r} at data row "
+                        f"{row + 1}")
+    if time_column is None:
+        return pd.Series(values.to_numpy(np.float64), name=column)
+    times = data[time_column]
+    if not pd.api.types.is_numeric_dtype(times):
+        try:
+            times = pd.to_datetime(times, format="mixed")
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"time column {time_column!r} holds values that are not dates: {err}") from None
+    return pd.Series(values.to_numpy(np.float64), index=pd.Index(times), name=column)
 
 
 def window_scale(filled, observed, context: int, season: int, starts) -> np.ndarray:

@@ -15,6 +15,7 @@ from periodic_keras.jobs.common import (
     resolve_run_arguments, run_cli, run_script, snr_arg,
 )
 from periodic_keras.jobs.fitting import benchmark_fit_frequency, fit_frequency_summary
+from periodic_keras.jobs.forecast import forecast_csv, forecast_summary
 from periodic_keras.jobs.frequency import (
     DEFAULT_EVAL_SNRS, FRONTENDS, HEDGE_TEMPERATURE, frequency_summary, train_frequency,
 )
@@ -30,7 +31,7 @@ __all__ = [
     "benchmark_activations",
     "benchmark_find_periods", "benchmark_fit_frequency", "benchmark_frequency_bound",
     "benchmark_real_windows", "clock_summary",
-    "find_periods_summary", "fit_frequency_summary", "forecast_sf_temps", "frequency_bound_summary", "frequency_summary",
+    "find_periods_summary", "fit_frequency_summary", "forecast_csv", "forecast_sf_temps", "forecast_summary", "frequency_bound_summary", "frequency_summary",
     "generator_summary", "memory_summary", "real_windows_summary", "resolve_run_arguments", "run_cli", "run_script",
     "hedge_arg", "snr_arg",
     "train_burst", "train_clock", "train_divider", "train_frequency", "train_generator",

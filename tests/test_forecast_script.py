@@ -1,0 +1,68 @@
+"""scripts/forecast.py end to end on a tiny CSV, and its one-line errors."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from script_runner import runner
+
+run = runner("forecast.py")
+
+
+def tiny_csv(path, n=400, gaps=(100, 101, 300)):
+    t = np.arange(n)
+    y = 10 + 0.01 * t + 2 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(0).normal(0, 0.2, n)
+    frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=n, freq="h").astype(str), "y": y})
+    frame.loc[list(gaps), "y"] = np.nan
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_forecast_csv_end_to_end(tmp_path):
+    csv = tiny_csv(tmp_path / "in.csv")
+    out = tmp_path / "run"
+    done = run("--csv", str(csv), "--column", "y", "--time-column", "time", "--horizon", "12", "--steps", "60",
+               "--units", "8", "--origins", "2", "--output-dir", str(out))
+    assert done.returncode == 0, done.stderr
+    forecast = pd.read_csv(out / "forecast.csv")
+    assert list(forecast.columns) == ["time", "forecast"] and len(forecast) == 12
+    assert forecast.time.iloc[0] == "2024-01-17 16:00:00" and np.isfinite(forecast.forecast).all()
+    backtest = pd.read_csv(out / "backtest.csv")
+    assert set(backtest.method) == {"forecaster", "seasonal_naive_24", "naive"} and (backtest.origin == "mean").sum() == 3
+    assert (out / "backtest.md").exists() and (out / "forecast.png").read_bytes()[:4] == b"\x89PNG"
+    assert "origin 2/2" in done.stdout and "periods (steps): 24" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--column", "z"], r"column 'z' not found"),
+    (["--horizon", "0"], r"horizon must be a positive integer, got 0"),
+    (["--time-column", "when"], r"column 'when' not found"),
+    (["--periods", "300"], r"fewer than two of its longest period"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, args, message):
+    csv = tiny_csv(tmp_path / "in.csv")
+    base = {"--csv": str(csv), "--column": "y", "--time-column": "time", "--horizon": "12"}
+    for flag, value in zip(args[::2], args[1::2]):
+        base[flag] = value
+    done = run(*[v for kv in base.items() for v in kv], "--output-dir", str(tmp_path / "out"), timeout=120)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("forecast.py")]
+    assert len(lines) == 1 and __import__("re").search(message, lines[0]), done.stderr
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_non_numeric_values_and_irregular_times(tmp_path):
+    frame = pd.read_csv(tiny_csv(tmp_path / "in.csv"))
+    frame.loc[7, "y"] = "n/a?"
+    frame.to_csv(tmp_path / "text.csv", index=False)
+    done = run("--csv", str(tmp_path / "text.csv"), "--column", "y", "--horizon", "4", "--output-dir",
+               str(tmp_path / "o1"), timeout=120)
+    assert done.returncode == 2 and "non-numeric values, first 'n/a?' at data row 8" in done.stderr
+    frame = pd.read_csv(tiny_csv(tmp_path / "in.csv"))
+    frame.loc[5, "time"] = "2024-01-01 05:17:00"
+    frame.to_csv(tmp_path / "odd.csv", index=False)
+    done = run("--csv", str(tmp_path / "odd.csv"), "--column", "y", "--time-column", "time", "--horizon", "4",
+               "--output-dir", str(tmp_path / "o2"), timeout=120)
+    assert done.returncode == 2 and "the time index is irregular" in done.stderr
