@@ -29,7 +29,7 @@ import pandas as pd
 from periodic_keras.data.forecast import RegularSeries, forecast_windows, regular_series
 from periodic_keras.signals import check_positive_int
 
-__all__ = ["Forecaster", "backtest", "forecast_metrics", "seasonal_naive"]
+__all__ = ["Forecaster", "backtest", "best_lag", "forecast_metrics", "seasonal_naive"]
 
 
 #: Discovered periods weaker than this fraction of the strongest tone are left out.
@@ -54,6 +54,19 @@ def _discover_periods(series: RegularSeries, max_periods: int) -> list:
                 and all(abs(period / p - 1) > 0.05 for p in found)):
             found.append(float(period))
     return found[:max_periods]  # strongest first
+
+
+def best_lag(series: RegularSeries, period: float) -> int:
+    """The whole number of steps, ``floor(period)`` or ``ceil(period)``, whose seasonal difference
+    ``|y[t] - y[t - lag]|`` is smallest on average (a period of 336.4 half-hours is a lag of 336).
+
+    >>> best_lag(regular_series(np.sin(2 * np.pi * np.arange(300) / 24)), 24.4)
+    24
+    """
+    values = series.filled()
+    candidates = sorted({max(1, math.floor(period)), max(1, math.ceil(period))})
+    candidates = [lag for lag in candidates if lag < values.size] or [1]
+    return min(candidates, key=lambda lag: float(np.mean(np.abs(values[lag:] - values[:-lag]))))
 
 
 def seasonal_naive(history: RegularSeries, horizon: int, period: int) -> np.ndarray:
@@ -147,8 +160,9 @@ class Forecaster:
                              f"the horizon ({self.horizon}): give more history, a shorter horizon or shorter periods")
         context = self.context or max(2 * longest, self.horizon)
         context = max(longest, min(context, n - self.horizon - min(n // 4, 64)))
-        lags = sorted({1} | {round(p) for p in periods if round(p) <= context})
-        return periods, context, lags
+        seasons = [best_lag(series, p) for p in periods]
+        lags = sorted({1} | {lag for lag in seasons if lag <= context})
+        return periods, context, lags, seasons
 
     def fit(self, series, verbose: int = 0) -> "Forecaster":
         """Place ``series`` on its grid, find its periods, build and train the model. Returns self."""
@@ -158,7 +172,7 @@ class Forecaster:
         from periodic_keras.models.forecaster import forecaster_model, masked_scaled_mse
 
         self.series_ = regular_series(series, step=self.step)
-        self.periods_, self.context_, self.lags_ = self._plan(self.series_)
+        self.periods_, self.context_, self.lags_, self.seasons_ = self._plan(self.series_)
         training.set_seed(self.seed)
         self.model = forecaster_model(self.context_, self.horizon, self.periods_, self.lags_, self.harmonics,
                                       self.units, self.hidden)
@@ -199,8 +213,8 @@ class Forecaster:
         return pd.Series(forecast, index=rs.future_index(self.horizon), name="forecast")
 
 
-def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, verbose: int = 0,
-             return_forecasts: bool = False, **forecaster_args):
+def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, extra_baselines=None,
+             verbose: int = 0, return_forecasts: bool = False, **forecaster_args):
     """Score a :class:`Forecaster` at ``origins`` rolling origins, next to baselines.
 
     The last ``origins * horizon`` steps are cut into consecutive blocks of ``horizon``;
@@ -210,8 +224,12 @@ def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, 
     Args:
         series, step: as :class:`Forecaster` (and :func:`regular_series`).
         horizon, origins: block length and count.
-        baselines: ``{name: fn(history: RegularSeries, horizon, periods) -> array}``;
+        baselines: ``{name: fn(history: RegularSeries, horizon, seasons) -> array}``
+            (``seasons``: the whole-step lags of the periods the forecaster found at that
+            origin, :func:`best_lag`, strongest first);
             default: seasonal naive for each discovered period and naive (last value).
+        extra_baselines: more of them, added to ``baselines`` (e.g.
+            :func:`periodic_keras.forecast_baselines.statsforecast_baselines`).
         verbose: 1 prints one line per origin.
         return_forecasts: also return, per origin, ``{method: forecast Series}``.
         **forecaster_args: passed to :class:`Forecaster`.
@@ -219,7 +237,7 @@ def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, 
     Returns:
         DataFrame with one row per origin and method (``origin`` is the first forecast
         time; ``mean`` rows average the origins): ``method``, ``mae``, ``rmse``, ``mase``
-        (against seasonal naive with the strongest period), ``smape``, ``seconds``; with
+        (against seasonal naive with the strongest period's lag), ``smape``, ``seconds``; with
         ``return_forecasts``, ``(table, [forecasts per origin])``.
     """
     check_positive_int(horizon=horizon, origins=origins)
@@ -233,10 +251,10 @@ def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, 
         start = time.perf_counter()
         model = Forecaster(horizon, step=step, **forecaster_args).fit(history.to_series())
         forecasts = {"forecaster": (model.predict().to_numpy(), time.perf_counter() - start)}
-        season = round(model.periods_[0])
-        for name, fn in (baselines or _default_baselines(model.periods_)).items():
+        season = model.seasons_[0]
+        for name, fn in {**(baselines or _default_baselines(model.seasons_)), **(extra_baselines or {})}.items():
             begin = time.perf_counter()
-            forecasts[name] = (np.asarray(fn(history, horizon, model.periods_), dtype=np.float64),
+            forecasts[name] = (np.asarray(fn(history, horizon, model.seasons_), dtype=np.float64),
                                time.perf_counter() - begin)
         for name, (forecast, seconds) in forecasts.items():
             rows.append(dict(origin=str(full.times([end])[0]), method=name,
@@ -253,7 +271,7 @@ def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, 
     return (table, kept) if return_forecasts else table
 
 
-def _default_baselines(periods) -> dict:
-    out = {f"seasonal_naive_{round(p)}": (lambda h, n, _, p=round(p): seasonal_naive(h, n, p)) for p in periods}
+def _default_baselines(seasons) -> dict:
+    out = {f"seasonal_naive_{lag}": (lambda h, n, _, lag=lag: seasonal_naive(h, n, lag)) for lag in seasons}
     out["naive"] = lambda h, n, _: seasonal_naive(h, n, 1)
     return out

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["REAL_SERIES", "co2_weekly", "real_series", "seattle_temps", "sf_temps", "sunspots_yearly"]
+__all__ = ["REAL_SERIES", "air_passengers", "co2_weekly", "real_series", "seattle_temps", "sf_temps",
+           "sunspots_yearly", "taylor_demand"]
 
 
 def sf_temps() -> pd.Series:
@@ -65,6 +66,31 @@ def sunspots_yearly() -> pd.Series:
     data = _statsmodels_dataset("sunspots")
     return pd.Series(data["SUNACTIVITY"].to_numpy(float), index=data["YEAR"].astype(int).to_numpy(),
                      name="sunspots")
+
+
+def _pmdarima_dataset(name: str) -> pd.Series:
+    try:
+        from pmdarima import datasets
+    except ImportError:
+        raise ImportError(f"{name} needs pmdarima (its data ship inside the package): "
+                          "pip install 'periodic-keras[bench]'") from None
+    return getattr(datasets, f"load_{name}")(as_series=True)
+
+
+def taylor_demand() -> pd.Series:
+    """Half-hourly electricity demand in England and Wales (MW), 12 weeks from Monday 5 June
+    2000, 4032 values, from ``pmdarima`` (embedded in the package): daily and weekly cycles."""
+    data = _pmdarima_dataset("taylor")
+    return pd.Series(data.to_numpy(float), index=pd.date_range("2000-06-05", periods=len(data), freq="30min"),
+                     name="demand_mw")
+
+
+def air_passengers() -> pd.Series:
+    """Monthly international airline passengers (thousands), 1949–1960, 144 values, from
+    ``pmdarima``: a yearly cycle that grows with the trend (multiplicative)."""
+    data = _pmdarima_dataset("airpassengers")
+    return pd.Series(data.to_numpy(float), index=pd.period_range("1949-01", periods=len(data), freq="M"),
+                     name="passengers")
 
 
 #: Real series for frequency windows: loader and the step between windows cut from it.

@@ -16,6 +16,7 @@ from periodic_keras.jobs.common import (
 )
 from periodic_keras.jobs.fitting import benchmark_fit_frequency, fit_frequency_summary
 from periodic_keras.jobs.forecast import forecast_csv, forecast_summary
+from periodic_keras.jobs.forecast_bench import benchmark_forecast, forecast_benchmark_summary
 from periodic_keras.jobs.frequency import (
     DEFAULT_EVAL_SNRS, FRONTENDS, HEDGE_TEMPERATURE, frequency_summary, train_frequency,
 )
@@ -29,9 +30,9 @@ __all__ = [
     "BENCHMARK_ACTIVATIONS", "BENCHMARK_FUNCTIONS", "DEFAULT_EVAL_SNRS", "FRONTENDS", "HEDGE_TEMPERATURE", "USER_ERRORS",
     "activations_summary", "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument",
     "benchmark_activations",
-    "benchmark_find_periods", "benchmark_fit_frequency", "benchmark_frequency_bound",
+    "benchmark_find_periods", "benchmark_forecast", "benchmark_fit_frequency", "benchmark_frequency_bound",
     "benchmark_real_windows", "clock_summary",
-    "find_periods_summary", "fit_frequency_summary", "forecast_csv", "forecast_sf_temps", "forecast_summary", "frequency_bound_summary", "frequency_summary",
+    "find_periods_summary", "fit_frequency_summary", "forecast_benchmark_summary", "forecast_csv", "forecast_sf_temps", "forecast_summary", "frequency_bound_summary", "frequency_summary",
     "generator_summary", "memory_summary", "real_windows_summary", "resolve_run_arguments", "run_cli", "run_script",
     "hedge_arg", "snr_arg",
     "train_burst", "train_clock", "train_divider", "train_frequency", "train_generator",

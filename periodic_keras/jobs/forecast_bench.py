@@ -1,0 +1,138 @@
+"""The forecasting benchmark: the forecaster against seasonal naive and statsforecast's models
+on real series that ship inside packages, at rolling origins, in one run.
+
+:func:`benchmark_forecast` backtests (:func:`periodic_keras.forecasting.backtest`) every
+panel series with a horizon of one season (one week for taylor): the forecaster, seasonal
+naive for each discovered period, naive, and -- when statsforecast is installed
+(``[bench]`` extra) -- AutoETS, MSTL and AutoARIMA on the same histories. It writes the mean
+scores per series and method, and the panel's mean MASE per method.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from periodic_keras.jobs.common import check_benchmark_args, job, open_output, summary
+from periodic_keras.signals import check_positive_int
+
+__all__ = ["PANEL", "benchmark_forecast", "forecast_benchmark_summary"]
+
+
+def _synthetic():
+    import pandas as pd
+
+    t = np.arange(3000)
+    rng = np.random.default_rng(0)
+    y = 10 + 0.002 * t + np.sin(2 * np.pi * t / 24) + 0.5 * np.sin(2 * np.pi * t / 168 + 1) + rng.normal(0, 0.2, t.size)
+    return pd.Series(y, index=pd.date_range("2024-01-01", periods=t.size, freq="h"), name="synthetic")
+
+
+def _loader(name):
+    from periodic_keras.data import real
+
+    return {"sf": real.sf_temps, "taylor": real.taylor_demand, "co2": lambda: real.co2_weekly(raw=True),
+            "air": real.air_passengers, "synthetic": _synthetic}[name]
+
+
+#: Panel series: key -> (description, horizon in steps).
+PANEL = {
+    "sf": ("SF temperature, hourly (vega_datasets)", 24),
+    "taylor": ("taylor demand, half-hourly (pmdarima)", 336),
+    "co2": ("CO2 weekly, raw with gaps (statsmodels)", 52),
+    "air": ("air passengers, monthly (pmdarima)", 12),
+    "synthetic": ("synthetic hourly: 24 h + 168 h sines, trend, noise 0.2", 24),
+}
+
+
+def _guarded(fn):
+    """A baseline that returns NaN instead of failing the whole benchmark (the table shows it)."""
+    def run(history, horizon, periods):
+        try:
+            return fn(history, horizon, periods)
+        except Exception:  # noqa: BLE001 - a failing third-party model is a result, not a crash
+            return np.full(horizon, np.nan)
+    return run
+
+
+@job()
+def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: int = 0,
+                       output_dir: str = "runs/forecast_benchmark", verbose: int = 1, statsforecast: bool = True) -> dict:
+    """Backtest the forecaster and its baselines on the panel (see the module docstring).
+
+    Args:
+        series: keys of :data:`PANEL` (default: all whose package is installed).
+        origins: rolling origins per series.
+        steps, seed: the forecaster's training steps and seed.
+        statsforecast: add AutoETS, MSTL and AutoARIMA (needs statsforecast).
+
+    Outputs in ``output_dir``: ``results.csv``/``.md`` (``series``, ``method``, ``mae``,
+    ``rmse``, ``mase``, ``smape``, ``seconds`` -- means over the origins -- and ``panel``
+    rows: each method's mean MASE over the series).
+
+    Returns:
+        dict with ``table``, ``table_paths``, ``plot`` (None), ``train_seconds`` (the
+        forecaster's fits) and ``seconds``.
+    """
+    check_positive_int(origins=origins, steps=steps)
+    check_benchmark_args(seed, output_dir)
+    names = list(PANEL) if series is None else list(series)
+    unknown = set(names) - set(PANEL)
+    if unknown:
+        raise ValueError(f"unknown series {sorted(unknown)}: use {sorted(PANEL)}")
+    extra = {}
+    if statsforecast:
+        from periodic_keras.forecast_baselines import statsforecast_baselines
+
+        extra = {name: _guarded(fn) for name, fn in statsforecast_baselines().items()}
+    open_output(output_dir)
+
+    import pandas as pd
+
+    from periodic_keras import results
+    from periodic_keras.forecasting import backtest
+
+    begin, rows, train = time.perf_counter(), [], 0.0
+    for key in names:
+        description, horizon = PANEL[key]
+        try:
+            data = _loader(key)()
+        except ImportError as err:
+            if verbose:
+                print(f"{description}: skipped ({err})", flush=True)
+            continue
+
+        table = backtest(data, horizon, origins=origins, steps=steps, seed=seed, verbose=verbose,
+                         extra_baselines=extra)
+        means = table[table.origin == "mean"].drop(columns="origin")
+        train += float(means.loc[means.method == "forecaster", "seconds"].iloc[0]) * origins
+        rows.append(means.assign(series=description))
+        if verbose:
+            shown = ", ".join(f"{m} {v:.3f}" for m, v in zip(means.method, means.mase))
+            print(f"{description}: mean MASE {shown}", flush=True)
+    table = pd.concat(rows, ignore_index=True)[["series", "method", "mae", "rmse", "mase", "smape", "seconds"]]
+    panel = (table.assign(method=[_panel_name(m, table, s) for m, s in zip(table.method, table.series)])
+             .groupby("method", sort=False)["mase"].agg(["mean", "count"]).reset_index())
+    panel = panel[panel["count"] == table.series.nunique()]
+    table = pd.concat([table, pd.DataFrame({"series": "panel (mean over series)", "method": panel["method"],
+                                            "mase": panel["mean"]})], ignore_index=True)
+    paths = results.write_table(table, os.path.join(output_dir, "results"))
+    return dict(table=table, table_paths=paths, plot=None, train_seconds=train, seconds=time.perf_counter() - begin)
+
+
+def _strongest(table, series):
+    names = [m for m in table.method[table.series == series] if m.startswith("seasonal_naive_")]
+    return names[0] if names else None
+
+
+def _panel_name(method, table, series):
+    """Seasonal naive of each series' strongest period counts as one method across the panel."""
+    return "seasonal_naive (strongest period)" if method == _strongest(table, series) else method
+
+
+def forecast_benchmark_summary(result: dict) -> str:
+    """Human-readable summary of :func:`benchmark_forecast`."""
+    head = f"benchmark {result['seconds']:.0f} s (forecaster fits {result['train_seconds']:.0f} s)"
+    return f"{head}\n\n{summary({**result, 'plot': '-'})}"
