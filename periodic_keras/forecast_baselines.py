@@ -46,7 +46,6 @@ def statsforecast_baselines(names=("AutoETS", "MSTL", "AutoARIMA")) -> dict:
     :data:`MAX_ARIMA_SEASON` steps of season or :data:`MAX_ARIMA_LENGTH` of history (too
     slow), which the table shows.
     """
-    auto_ets, mstl, auto_arima = _models()
 
     def season(periods):
         return max(1, int(periods[0]))
@@ -60,6 +59,7 @@ def statsforecast_baselines(names=("AutoETS", "MSTL", "AutoARIMA")) -> dict:
     unknown = set(names) - set(makers)
     if unknown:
         raise ValueError(f"unknown statsforecast baseline(s) {sorted(unknown)}: use {sorted(makers)}")
+    auto_ets, mstl, auto_arima = _models()
 
     def baseline(make):
         def fn(history, horizon, periods):

@@ -159,3 +159,39 @@ def test_metrics():
     m = forecast_metrics([1.0, np.nan, 2.0], [1.5, 0.0, 2.5], history, season=2)
     assert m["mae"] == 0.5 and m["rmse"] == 0.5 and np.isnan(m["mase"])  # seasonal naive is exact: no scale
     assert forecast_metrics([1.0, 2.0], [1.5, 2.5], history, season=1)["mase"] == 0.5
+
+
+def test_best_lag_snaps_a_fractional_period_to_the_better_step():
+    from periodic_keras.forecasting import best_lag
+
+    y = regular_series(np.sin(2 * np.pi * np.arange(2000) / 336.0))
+    assert best_lag(y, 336.45) == 336 and best_lag(y, 335.6) == 336
+    assert best_lag(regular_series(np.arange(5.0)), 9.5) == 1  # no lag fits: the last value
+
+
+def test_statsforecast_baselines_name_their_extra(monkeypatch):
+    import sys
+
+    from periodic_keras import forecast_baselines
+
+    with pytest.raises(ValueError, match="unknown statsforecast baseline"):
+        forecast_baselines.statsforecast_baselines(["Prophet"])
+    monkeypatch.setitem(sys.modules, "statsforecast.models", None)  # as if not installed
+    with pytest.raises(ImportError, match=r"periodic-keras\[bench\]"):
+        forecast_baselines.statsforecast_baselines()
+
+
+def test_benchmark_forecast_small_run(tmp_path):
+    from periodic_keras import jobs
+
+    out = jobs.benchmark_forecast(series=["synthetic"], origins=1, steps=20, statsforecast=False,
+                                  output_dir=str(tmp_path / "bench"), verbose=0)
+    table = out["table"]
+    assert list(table.columns) == ["series", "method", "mae", "rmse", "mase", "smape", "seconds"]
+    panel = table[table.series == "panel (mean over series)"]
+    assert set(panel.method) == {"forecaster", "seasonal_naive (strongest period)", "naive", "seasonal_naive_168"}
+    assert np.isfinite(panel.mase).all() and (tmp_path / "bench" / "results.md").exists()
+    assert "benchmark" in jobs.forecast_benchmark_summary(out)
+    with pytest.raises(ValueError, match="unknown series"):
+        jobs.benchmark_forecast(series=["m4"], output_dir=str(tmp_path / "other"), statsforecast=False)
+    assert not (tmp_path / "other").exists()
