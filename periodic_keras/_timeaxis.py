@@ -98,10 +98,12 @@ def axis_of(index):
     """
     import pandas as pd
 
-    if not (_time_like(index) or (_is_pandas(index) and getattr(index, "dtype", None) == object)):
+    text = _is_pandas(index) and (getattr(index, "dtype", None) == object
+                                  or pd.api.types.is_string_dtype(getattr(index, "dtype", None)))
+    if not (_time_like(index) or text):
         return index, None
     index = pd.Index(index)
-    if index.dtype == object:
+    if index.dtype == object or pd.api.types.is_string_dtype(index.dtype):  # object (pandas 2) or str (pandas 3)
         kinds = {type(v).__name__ for v in index if v is not None and v == v}
         tzs = {str(getattr(v, "tz", None)) for v in index if isinstance(v, pd.Timestamp)}
         if len(tzs) > 1:

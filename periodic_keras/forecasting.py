@@ -92,6 +92,8 @@ def forecast_metrics(truth, forecast, history: RegularSeries, season: int) -> di
     (0.5, 0.5, 133.3)
     """
     truth, forecast = np.asarray(truth, dtype=np.float64), np.asarray(forecast, dtype=np.float64)
+    if not np.isfinite(forecast).all():  # a baseline that did not run (or failed): no scores
+        return dict(mae=float("nan"), rmse=float("nan"), mase=float("nan"), smape=float("nan"))
     ok = np.isfinite(truth)
     err = forecast[ok] - truth[ok]
     v, seen = history.values, history.observed
@@ -166,8 +168,6 @@ class Forecaster:
 
     def fit(self, series, verbose: int = 0) -> "Forecaster":
         """Place ``series`` on its grid, find its periods, build and train the model. Returns self."""
-        import keras
-
         from periodic_keras import training
         from periodic_keras.models.forecaster import forecaster_model, masked_scaled_mse
 

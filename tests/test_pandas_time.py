@@ -96,7 +96,7 @@ def test_nan_samples_are_dropped_and_counted():
     (pd.Series(np.full(10, np.nan), index=pd.date_range("2020", periods=10)), ValueError, "every sample is missing"),
     (pd.Series([1.0, np.nan, 2.0, np.nan], index=pd.date_range("2020", periods=4)), ValueError, "at least 4"),
     (pd.Series(np.full(20, 3.0), index=pd.date_range("2020", periods=20)), ValueError, "constant"),
-    (pd.Series(np.arange(5.0), index=list("abcde")), TypeError, "real numbers"),
+    (pd.Series(np.arange(5.0), index=list("abcde")), TypeError, "the index holds str values"),
     (pd.Series(["a"] * 8, index=pd.date_range("2020", periods=8)), TypeError, "real numbers"),
 ])
 def test_bad_series_raise_clear_errors(series, error, match):
