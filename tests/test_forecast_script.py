@@ -55,6 +55,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, args, message):
 
 def test_non_numeric_values_and_irregular_times(tmp_path):
     frame = pd.read_csv(tiny_csv(tmp_path / "in.csv"))
+    frame["y"] = frame["y"].astype(object)
     frame.loc[7, "y"] = "n/a?"
     frame.to_csv(tmp_path / "text.csv", index=False)
     done = run("--csv", str(tmp_path / "text.csv"), "--column", "y", "--horizon", "4", "--output-dir",

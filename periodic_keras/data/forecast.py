@@ -134,8 +134,8 @@ def regular_series(series, step=None, name=None) -> RegularSeries:
         check = float(step) if step is not None else 1.0
         out = RegularSeries(values, 0, check if check != int(check) else int(check), "number", name)
     else:
-        values = _values(series.to_numpy(dtype=np.float64, na_value=np.nan) if series.dtype != object
-                         else series.to_numpy())
+        numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+        values = _values(series.to_numpy(dtype=np.float64, na_value=np.nan) if numeric else series.to_numpy())
         out = _indexed(series.index, values, step, series.name if name is None else name)
     if len(out) == 0 or not out.observed.any():
         raise ValueError("the series is empty or every value is missing")
@@ -160,12 +160,14 @@ def _indexed(index, values, step, name) -> RegularSeries:
         if isinstance(offset, pd.Timedelta):
             positions = np.asarray((index - index[0]) / offset, dtype=np.float64)
             return RegularSeries(_place(positions, values, str(offset)), index[0], offset, "datetime", name)
-        periods = index.to_period(offset)  # calendar steps: months, quarters, years
-        ordinals = periods.asi8.astype(np.float64)
-        if not (periods.to_timestamp(how="start") == index.normalize()).all() and offset.name[-1:] == "S":
-            raise ValueError(f"the times are not at the start of each {offset.freqstr} step")
-        return RegularSeries(_place(ordinals - ordinals[0], values, offset.freqstr), index[0], offset, "datetime",
-                             name)
+        # calendar steps (months, quarters, years): each time's place on the calendar grid from the first
+        grid = pd.date_range(index[0], index[-1], freq=offset)
+        positions = grid.get_indexer(index).astype(np.float64)
+        if np.any(positions < 0):
+            bad = int(np.flatnonzero(positions < 0)[0])
+            raise ValueError(f"the time index is irregular: {index[bad]} is not on the {offset.freqstr} grid "
+                             f"from {index[0]}; pass step= or resample the series first")
+        return RegularSeries(_place(positions, values, offset.freqstr), index[0], offset, "datetime", name)
     if pd.api.types.is_numeric_dtype(index.dtype) and not pd.api.types.is_bool_dtype(index.dtype):
         x = index.to_numpy(dtype=np.float64)
         if step is None:
