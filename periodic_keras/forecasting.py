@@ -146,8 +146,16 @@ class Forecaster:
         self.max_periods, self.seed = max_periods, int(seed)
         self.model = None
 
+    def prepare(self, series) -> "Forecaster":
+        """Place ``series`` on its grid and plan the model: periods (found unless given),
+        context, lags. Refuses a series shorter than two periods plus the horizon, before
+        any training. :meth:`fit` calls it; call it first to check a series cheaply."""
+        self.series_ = regular_series(series, step=self.step)
+        self.periods_, self.context_, self.lags_, self.seasons_ = self._plan(self.series_)
+        return self
+
     def _plan(self, series: RegularSeries):
-        """Periods, context and lags for ``series``; refuses a series shorter than two periods."""
+        """Periods, context, lags and whole-step seasons for ``series``."""
         periods = self.periods
         if periods is None:
             periods = _discover_periods(series, self.max_periods)
@@ -166,13 +174,15 @@ class Forecaster:
         lags = sorted({1} | {lag for lag in seasons if lag <= context})
         return periods, context, lags, seasons
 
-    def fit(self, series, verbose: int = 0) -> "Forecaster":
-        """Place ``series`` on its grid, find its periods, build and train the model. Returns self."""
+    def fit(self, series=None, verbose: int = 0) -> "Forecaster":
+        """:meth:`prepare` ``series`` (None: the one already prepared), build and train the model. Returns self."""
         from periodic_keras import training
         from periodic_keras.models.forecaster import forecaster_model, masked_scaled_mse
 
-        self.series_ = regular_series(series, step=self.step)
-        self.periods_, self.context_, self.lags_, self.seasons_ = self._plan(self.series_)
+        if series is not None:
+            self.prepare(series)
+        elif not hasattr(self, "series_"):
+            raise ValueError("fit() needs a series (none was prepared)")
         training.set_seed(self.seed)
         self.model = forecaster_model(self.context_, self.horizon, self.periods_, self.lags_, self.harmonics,
                                       self.units, self.hidden)
@@ -249,7 +259,7 @@ def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, 
         end = len(full) - (origins - i) * horizon
         history, truth = full.head(end), full.values[end:end + horizon]
         start = time.perf_counter()
-        model = Forecaster(horizon, step=step, **forecaster_args).fit(history.to_series())
+        model = Forecaster(horizon, step=step, **forecaster_args).fit(history)
         forecasts = {"forecaster": (model.predict().to_numpy(), time.perf_counter() - start)}
         season = model.seasons_[0]
         for name, fn in {**(baselines or _default_baselines(model.seasons_)), **(extra_baselines or {})}.items():

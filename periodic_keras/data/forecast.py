@@ -119,7 +119,8 @@ def regular_series(series, step=None, name=None) -> RegularSeries:
     """Place ``series`` on a regular grid (see the module docstring).
 
     Args:
-        series: a pandas Series (its index is the time) or a 1-D array (steps 0, 1, ...).
+        series: a pandas Series (its index is the time) or a 1-D array (steps 0, 1, ...);
+            a :class:`RegularSeries` is returned as it is.
         step: the grid step: a ``pd.Timedelta``, an offset or frequency string (``"h"``,
             ``"W-SAT"``, ``"MS"``) for time indexes, a number for numeric ones. Default: the
             index's own frequency, else its smallest spacing.
@@ -129,6 +130,8 @@ def regular_series(series, step=None, name=None) -> RegularSeries:
         ValueError: an empty or all-missing series; inf values; a time index out of order,
             repeated or not on a grid of ``step``; TypeError: non-numeric values or index.
     """
+    if isinstance(series, RegularSeries):
+        return series
     if not isinstance(series, pd.Series):
         values = _values(series)
         check = float(step) if step is not None else 1.0
@@ -176,8 +179,8 @@ def _indexed(index, values, step, name) -> RegularSeries:
         if not step > 0:
             raise ValueError(f"step must be positive, got {step!r}")
         step = int(step) if float(step).is_integer() else float(step)
-        return RegularSeries(_place((x - x[0]) / step, values, f"step {step:g}"), x[0].item() if isinstance(
-            step, float) else int(x[0]), step, "number", name)
+        start = int(x[0]) if float(x[0]).is_integer() else float(x[0])
+        return RegularSeries(_place((x - x[0]) / step, values, f"step {step:g}"), start, step, "number", name)
     raise TypeError(f"the index holds {index.dtype} values: give a DatetimeIndex, PeriodIndex or a numeric index "
                     "(or a time column parsed as dates)")
 

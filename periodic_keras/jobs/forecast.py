@@ -56,8 +56,7 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     series = csv_series(csv, column, time_column)
     grid = regular_series(series, step=step)
     args = dict(periods=periods, context=context, steps=steps, units=units, seed=seed)
-    forecaster = Forecaster(horizon, step=step, **args)
-    forecaster._plan(grid)  # refuses a series shorter than two periods (+ horizon) before any training
+    forecaster = Forecaster(horizon, step=step, **args).prepare(grid)  # a too short series fails before any work
     open_output(output_dir)
 
     import pandas as pd
@@ -67,12 +66,12 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
 
     table, last = None, None
     if origins:
-        table, forecasts = backtest(series, horizon, origins=origins, step=step, verbose=verbose,
+        table, forecasts = backtest(grid, horizon, origins=origins, step=step, verbose=verbose,
                                     return_forecasts=True, **args)
         row = table[(table.method == "forecaster") & (table.origin != "mean")].iloc[-1]
         last = (forecasts[-1]["forecaster"], row.mase)
     start = time.perf_counter()
-    forecaster.fit(series)
+    forecaster.fit()  # the series prepared above
     train_seconds = time.perf_counter() - start
     forecast = forecaster.predict()
     forecast_path = os.path.join(output_dir, "forecast.csv")

@@ -114,8 +114,10 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
             shown = ", ".join(f"{m} {v:.3f}" for m, v in zip(means.method, means.mase))
             print(f"{description}: mean MASE {shown}", flush=True)
     table = pd.concat(rows, ignore_index=True)[["series", "method", "mae", "rmse", "mase", "smape", "seconds"]]
-    panel = (table.assign(method=[_panel_name(m, table, s) for m, s in zip(table.method, table.series)])
-             .groupby("method", sort=False)["mase"].agg(["mean", "count"]).reset_index())
+    # each series' best seasonal naive (lowest MASE) counts as one method across the panel
+    best = {s: _best_seasonal_naive(table, s) for s in table.series.unique()}
+    names = ["seasonal naive (best period)" if m == best[s] else m for m, s in zip(table.method, table.series)]
+    panel = table.assign(method=names).groupby("method", sort=False)["mase"].agg(["mean", "count"]).reset_index()
     panel = panel[panel["count"] == table.series.nunique()]
     table = pd.concat([table, pd.DataFrame({"series": "panel (mean over series)", "method": panel["method"],
                                             "mase": panel["mean"]})], ignore_index=True)
@@ -126,11 +128,6 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
 def _best_seasonal_naive(table, series):
     names = table[(table.series == series) & table.method.str.startswith("seasonal_naive_")]
     return names.sort_values("mase").method.iloc[0] if len(names) else None
-
-
-def _panel_name(method, table, series):
-    """Each series' best seasonal naive (lowest MASE) counts as one method across the panel."""
-    return "seasonal naive (best period)" if method == _best_seasonal_naive(table, series) else method
 
 
 def forecast_benchmark_summary(result: dict) -> str:

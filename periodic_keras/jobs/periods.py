@@ -101,6 +101,7 @@ def benchmark_find_periods(draws: int = 500, seed: int = 0, output_dir: str = "r
     import pandas as pd
 
     from periodic_keras import results
+    from periodic_keras._timeaxis import series_xy
     from periodic_keras.periods import find_periods
 
     begin = time.perf_counter()
@@ -166,7 +167,8 @@ def benchmark_find_periods(draws: int = 500, seed: int = 0, output_dir: str = "r
         add(3, name, "find_periods", "periods (strongest first)", shown,
             f"trend degree {report.trend_degree}; first FAP {first}; harmonics "
             f"{report.table['harmonic'].tolist()}; {seconds:.2f} s")
-        t, y, unit = _as_numbers(series)
+        t, y, _, axis = series_xy(series, None)  # what astropy is given: days since the start for time indexes
+        unit = "units" if axis is None else f"{axis.unit_name}s"
         nyquist = 0.5 / float(np.median(np.diff(t)))  # ours searches to here on (gappy) regular series
         for label, top in (("astropy LombScargle, its default grid", None),
                            ("astropy LombScargle, up to the Nyquist frequency", nyquist)):
@@ -197,15 +199,6 @@ def _real_series():
         except ImportError:
             continue
     return out
-
-
-def _as_numbers(series):
-    """What astropy is given for a Series: days since the start for time indexes."""
-    series = series.dropna()
-    index = series.index
-    if hasattr(index, "tz") or str(index.dtype).startswith("datetime"):
-        return np.asarray((index - index[0]) / np.timedelta64(1, "D"), dtype=float), series.to_numpy(float), "days"
-    return np.asarray(index, dtype=float), series.to_numpy(float), "units"
 
 
 def _short(period):

@@ -17,13 +17,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from periodic_keras.signals import check_positive_int
+
 __all__ = ["SeasonalLags", "StepPositions", "WindowScaler"]
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="periodic_keras")
@@ -44,7 +40,8 @@ class WindowScaler(keras.layers.Layer):
 
     def __init__(self, season: int, floor: float = 1e-6, **kwargs):
         super().__init__(**kwargs)
-        self.season = _positive_int("season", season)
+        check_positive_int(season=season)
+        self.season = int(season)
         self.floor = float(floor)
 
     def call(self, inputs):
@@ -82,8 +79,8 @@ class StepPositions(keras.layers.Layer):
 
     def __init__(self, context: int, horizon: int, **kwargs):
         super().__init__(**kwargs)
-        self.context = _positive_int("context", context)
-        self.horizon = _positive_int("horizon", horizon)
+        check_positive_int(context=context, horizon=horizon)
+        self.context, self.horizon = int(context), int(horizon)
 
     def call(self, start):
         offsets = np.arange(-self.context, self.horizon, dtype=np.int64)[None, :, None]
@@ -126,9 +123,10 @@ class SeasonalLags(keras.layers.Layer):
 
     def __init__(self, lags, context: int, horizon: int, **kwargs):
         super().__init__(**kwargs)
-        self.context = _positive_int("context", context)
-        self.horizon = _positive_int("horizon", horizon)
-        self.lags = [_positive_int("lag", lag) for lag in lags]
+        check_positive_int(context=context, horizon=horizon)
+        for lag in lags:
+            check_positive_int(lag=lag)
+        self.context, self.horizon, self.lags = int(context), int(horizon), [int(lag) for lag in lags]
         if not self.lags or max(self.lags) > self.context:
             raise ValueError(f"lags must be 1..context={self.context}, got {self.lags}")
 
