@@ -30,7 +30,7 @@ import numpy as np
 from periodic_keras.generation import as_float32
 from periodic_keras.runs import MAX_METADATA_BYTES, pending_recovery, read_json
 
-__all__ = ["EdgeModel", "EdgeStepModel", "ExportedModelError", "load", "load_step", "read_metadata"]
+__all__ = ["EdgeModel", "EdgeStepModel", "ExportedModelError", "load", "load_forecaster", "load_step", "read_metadata"]
 
 METADATA = "metadata.json"
 REQUIRED_FIELDS = ("task", "format_version", "input", "output", "tflite")
@@ -174,6 +174,8 @@ class EdgeModel:
     def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None):
         self.task_dir, self.variant = task_dir, variant
         self.metadata, self._interpreter, path = _open(task_dir, variant, num_threads)
+        if self.metadata.get("task") == "forecaster":
+            raise ExportedModelError(f"{task_dir!r} is a forecaster export: load it with edge.load_forecaster")
         if len(self._interpreter.get_input_details()) != 1:
             raise ExportedModelError(f"{path!r} has several inputs: load a step model with edge.load_step")
         (self._in,) = self._interpreter.get_input_details()
@@ -406,6 +408,13 @@ def load_step(task_dir: str, variant: str = "float32", num_threads: int | None =
         ExportedModelError: as :func:`load`, or when the export is not a step model.
     """
     return EdgeStepModel(task_dir, variant, num_threads)
+
+
+def load_forecaster(task_dir: str, variant: str = "float32", num_threads: int | None = None):
+    """Load a forecaster export (:mod:`periodic_keras.edge_forecast`): ``.forecast(values, times)``."""
+    from periodic_keras import edge_forecast
+
+    return edge_forecast.load(task_dir, variant, num_threads)
 
 
 def load(task_dir: str, variant: str = "float32", num_threads: int | None = None) -> EdgeModel:

@@ -59,23 +59,17 @@ def _versions() -> dict:
 
 
 def _export_fixed_saved_model(model: keras.Model, path: str, unroll: bool = True) -> None:
-    """SavedModel with static shapes: batch 1 for a one-input model, as built otherwise.
+    """SavedModel with static shapes: batch 1, LSTMs unrolled.
 
-    A multi-input model (a step model with explicit state) must already have static
-    shapes; its signature takes the inputs positionally, in ``model.inputs`` order
-    (TFLite names them ``args_0``, ``args_0_1``, ...; ``metadata.json`` records the
-    meaning of each position).
+    A multi-input model's signature takes the inputs positionally, in ``model.inputs``
+    order (TFLite names them ``args_0``, ``args_0_1``, ...; ``metadata.json`` records the
+    meaning of each position). A multi-input model whose inputs already have static
+    shapes (a step model with explicit state) is exported as built.
     """
-    if len(model.inputs) == 1:
-        fixed = inference_variant(model, batch_size=1, unroll=unroll)
-        signature = [keras.InputSpec(shape=tuple(fixed.inputs[0].shape), dtype=fixed.inputs[0].dtype)]
-    else:
-        dynamic = [t.name for t in model.inputs if None in tuple(t.shape)]
-        if dynamic:
-            raise ValueError(f"inputs {dynamic} have a dynamic dimension: build the step model with batch_size=1")
-        fixed = model
-        signature = [[keras.InputSpec(shape=tuple(t.shape), dtype="float32") for t in model.inputs]]
-    fixed.export(path, format="tf_saved_model", input_signature=signature, verbose=False)
+    if len(model.inputs) == 1 or any(None in tuple(t.shape) for t in model.inputs):
+        model = inference_variant(model, batch_size=1, unroll=unroll)
+    specs = [keras.InputSpec(shape=tuple(t.shape), dtype=t.dtype) for t in model.inputs]
+    model.export(path, format="tf_saved_model", input_signature=specs if len(specs) == 1 else [specs], verbose=False)
 
 
 def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True) -> dict:

@@ -222,6 +222,16 @@ class Forecaster:
         forecast = np.asarray(self.model(self.inputs(rs), training=False), dtype=np.float64)[0]
         return pd.Series(forecast, index=rs.future_index(self.horizon), name="forecast")
 
+    def export(self, out_dir: str, **kwargs) -> dict:
+        """Export the fitted model for the edge runtime (SavedModel, builtin-ops TFLite,
+        metadata with the periods, context and time axis), verified against :meth:`predict`:
+        :func:`periodic_keras.export_forecast.export_forecaster` (``kwargs``: ``variants``,
+        ``tolerance``, ``checks``, ``metadata``). Load it with
+        :func:`periodic_keras.edge.load_forecaster`. Returns the metadata."""
+        from periodic_keras.export_forecast import export_forecaster
+
+        return export_forecaster(self, out_dir, **kwargs)
+
 
 def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, extra_baselines=None,
              verbose: int = 0, return_forecasts: bool = False, **forecaster_args):

@@ -6,7 +6,8 @@ number) from --csv; places it on its regular time grid (empty cells and missing 
 gaps); finds its periods (or takes --periods, in steps); backtests the forecaster at
 --origins rolling origins next to seasonal-naive baselines; fits it on the whole series;
 writes to --output-dir: forecast.csv (time, forecast) for the --horizon steps after the
-last row, backtest.csv/.md and forecast.png. Bad input exits 2 with one line.
+last row, backtest.csv/.md and forecast.png; with --export-dir, the forecaster exported for
+the edge runtime (periodic_keras.edge.load_forecaster). Bad input exits 2 with one line.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def parse_args(argv=None):
     p.add_argument("--origins", type=int, default=3, help="rolling backtest origins (0: none)")
     p.add_argument("--seed", type=int, default=0, help="seed: the same seed gives the same forecast")
     p.add_argument("--output-dir", default=os.path.join("runs", "forecast"), help="forecast, backtest table and plot")
+    p.add_argument("--export-dir", default=None,
+                   help="also export the fitted forecaster there (SavedModel, TFLite, metadata) for periodic_keras.edge")
     p.add_argument("--verbose", type=int, choices=(0, 1), default=1, help="1: one line per backtest origin")
     return p.parse_args(argv)
 

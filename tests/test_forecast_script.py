@@ -24,7 +24,7 @@ def test_forecast_csv_end_to_end(tmp_path):
     csv = tiny_csv(tmp_path / "in.csv")
     out = tmp_path / "run"
     done = run("--csv", str(csv), "--column", "y", "--time-column", "time", "--horizon", "12", "--steps", "60",
-               "--units", "8", "--origins", "2", "--output-dir", str(out))
+               "--units", "8", "--origins", "2", "--output-dir", str(out), "--export-dir", str(tmp_path / "edge"))
     assert done.returncode == 0, done.stderr
     forecast = pd.read_csv(out / "forecast.csv")
     assert list(forecast.columns) == ["time", "forecast"] and len(forecast) == 12
@@ -33,6 +33,18 @@ def test_forecast_csv_end_to_end(tmp_path):
     assert set(backtest.method) == {"forecaster", "seasonal_naive_24", "naive"} and (backtest.origin == "mean").sum() == 3
     assert (out / "backtest.md").exists() and (out / "forecast.png").read_bytes()[:4] == b"\x89PNG"
     assert "origin 2/2" in done.stdout and "periods (steps): 24" in done.stdout
+    # the export forecasts the same from the CSV's own history, and carries the backtest's verdict
+    from periodic_keras import edge
+
+    runner = edge.load_forecaster(str(tmp_path / "edge"))
+    frame = pd.read_csv(csv)
+    got = runner.forecast(frame.y.to_numpy(), pd.to_datetime(frame.time).to_numpy())
+    np.testing.assert_allclose(got.values, forecast.forecast.to_numpy(), atol=1e-4)
+    assert str(got.times[0]).startswith("2024-01-17T16:00")
+    summary = runner.metadata["backtest"]
+    assert summary["origins"] == 2 and set(summary["mean_mase"]) == {"forecaster", "seasonal_naive_24", "naive"}
+    assert summary["beats_seasonal_naive"] == (summary["mean_mase"]["forecaster"] < summary["mean_mase"]["seasonal_naive_24"])
+    assert "exported for the edge runtime" in done.stdout
 
 
 @pytest.mark.parametrize("args, message", [
@@ -67,3 +79,13 @@ def test_non_numeric_values_and_irregular_times(tmp_path):
     done = run("--csv", str(tmp_path / "odd.csv"), "--column", "y", "--time-column", "time", "--horizon", "4",
                "--output-dir", str(tmp_path / "o2"), timeout=120)
     assert done.returncode == 2 and "the time index is irregular" in done.stderr
+
+
+def test_an_export_dir_holding_other_files_is_refused_before_any_work(tmp_path):
+    csv = tiny_csv(tmp_path / "in.csv")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    done = run("--csv", str(csv), "--column", "y", "--time-column", "time", "--horizon", "12", "--output-dir",
+               str(tmp_path / "out"), "--export-dir", str(tmp_path / "mine"), timeout=120)
+    assert done.returncode == 2 and "mine" in done.stderr.splitlines()[-1], done.stderr
+    assert not os.path.exists(tmp_path / "out") and (tmp_path / "mine" / "notes.txt").read_text() == "keep"

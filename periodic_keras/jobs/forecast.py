@@ -20,7 +20,7 @@ __all__ = ["forecast_csv", "forecast_summary"]
 @job()
 def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/forecast", time_column=None,
                  step=None, periods=None, context=None, steps: int = 800, units: int = 32, origins: int = 3,
-                 seed: int = 0, verbose: int = 1) -> dict:
+                 seed: int = 0, export_dir: str | None = None, verbose: int = 1) -> dict:
     """Backtest, fit and forecast column ``column`` of ``csv``; write the results to ``output_dir``.
 
     Args:
@@ -31,6 +31,9 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
         periods: periods in steps (default: discovered); ``context``, ``steps``, ``units``,
             ``seed``: as :class:`~periodic_keras.forecasting.Forecaster`.
         origins: rolling backtest origins (0: no backtest).
+        export_dir: also export the fitted forecaster there for the edge runtime
+            (:meth:`~periodic_keras.forecasting.Forecaster.export`; the backtest's mean
+            scores go into its metadata); checked before any work.
 
     Outputs in ``output_dir``: ``forecast.csv`` (columns ``time``, ``forecast``),
     ``backtest.csv``/``.md`` (:func:`~periodic_keras.forecasting.backtest`, baselines beside
@@ -39,7 +42,8 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
 
     Returns:
         dict with ``table`` (the backtest means), ``table_paths``, ``plot``, ``forecast``
-        (Series), ``forecast_path``, ``periods``, ``train_seconds`` and ``seconds``.
+        (Series), ``forecast_path``, ``periods``, ``export`` (the export's metadata, or None),
+        ``train_seconds`` and ``seconds``.
 
     Example (a small run)::
 
@@ -50,6 +54,10 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     if isinstance(origins, bool) or not isinstance(origins, int) or origins < 0:
         raise ValueError(f"origins must be an integer >= 0, got {origins!r}")
     check_benchmark_args(seed, output_dir)
+    if export_dir is not None:
+        from periodic_keras.runs import check_export_target
+
+        check_export_target(export_dir, output_dir)
     from periodic_keras.data.forecast import csv_series, regular_series
     from periodic_keras.forecasting import Forecaster, backtest
 
@@ -57,6 +65,10 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     grid = regular_series(series, step=step)
     args = dict(periods=periods, context=context, steps=steps, units=units, seed=seed)
     forecaster = Forecaster(horizon, step=step, **args).prepare(grid)  # a too short series fails before any work
+    if export_dir is not None:
+        from periodic_keras.export_forecast import time_axis
+
+        time_axis(grid)  # a time step the edge runtime cannot place fails here, not after the fits
     open_output(output_dir)
 
     import pandas as pd
@@ -82,8 +94,23 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     paths = results.write_table(table, os.path.join(output_dir, "backtest"))
     plot = _plot(grid, forecaster, forecast, horizon, last, os.path.join(output_dir, "forecast.png"))
     means = table[table.origin == "mean"].drop(columns="origin").reset_index(drop=True)
+    exported = None
+    if export_dir is not None:
+        exported = forecaster.export(export_dir, metadata={"backtest": _backtest_summary(means, origins)})
     return dict(table=means, table_paths=paths, plot=plot, forecast=forecast, forecast_path=forecast_path,
-                periods=forecaster.periods_, train_seconds=train_seconds, seconds=time.perf_counter() - begin)
+                periods=forecaster.periods_, export=exported, train_seconds=train_seconds,
+                seconds=time.perf_counter() - begin)
+
+
+def _backtest_summary(means, origins: int) -> dict:
+    """The backtest's mean MASE per method, and whether the forecaster beat every seasonal naive."""
+    if not len(means):
+        return {"origins": 0, "note": "no backtest was run: the forecast's quality is unmeasured"}
+    mase = {m: (None if v != v else float(v)) for m, v in zip(means.method, means.mase)}
+    naive = [v for m, v in mase.items() if m.startswith("seasonal_naive") and v is not None]
+    mine = mase.get("forecaster")
+    return {"origins": origins, "mean_mase": mase,
+            "beats_seasonal_naive": bool(mine is not None and naive and mine < min(naive))}
 
 
 def _plot(grid, forecaster, forecast, horizon, last, path):
@@ -110,4 +137,7 @@ def forecast_summary(result: dict) -> str:
     head = f"periods (steps): {periods}; forecast: {result['forecast_path']}"
     first = result["forecast"]
     head += f" ({len(first)} steps from {first.index[0]}, first value {first.iloc[0]:.4g})"
+    if result.get("export") is not None:
+        parity = result["export"]["tflite"]["float32"]["parity_max_abs_diff"]
+        head += f"\nexported for the edge runtime (float32 TFLite vs Keras: max difference {parity:.2g})"
     return f"{head}\n\n{summary(result)}"

@@ -308,6 +308,9 @@ class LearnedPeriodicEncoding(_HarmonicEncoding):
                 cycles = (ops.cast(r, "float32") - n * delta) / period
             else:
                 cycles = (ops.cast(x, "float32") - np.float32(self.origin)) / period
+            # the phase within the cycle, in [0, 1): harmonics and sin/cos then see small
+            # arguments, so every runtime (TF, TFLite) rounds them alike
+            cycles = cycles - ops.floor(cycles)
             phases.append(lambda k, c=cycles: c * np.float32(k))
         return self._features(phases, self.compute_dtype)
 

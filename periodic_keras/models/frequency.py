@@ -157,7 +157,8 @@ def inference_variant(model: keras.Model, batch_size: int = 1, unroll: bool = Tr
 
     TFLite needs a static batch to convert a Keras 3 LSTM with builtin ops only;
     unrolling turns the recurrent loop into a straight-line graph without WHILE ops.
-    The copy shares no variables with ``model`` but has equal weights.
+    The copy shares no variables with ``model`` but has equal weights. A model with
+    several inputs gets every input's batch fixed.
 
     Example:
 
@@ -165,13 +166,10 @@ def inference_variant(model: keras.Model, batch_size: int = 1, unroll: bool = Tr
     >>> inference_variant(m).input_shape
     (1, 32, 1)
     """
-    if len(model.inputs) != 1:
-        raise ValueError(f"expected a single-input model, got {len(model.inputs)} inputs")
     check_positive_int(batch_size=batch_size)
-    inputs = keras.Input(batch_shape=(batch_size, *model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype,
-                         name=model.inputs[0].name)
+    inputs = [keras.Input(batch_shape=(batch_size, *t.shape[1:]), dtype=t.dtype, name=t.name) for t in model.inputs]
     clone = keras.models.clone_model(
-        model, input_tensors=inputs, clone_function=_unrolled if unroll else (lambda l: l.__class__.from_config(l.get_config()))
-    )
+        model, input_tensors=inputs[0] if len(inputs) == 1 else inputs,
+        clone_function=_unrolled if unroll else (lambda l: l.__class__.from_config(l.get_config())))
     clone.set_weights(model.get_weights())
     return clone
