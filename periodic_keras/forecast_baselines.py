@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["MAX_ARIMA_LENGTH", "MAX_ARIMA_SEASON", "statsforecast_baselines"]
+__all__ = ["GeneratorBaseline", "MAX_ARIMA_LENGTH", "MAX_ARIMA_SEASON", "statsforecast_baselines"]
 
 #: AutoARIMA is skipped (NaN in the table) for longer seasons or series: measured here, a
 #: season of 24 on 3000 hourly values took 319 s per origin.
@@ -68,3 +68,52 @@ def statsforecast_baselines(names=("AutoETS", "MSTL", "AutoARIMA")) -> dict:
         return fn
 
     return {name: baseline(makers[name]) for name in names}
+
+
+class GeneratorBaseline:
+    """The first release's recipe as a baseline: a stateful-LSTM sequence generator
+    (:func:`periodic_keras.models.sequence_generator`, the sf-temps settings) trained with
+    teacher forcing on random windows of the standardised history
+    (:func:`periodic_keras.data.generator.random_windows`), warmed up on the last
+    ``warmup`` steps (default: two of the strongest season, at least 168) and run
+    closed-loop (:func:`periodic_keras.models.generate`).
+
+    Like the sf-temps job it trains once, on the first history it is given (a backtest's
+    earliest origin, so nothing after it is seen), and forecasts every later origin with
+    that model. Windows longer than the history allows are shortened.
+
+    >>> from periodic_keras.data.forecast import regular_series
+    >>> g = GeneratorBaseline(units=(4,), windows=(20,), steps=5)
+    >>> g(regular_series(np.sin(np.arange(200) / 3.0)), 6, [19]).shape
+    (6,)
+    """
+
+    def __init__(self, units=(64, 64), windows=(100, 300), steps: int = 1000, warmup: int | None = None,
+                 batch_size: int = 64, learning_rate: float = 3e-3, seed: int = 0):
+        self.units, self.windows, self.steps, self.warmup = tuple(units), tuple(windows), int(steps), warmup
+        self.batch_size, self.learning_rate, self.seed = batch_size, learning_rate, seed
+        self.model = None
+
+    def _train(self, z):
+        from periodic_keras import training
+        from periodic_keras.data.generator import random_windows
+        from periodic_keras.models import sequence_generator
+
+        windows = sorted({min(w, z.size - 2) for w in self.windows})
+        training.set_seed(self.seed)
+        data = random_windows(z[None].astype(np.float32), windows if len(windows) > 1 else windows[0],
+                              self.batch_size, 0.1, 50, mix=None if len(windows) == 1 else (0.8, 0.2), seed=self.seed)
+        self.model = sequence_generator(self.units)
+        training.compile_regressor(self.model, self.steps, self.learning_rate)
+        self.model.fit(data, steps_per_epoch=self.steps, epochs=1, verbose=0)
+
+    def __call__(self, history, horizon, periods):
+        from periodic_keras.models import generate
+
+        values = history.filled()
+        if self.model is None:
+            self.mean, self.std = float(values.mean()), float(values.std()) or 1.0
+            self._train((values - self.mean) / self.std)
+        warmup = min(values.size, self.warmup or max(168, 2 * int(periods[0])))
+        z = ((values[-warmup:] - self.mean) / self.std).astype(np.float32)[None]
+        return generate(self.model, z, horizon)[0].astype(np.float64) * self.std + self.mean

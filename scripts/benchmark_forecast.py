@@ -28,6 +28,8 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=800, help="forecaster optimizer steps per fit")
     p.add_argument("--seed", type=int, default=0, help="forecaster seed")
     p.add_argument("--no-statsforecast", action="store_true", help="leave out AutoETS, MSTL and AutoARIMA")
+    p.add_argument("--generator-steps", type=int, default=1000,
+                   help="training steps of the first release's LSTM generator recipe, trained once per series (0: leave out)")
     p.add_argument("--output-dir", default=os.path.join("runs", "forecast_benchmark"), help="results table")
     p.add_argument("--verbose", type=int, choices=(0, 1), default=1, help="1: one line per origin")
     return p.parse_args(argv)

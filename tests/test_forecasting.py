@@ -186,13 +186,26 @@ def test_benchmark_forecast_small_run(tmp_path):
     from periodic_keras import jobs
 
     out = jobs.benchmark_forecast(series=["synthetic"], origins=1, steps=20, statsforecast=False,
-                                  output_dir=str(tmp_path / "bench"), verbose=0)
+                                  generator_steps=3, output_dir=str(tmp_path / "bench"), verbose=0)
     table = out["table"]
     assert list(table.columns) == ["series", "method", "mae", "rmse", "mase", "smape", "seconds"]
     panel = table[table.series == "panel (mean over series)"]
-    assert {"forecaster", "seasonal naive (best period)", "naive"} <= set(panel.method) and len(panel) == 4
+    assert {"forecaster", "seasonal naive (best period)", "naive", "lstm_generator"} <= set(panel.method)
+    assert len(panel) == 5
     assert np.isfinite(panel.mase).all() and (tmp_path / "bench" / "results.md").exists()
     assert "benchmark" in jobs.forecast_benchmark_summary(out)
     with pytest.raises(ValueError, match="unknown series"):
         jobs.benchmark_forecast(series=["m4"], output_dir=str(tmp_path / "other"), statsforecast=False)
     assert not (tmp_path / "other").exists()
+
+
+def test_generator_baseline_trains_once_on_the_first_history():
+    from periodic_keras.forecast_baselines import GeneratorBaseline
+
+    s = regular_series(np.sin(2 * np.pi * np.arange(300) / 20))
+    g = GeneratorBaseline(units=(4,), windows=(100, 400), steps=3)  # 400 does not fit: shortened
+    first = g(s.head(250), 10, [20])
+    model = g.model
+    second = g(s, 10, [20])
+    assert g.model is model and first.shape == second.shape == (10,) and np.isfinite(second).all()
+    assert not np.allclose(first, second)  # warmed up on each history's own last steps

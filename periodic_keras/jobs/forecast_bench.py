@@ -59,7 +59,8 @@ def _guarded(fn):
 
 @job()
 def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: int = 0,
-                       output_dir: str = "runs/forecast_benchmark", verbose: int = 1, statsforecast: bool = True) -> dict:
+                       output_dir: str = "runs/forecast_benchmark", verbose: int = 1, statsforecast: bool = True,
+                       generator_steps: int = 1000) -> dict:
     """Backtest the forecaster and its baselines on the panel (see the module docstring).
 
     Args:
@@ -67,6 +68,9 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
         origins: rolling origins per series.
         steps, seed: the forecaster's training steps and seed.
         statsforecast: add AutoETS, MSTL and AutoARIMA (needs statsforecast).
+        generator_steps: training steps of the first release's LSTM generator recipe
+            (:class:`~periodic_keras.forecast_baselines.GeneratorBaseline`, trained once per
+            series on the history before the first origin); 0 leaves it out.
 
     Outputs in ``output_dir``: ``results.csv``/``.md`` (``series``, ``method``, ``mae``,
     ``rmse``, ``mase``, ``smape``, ``seconds`` -- means over the origins -- and ``panel``
@@ -78,6 +82,8 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
         forecaster's fits) and ``seconds``.
     """
     check_positive_int(origins=origins, steps=steps)
+    if isinstance(generator_steps, bool) or not isinstance(generator_steps, int) or generator_steps < 0:
+        raise ValueError(f"generator_steps must be an integer >= 0, got {generator_steps!r}")
     check_benchmark_args(seed, output_dir)
     names = list(PANEL) if series is None else list(series)
     unknown = set(names) - set(PANEL)
@@ -105,8 +111,13 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
                 print(f"{description}: skipped ({err})", flush=True)
             continue
 
+        per_series = dict(extra)
+        if generator_steps:
+            from periodic_keras.forecast_baselines import GeneratorBaseline
+
+            per_series["lstm_generator"] = _guarded(GeneratorBaseline(steps=generator_steps, seed=seed))
         table = backtest(data, horizon, origins=origins, steps=steps, seed=seed, verbose=verbose,
-                         extra_baselines=extra)
+                         extra_baselines=per_series)
         means = table[table.origin == "mean"].drop(columns="origin")
         train += float(means.loc[means.method == "forecaster", "seconds"].iloc[0]) * origins
         rows.append(means.assign(series=description))
