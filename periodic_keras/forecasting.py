@@ -29,7 +29,7 @@ import pandas as pd
 from periodic_keras.data.forecast import RegularSeries, forecast_windows, regular_series
 from periodic_keras.signals import check_positive_int
 
-__all__ = ["Forecaster", "backtest", "best_lag", "forecast_metrics", "seasonal_naive"]
+__all__ = ["Forecaster", "backtest", "best_lag", "forecast_metrics", "seasonal_naive", "seasonal_naive_drift"]
 
 
 #: Discovered periods weaker than this fraction of the strongest tone are left out.
@@ -78,6 +78,22 @@ def seasonal_naive(history: RegularSeries, horizon: int, period: int) -> np.ndar
     values = history.filled()
     last = values[-period:]
     return np.resize(last, horizon) if period > 0 else np.full(horizon, values[-1])
+
+
+def seasonal_naive_drift(history: RegularSeries, horizon: int, period: int) -> np.ndarray:
+    """Seasonal naive plus the drift of the season's mean: the last ``period`` steps repeated,
+    each repeat shifted by the mean of the last season less the mean of the one before
+    (needs two seasons of history; with fewer, plain :func:`seasonal_naive`).
+
+    >>> seasonal_naive_drift(regular_series(np.arange(6.0)), 4, 3).tolist()
+    [6.0, 7.0, 8.0, 9.0]
+    """
+    base = seasonal_naive(history, horizon, period)
+    values = history.filled()
+    if period < 1 or values.size < 2 * period:
+        return base
+    drift = values[-period:].mean() - values[-2 * period:-period].mean()
+    return base + drift * (np.arange(horizon) // period + 1)
 
 
 def forecast_metrics(truth, forecast, history: RegularSeries, season: int) -> dict:
@@ -247,7 +263,8 @@ def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, 
         baselines: ``{name: fn(history: RegularSeries, horizon, seasons) -> array}``
             (``seasons``: the whole-step lags of the periods the forecaster found at that
             origin, :func:`best_lag`, strongest first);
-            default: seasonal naive for each discovered period and naive (last value).
+            default: seasonal naive for each discovered period, seasonal naive with drift
+            (:func:`seasonal_naive_drift`, the strongest period) and naive (last value).
         extra_baselines: more of them, added to ``baselines`` (e.g.
             :func:`periodic_keras.forecast_baselines.statsforecast_baselines`).
         verbose: 1 prints one line per origin.
@@ -293,5 +310,6 @@ def backtest(series, horizon: int, origins: int = 5, step=None, baselines=None, 
 
 def _default_baselines(seasons) -> dict:
     out = {f"seasonal_naive_{lag}": (lambda h, n, _, lag=lag: seasonal_naive(h, n, lag)) for lag in seasons}
+    out["seasonal_naive_drift"] = lambda h, n, _: seasonal_naive_drift(h, n, seasons[0])
     out["naive"] = lambda h, n, _: seasonal_naive(h, n, 1)
     return out

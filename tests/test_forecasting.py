@@ -147,8 +147,9 @@ def test_short_series_and_bad_arguments():
 def test_backtest_table_with_baselines():
     table = backtest(hourly(600), horizon=24, origins=2, periods=[24.0, 168.0], steps=150, units=8, hidden=16)
     assert list(table.columns) == ["origin", "method", "mae", "rmse", "mase", "smape", "seconds"]
-    assert set(table.method) == {"forecaster", "seasonal_naive_24", "seasonal_naive_168", "naive"}
-    assert (table.origin == "mean").sum() == 4 and len(table) == 2 * 4 + 4
+    assert set(table.method) == {"forecaster", "seasonal_naive_24", "seasonal_naive_168", "seasonal_naive_drift",
+                                 "naive"}
+    assert (table.origin == "mean").sum() == 5 and len(table) == 2 * 5 + 5
     means = table[table.origin == "mean"].drop(columns="origin").set_index("method")
     assert np.isfinite(means.to_numpy(dtype=float)).all()
     assert means.loc["naive", "mase"] > means.loc["seasonal_naive_24", "mase"]
@@ -191,7 +192,7 @@ def test_benchmark_forecast_small_run(tmp_path):
     assert list(table.columns) == ["series", "method", "mae", "rmse", "mase", "smape", "seconds"]
     panel = table[table.series == "panel (mean over series)"]
     assert {"forecaster", "seasonal naive (best period)", "naive", "lstm_generator"} <= set(panel.method)
-    assert len(panel) == 5
+    assert len(panel) == 6
     assert np.isfinite(panel.mase).all() and (tmp_path / "bench" / "results.md").exists()
     assert "benchmark" in jobs.forecast_benchmark_summary(out)
     with pytest.raises(ValueError, match="unknown series"):

@@ -137,7 +137,7 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
 
 
 def _best_seasonal_naive(table, series):
-    names = table[(table.series == series) & table.method.str.startswith("seasonal_naive_")]
+    names = table[(table.series == series) & table.method.str.fullmatch(r"seasonal_naive_\d+")]
     return names.sort_values("mase").method.iloc[0] if len(names) else None
 
 
