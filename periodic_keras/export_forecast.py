@@ -105,7 +105,9 @@ def export_forecaster(forecaster, out_dir: str, variants=("float32",), tolerance
         variants: TFLite variants (:data:`periodic_keras.export.TFLITE_VARIANTS`);
             ``"float32"`` is required.
         tolerance: the largest difference allowed between the Keras forecast and the edge
-            runtime's (float32 variant), in the series' units.
+            runtime's (float32 variant and SavedModel), relative to the largest forecast
+            magnitude when that exceeds 1 (float32 resolves 30 000 only to 0.002), absolute
+            otherwise: the bound is ``tolerance * max(1, max|forecast|)``.
         checks: forecast origins compared (the last ``checks`` steps of the fitted series
             that hold a value, spread over its last horizon).
         metadata: extra fields (e.g. the backtest's scores).
@@ -118,7 +120,7 @@ def export_forecaster(forecaster, out_dir: str, variants=("float32",), tolerance
     Example (``f`` a fitted Forecaster)::
 
         meta = export_forecaster(f, "exported/my_forecast")
-        meta["tflite"]["float32"]["parity_max_abs_diff"]     # <= 1e-4
+        meta["tflite"]["float32"]["parity_max_abs_diff"]     # <= 1e-4 * max(1, max|forecast|)
     """
     import tensorflow as tf
 
@@ -133,6 +135,8 @@ def export_forecaster(forecaster, out_dir: str, variants=("float32",), tolerance
     inputs = [forecaster.inputs(h) for h in histories]
     reference = np.stack([np.asarray(model(x, training=False), np.float64)[0] for x in inputs])
     times = series.index
+    magnitude = max(1.0, float(np.max(np.abs(reference))))
+    bound = tolerance * magnitude
 
     with export_staging(out_dir) as tmp:
         saved = os.path.join(tmp, "saved_model")
@@ -162,11 +166,12 @@ def export_forecaster(forecaster, out_dir: str, variants=("float32",), tolerance
                     "first": str(times[0]), "last": str(times[-1])},
             saved_model={"dir": "saved_model", "signature": "serve", "inputs": "positional, in input.names order",
                          "parity_max_abs_diff": saved_diff},
-            parity={"origins": len(ends), "tolerance": tolerance})
-        if not saved_diff <= tolerance:
+            parity={"origins": len(ends), "tolerance": tolerance, "forecast_magnitude": magnitude,
+                    "max_abs_diff_allowed": bound})
+        if not saved_diff <= bound:
             from periodic_keras.export import ExportError
 
-            raise ExportError(f"SavedModel differs from Keras by {saved_diff:.3g} > {tolerance}")
+            raise ExportError(f"SavedModel differs from Keras by {saved_diff:.3g} > {bound:.3g}")
         atomic_write_text(os.path.join(tmp, "metadata.json"), json.dumps(meta, indent=2))
         raw = series.to_series()
         stamps = _edge_times(raw.index, axis["unit"])
@@ -178,7 +183,7 @@ def export_forecaster(forecaster, out_dir: str, variants=("float32",), tolerance
                 _check_times(series.head(end).future_index(forecaster.horizon), got.times, axis["unit"])
                 diffs.append(float(np.max(np.abs(got.values - want))))
             entry["parity_max_abs_diff"] = max(diffs)
-        _publish(tmp, out_dir, meta, tolerance, "the float32 TFLite forecast")
+        _publish(tmp, out_dir, meta, bound, "the float32 TFLite forecast")
     return meta
 
 

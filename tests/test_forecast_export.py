@@ -82,6 +82,15 @@ def test_other_indexes_export_with_their_time_axis(tmp_path, index, unit):
         assert np.array_equal(got.times.astype(day), edge_times(want.index).astype(day))
 
 
+def test_parity_is_relative_for_large_values(tmp_path):
+    s = pd.Series(30_000 + 5_000 * np.sin(2 * np.pi * np.arange(160) / 12),
+                  index=pd.period_range("1980-01", periods=160, freq="M"))
+    meta = fitted(s, periods=[12.0]).export(str(tmp_path / "big"))
+    parity = meta["parity"]
+    assert parity["forecast_magnitude"] > 20_000 and parity["max_abs_diff_allowed"] == 1e-4 * parity["forecast_magnitude"]
+    assert meta["tflite"]["float32"]["parity_max_abs_diff"] <= parity["max_abs_diff_allowed"]
+
+
 def test_time_axis_refuses_steps_it_cannot_place():
     s = RegularSeries(np.zeros(5), pd.Timestamp("2024-01-01"), pd.offsets.BusinessDay(), "datetime")
     with pytest.raises(ValueError, match="neither a fixed duration nor whole months"):
