@@ -34,12 +34,19 @@ __all__ = ["Forecaster", "backtest", "best_lag", "forecast_metrics", "seasonal_n
 
 #: Discovered periods weaker than this fraction of the strongest tone are left out.
 MIN_RELATIVE_AMPLITUDE = 0.2
+#: A short series is not trained for more than this many passes over its windows (``steps``
+#: shrinks): 800 steps over air passengers' ~50 windows overfit them (mean MASE 0.72 vs 0.57).
+MAX_EPOCHS = 200
+#: Discovered periods seen fewer times than this in the series are left out: a context of two
+#: of them would leave too few training windows (sunspots' "101-year period" in 309 years).
+MIN_CYCLES = 4
 
 
 def _discover_periods(series: RegularSeries, max_periods: int) -> list:
     """Significant periods (in steps, strongest first) worth encoding: fundamentals with at least
     :data:`MIN_RELATIVE_AMPLITUDE` of the strongest tone's amplitude and two cycles in the
-    series, not within 5 % of a stronger one (harmonics 2 and 3 are in the encoding)."""
+    series, not within 5 % of a stronger one (harmonics 2 and 3 are in the encoding), seen at
+    least :data:`MIN_CYCLES` times."""
     from periodic_keras.periods import find_periods
 
     k = np.flatnonzero(series.observed)
@@ -50,7 +57,7 @@ def _discover_periods(series: RegularSeries, max_periods: int) -> list:
     found = []
     for period, amplitude, harmonic in zip(table["period"], table["amplitude"], table["harmonic"]):
         strong = amplitude >= MIN_RELATIVE_AMPLITUDE * table["amplitude"].iloc[0]
-        if (strong and harmonic not in (2, 3) and 2.0 <= period <= len(series) / 2
+        if (strong and harmonic not in (2, 3) and 2.0 <= period <= len(series) / MIN_CYCLES
                 and all(abs(period / p - 1) > 0.05 for p in found)):
             found.append(float(period))
     return found[:max_periods]  # strongest first
@@ -132,7 +139,8 @@ class Forecaster:
             ``horizon``), shortened when the series is short, never below one period.
         step: the grid step of the series' index (see :func:`regular_series`).
         harmonics, units, hidden: model size (:func:`periodic_keras.models.forecaster_model`).
-        steps, batch_size, learning_rate: training (Adam, cosine decay).
+        steps, batch_size, learning_rate: training (Adam, cosine decay); a short series gets
+            fewer steps, at most :data:`MAX_EPOCHS` passes over its windows (``steps_``).
         max_periods: most periods discovered.
         seed: seeds the weights and the windows: the same seed gives the same forecast.
 
@@ -202,9 +210,11 @@ class Forecaster:
         training.set_seed(self.seed)
         self.model = forecaster_model(self.context_, self.horizon, self.periods_, self.lags_, self.harmonics,
                                       self.units, self.hidden)
-        self.model.compile(optimizer=training.adam_cosine(self.steps, self.learning_rate), loss=masked_scaled_mse)
+        windows = len(self.series_) - self.context_ - self.horizon + 1
+        self.steps_ = int(min(self.steps, max(50, math.ceil(MAX_EPOCHS * windows / self.batch_size))))
+        self.model.compile(optimizer=training.adam_cosine(self.steps_, self.learning_rate), loss=masked_scaled_mse)
         start = time.perf_counter()
-        self.model.fit(self.dataset(), steps_per_epoch=self.steps, epochs=1, verbose=verbose, shuffle=False)
+        self.model.fit(self.dataset(), steps_per_epoch=self.steps_, epochs=1, verbose=verbose, shuffle=False)
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
