@@ -35,7 +35,8 @@ __all__ = ["Forecaster", "backtest", "best_lag", "forecast_metrics", "seasonal_n
 #: Discovered periods weaker than this fraction of the strongest tone are left out.
 MIN_RELATIVE_AMPLITUDE = 0.2
 #: A short series is not trained for more than this many passes over its windows (``steps``
-#: shrinks): 800 steps over air passengers' ~50 windows overfit them (mean MASE 0.72 vs 0.57).
+#: shrinks): 800 steps over air passengers' 50-100 windows overfit them (5 origins: mean MASE
+#: 0.828 with 800 steps, 0.604 with this cap; the long panel series are not affected).
 MAX_EPOCHS = 200
 #: Discovered periods seen fewer times than this in the series are left out: a context of two
 #: of them would leave too few training windows (sunspots' "101-year period" in 309 years).
