@@ -28,7 +28,8 @@ import pandas as pd
 from periodic_keras import edge_forecast
 from periodic_keras._io import atomic_write_text
 from periodic_keras.data.forecast import RegularSeries
-from periodic_keras.export import _check_variants, _export_fixed_saved_model, _metadata, _publish, _write_tflite
+from periodic_keras.export import (ExportError, _check_variants, _export_fixed_saved_model, _metadata, _publish,
+                                   _write_tflite)
 from periodic_keras.runs import check_export_target, export_staging
 
 __all__ = ["export_forecaster", "time_axis"]
@@ -91,7 +92,7 @@ def _check_times(expected: pd.Index, got: np.ndarray, unit: str) -> None:
             expected = expected.tz_convert("UTC").tz_localize(None)
         same = np.array_equal(expected.as_unit("ns").asi8, got.astype("datetime64[ns]").astype(np.int64))
     if not same:
-        raise AssertionError(f"the edge runtime's forecast times {got[:3]}... differ from the forecaster's "
+        raise ExportError(f"the edge runtime's forecast times {got[:3]}... differ from the forecaster's "
                              f"{list(expected[:3])}...")
 
 
@@ -169,8 +170,6 @@ def export_forecaster(forecaster, out_dir: str, variants=("float32",), tolerance
             parity={"origins": len(ends), "tolerance": tolerance, "forecast_magnitude": magnitude,
                     "max_abs_diff_allowed": bound})
         if not saved_diff <= bound:
-            from periodic_keras.export import ExportError
-
             raise ExportError(f"SavedModel differs from Keras by {saved_diff:.3g} > {bound:.3g}")
         atomic_write_text(os.path.join(tmp, "metadata.json"), json.dumps(meta, indent=2))
         raw = series.to_series()

@@ -48,6 +48,7 @@ def test_forecast_csv_end_to_end(tmp_path):
     assert summary["beats_seasonal_naive"] == (mase["forecaster"] < min(mase["seasonal_naive_24"],
                                                                         mase["seasonal_naive_drift"]))
     assert "exported for the edge runtime" in done.stdout
+    assert summary["note"] in done.stdout and ("LOST" in summary["note"]) != summary["beats_seasonal_naive"]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -42,7 +42,9 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
 
     Returns:
         dict with ``table`` (the backtest means), ``table_paths``, ``plot``, ``forecast``
-        (Series), ``forecast_path``, ``periods``, ``export`` (the export's metadata, or None),
+        (Series), ``forecast_path``, ``periods``, ``verdict`` (the backtest's mean MASE per
+        method, ``beats_seasonal_naive`` and a ``note`` naming the method to prefer when the
+        forecaster lost), ``export`` (the export's metadata, or None),
         ``train_seconds`` and ``seconds``.
 
     Example (a small run)::
@@ -94,23 +96,31 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     paths = results.write_table(table, os.path.join(output_dir, "backtest"))
     plot = _plot(grid, forecaster, forecast, horizon, last, os.path.join(output_dir, "forecast.png"))
     means = table[table.origin == "mean"].drop(columns="origin").reset_index(drop=True)
+    verdict = _backtest_summary(means, origins)
     exported = None
     if export_dir is not None:
-        exported = forecaster.export(export_dir, metadata={"backtest": _backtest_summary(means, origins)})
+        exported = forecaster.export(export_dir, metadata={"backtest": verdict})
     return dict(table=means, table_paths=paths, plot=plot, forecast=forecast, forecast_path=forecast_path,
-                periods=forecaster.periods_, export=exported, train_seconds=train_seconds,
+                periods=forecaster.periods_, export=exported, verdict=verdict, train_seconds=train_seconds,
                 seconds=time.perf_counter() - begin)
 
 
 def _backtest_summary(means, origins: int) -> dict:
-    """The backtest's mean MASE per method, and whether the forecaster beat every seasonal naive."""
+    """The backtest's mean MASE per method, whether the forecaster beat every seasonal naive, and
+    a one-line ``note`` saying which method to trust when it did not."""
     if not len(means):
         return {"origins": 0, "note": "no backtest was run: the forecast's quality is unmeasured"}
     mase = {m: (None if v != v else float(v)) for m, v in zip(means.method, means.mase)}
-    naive = [v for m, v in mase.items() if m.startswith("seasonal_naive") and v is not None]
+    naive = {m: v for m, v in mase.items() if m.startswith("seasonal_naive") and v is not None}
     mine = mase.get("forecaster")
-    return {"origins": origins, "mean_mase": mase,
-            "beats_seasonal_naive": bool(mine is not None and naive and mine < min(naive))}
+    beats = bool(mine is not None and naive and mine < min(naive.values()))
+    if beats:
+        note = f"the forecaster beat every seasonal naive in the backtest (mean MASE {mine:.3g})"
+    else:
+        best = min(naive, key=naive.get) if naive else "a seasonal naive"
+        note = (f"the forecaster LOST to {best} in the backtest (mean MASE {mine:.3g} against "
+                f"{naive.get(best, float('nan')):.3g}): prefer that baseline for this series")
+    return {"origins": origins, "mean_mase": mase, "beats_seasonal_naive": beats, "note": note}
 
 
 def _plot(grid, forecaster, forecast, horizon, last, path):
@@ -137,6 +147,8 @@ def forecast_summary(result: dict) -> str:
     head = f"periods (steps): {periods}; forecast: {result['forecast_path']}"
     first = result["forecast"]
     head += f" ({len(first)} steps from {first.index[0]}, first value {first.iloc[0]:.4g})"
+    if result.get("verdict") is not None:
+        head += f"\n{result['verdict']['note']}"
     if result.get("export") is not None:
         parity = result["export"]["tflite"]["float32"]["parity_max_abs_diff"]
         head += f"\nexported for the edge runtime (float32 TFLite vs Keras: max difference {parity:.2g})"
