@@ -210,3 +210,14 @@ def test_generator_baseline_trains_once_on_the_first_history():
     second = g(s, 10, [20])
     assert g.model is model and first.shape == second.shape == (10,) and np.isfinite(second).all()
     assert not np.allclose(first, second)  # warmed up on each history's own last steps
+
+
+@pytest.mark.parametrize("key", ["sunspots", "elnino", "seattle", "wine", "lynx", "wool"])
+def test_unseen_benchmark_series_load_offline(key):
+    from periodic_keras.jobs.forecast_bench import UNSEEN, _loader
+
+    if key in ("wine", "lynx", "wool"):
+        pytest.importorskip("pmdarima")
+    s = _loader(key)()
+    grid = regular_series(s)
+    assert len(grid) >= 100 and grid.observed.mean() > 0.99 and len(grid) > 3 * UNSEEN[key][1]

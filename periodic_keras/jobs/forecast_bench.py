@@ -18,7 +18,7 @@ import numpy as np
 from periodic_keras.jobs.common import check_benchmark_args, job, open_output, summary
 from periodic_keras.signals import check_positive_int
 
-__all__ = ["PANEL", "benchmark_forecast", "forecast_benchmark_summary"]
+__all__ = ["PANEL", "UNSEEN", "benchmark_forecast", "forecast_benchmark_summary"]
 
 
 def _synthetic():
@@ -30,9 +30,38 @@ def _synthetic():
     return pd.Series(y, index=pd.date_range("2024-01-01", periods=t.size, freq="h"), name="synthetic")
 
 
+def _monthly(values, start):
+    import pandas as pd
+
+    values = np.asarray(values, dtype=np.float64)
+    return pd.Series(values, index=pd.period_range(start, periods=values.size, freq="M"))
+
+
+def _unseen(name):
+    """Series the forecaster was not tuned on (all inside installed packages)."""
+    import pandas as pd
+
+    from periodic_keras.data import real
+
+    if name == "sunspots":
+        return real.sunspots_yearly()
+    if name == "elnino":
+        data = real._statsmodels_dataset("elnino")
+        return _monthly(data.iloc[:, 1:].to_numpy().ravel(), f"{int(data.iloc[0, 0])}-01")
+    if name == "seattle":
+        from vega_datasets import local_data
+
+        df = local_data.seattle_weather()
+        return pd.Series(df["temp_max"].to_numpy(float), index=pd.to_datetime(df["date"]), name="temp_max")
+    data = real._pmdarima_dataset({"wine": "wineind", "lynx": "lynx", "wool": "woolyrnq"}[name])
+    return pd.Series(data.to_numpy(float), name=name)
+
+
 def _loader(name):
     from periodic_keras.data import real
 
+    if name in UNSEEN:
+        return lambda: _unseen(name)
     return {"sf": real.sf_temps, "taylor": real.taylor_demand, "co2": lambda: real.co2_weekly(raw=True),
             "air": real.air_passengers, "synthetic": _synthetic}[name]
 
@@ -44,6 +73,16 @@ PANEL = {
     "co2": ("CO2 weekly, raw with gaps (statsmodels)", 52),
     "air": ("air passengers, monthly (pmdarima)", 12),
     "synthetic": ("synthetic hourly: 24 h + 168 h sines, trend, noise 0.2", 24),
+}
+
+#: Series it was not tuned on (``--series`` picks them; not in the default panel).
+UNSEEN = {
+    "sunspots": ("sunspots, yearly (statsmodels)", 11),
+    "wine": ("Australian wine sales, monthly (pmdarima wineind)", 12),
+    "lynx": ("lynx trappings, yearly (pmdarima)", 10),
+    "wool": ("wool production, quarterly (pmdarima woolyrnq)", 4),
+    "elnino": ("El Nino sea temperature, monthly (statsmodels)", 12),
+    "seattle": ("Seattle daily maximum temperature (vega_datasets)", 30),
 }
 
 
@@ -64,7 +103,8 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
     """Backtest the forecaster and its baselines on the panel (see the module docstring).
 
     Args:
-        series: keys of :data:`PANEL` (default: all whose package is installed).
+        series: keys of :data:`PANEL` (default: all whose package is installed) or of
+            :data:`UNSEEN`, series the forecaster was not tuned on.
         origins: rolling origins per series.
         steps, seed: the forecaster's training steps and seed.
         statsforecast: add AutoETS, MSTL and AutoARIMA (needs statsforecast).
@@ -86,9 +126,9 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
         raise ValueError(f"generator_steps must be an integer >= 0, got {generator_steps!r}")
     check_benchmark_args(seed, output_dir)
     names = list(PANEL) if series is None else list(series)
-    unknown = set(names) - set(PANEL)
+    unknown = set(names) - set(PANEL) - set(UNSEEN)
     if unknown:
-        raise ValueError(f"unknown series {sorted(unknown)}: use {sorted(PANEL)}")
+        raise ValueError(f"unknown series {sorted(unknown)}: use {sorted(PANEL) + sorted(UNSEEN)}")
     extra = {}
     if statsforecast:
         from periodic_keras.forecast_baselines import statsforecast_baselines
@@ -103,7 +143,7 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
 
     begin, rows, train = time.perf_counter(), [], 0.0
     for key in names:
-        description, horizon = PANEL[key]
+        description, horizon = {**PANEL, **UNSEEN}[key]
         try:
             data = _loader(key)()
         except ImportError as err:
