@@ -45,9 +45,9 @@ MIN_CYCLES = 4
 
 def _discover_periods(series: RegularSeries, max_periods: int) -> list:
     """Significant periods (in steps, strongest first) worth encoding: fundamentals with at least
-    :data:`MIN_RELATIVE_AMPLITUDE` of the strongest tone's amplitude and two cycles in the
-    series, not within 5 % of a stronger one (harmonics 2 and 3 are in the encoding), seen at
-    least :data:`MIN_CYCLES` times."""
+    :data:`MIN_RELATIVE_AMPLITUDE` of the strongest tone's amplitude, seen at least
+    :data:`MIN_CYCLES` times in the series, not within 5 % of a stronger one (harmonics 2 and
+    3 are in the encoding)."""
     from periodic_keras.periods import find_periods
 
     k = np.flatnonzero(series.observed)
