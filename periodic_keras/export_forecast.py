@@ -156,7 +156,7 @@ def export_forecaster(forecaster, out_dir: str, variants=("float32",), tolerance
             forecaster={"context": forecaster.context_, "horizon": forecaster.horizon,
                         "periods": [float(p) for p in forecaster.periods_], "lags": list(forecaster.lags_),
                         "seasons": list(forecaster.seasons_), "harmonics": forecaster.harmonics,
-                        "units": forecaster.units, "hidden": forecaster.hidden, "steps": forecaster.steps,
+                        "units": forecaster.units, "hidden": forecaster.hidden, "steps": forecaster.steps_,
                         "seed": forecaster.seed},
             normalisation={"where": "inside the model (WindowScaler)",
                            "level": f"mean of the last {max(1, min(forecaster.context_, round(max(forecaster.periods_))))}"
