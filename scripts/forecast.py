@@ -38,6 +38,8 @@ def parse_args(argv=None):
     p.add_argument("--origins", type=int, default=3, help="rolling backtest origins (0: none)")
     p.add_argument("--seed", type=int, default=0, help="seed: the same seed gives the same forecast")
     p.add_argument("--output-dir", default=os.path.join("runs", "forecast"), help="forecast, backtest table and plot")
+    p.add_argument("--statsforecast", choices=("auto", "yes", "no"), default="auto",
+                   help="also backtest statsforecast's AutoETS, MSTL and AutoARIMA (auto: when installed)")
     p.add_argument("--export-dir", default=None,
                    help="also export the fitted forecaster there (SavedModel, TFLite, metadata) for periodic_keras.edge")
     p.add_argument("--verbose", type=int, choices=(0, 1), default=1, help="1: one line per backtest origin")
@@ -45,8 +47,9 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    return jobs.run_script(jobs.forecast_csv, vars(args), jobs.forecast_summary)
+    args = vars(parse_args(argv))
+    args["statsforecast"] = {"auto": "auto", "yes": True, "no": False}[args["statsforecast"]]
+    return jobs.run_script(jobs.forecast_csv, args, jobs.forecast_summary)
 
 
 if __name__ == "__main__":

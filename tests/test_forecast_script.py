@@ -24,7 +24,8 @@ def test_forecast_csv_end_to_end(tmp_path):
     csv = tiny_csv(tmp_path / "in.csv")
     out = tmp_path / "run"
     done = run("--csv", str(csv), "--column", "y", "--time-column", "time", "--horizon", "12", "--steps", "60",
-               "--units", "8", "--origins", "2", "--output-dir", str(out), "--export-dir", str(tmp_path / "edge"))
+               "--units", "8", "--origins", "2", "--output-dir", str(out), "--export-dir", str(tmp_path / "edge"),
+               "--statsforecast", "no")
     assert done.returncode == 0, done.stderr
     forecast = pd.read_csv(out / "forecast.csv")
     assert list(forecast.columns) == ["time", "forecast"] and len(forecast) == 12
@@ -93,3 +94,33 @@ def test_an_export_dir_holding_other_files_is_refused_before_any_work(tmp_path):
                str(tmp_path / "out"), "--export-dir", str(tmp_path / "mine"), timeout=120)
     assert done.returncode == 2 and "mine" in done.stderr.splitlines()[-1], done.stderr
     assert not os.path.exists(tmp_path / "out") and (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def test_the_verdict_names_the_method_to_prefer():
+    from periodic_keras.jobs.forecast import _backtest_summary, _statsforecast_baselines
+
+    def means(**mase):
+        return pd.DataFrame({"method": list(mase), "mase": list(mase.values())})
+
+    best = _backtest_summary(means(forecaster=0.5, seasonal_naive_24=0.8, MSTL=0.6), 3)
+    assert best["best_method"] == "forecaster" and best["beats_seasonal_naive"] and "lowest" in best["note"]
+    second = _backtest_summary(means(forecaster=0.5, seasonal_naive_24=0.8, MSTL=0.4, AutoARIMA=np.nan), 3)
+    assert second["beats_seasonal_naive"] and "but MSTL did better (0.4)" in second["note"]
+    assert second["mean_mase"]["AutoARIMA"] is None
+    lost = _backtest_summary(means(forecaster=1.2, seasonal_naive_12=1.0, seasonal_naive_drift=1.1, MSTL=0.9), 3)
+    assert not lost["beats_seasonal_naive"] and "LOST to seasonal_naive_12" in lost["note"]
+    assert "prefer MSTL (0.9) or it" in lost["note"]
+    with pytest.raises(ValueError, match="statsforecast must be"):
+        _statsforecast_baselines("sometimes")
+    assert _statsforecast_baselines(False) == {}
+
+
+def test_statsforecast_required_but_missing(monkeypatch):
+    import sys
+
+    from periodic_keras.jobs.forecast import _statsforecast_baselines
+
+    monkeypatch.setitem(sys.modules, "statsforecast.models", None)  # as if not installed
+    assert _statsforecast_baselines("auto") == {}
+    with pytest.raises(ImportError, match="statsforecast"):
+        _statsforecast_baselines(True)

@@ -20,7 +20,7 @@ __all__ = ["forecast_csv", "forecast_summary"]
 @job()
 def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/forecast", time_column=None,
                  step=None, periods=None, context=None, steps: int = 800, units: int = 32, origins: int = 3,
-                 seed: int = 0, export_dir: str | None = None, verbose: int = 1) -> dict:
+                 seed: int = 0, export_dir: str | None = None, statsforecast="auto", verbose: int = 1) -> dict:
     """Backtest, fit and forecast column ``column`` of ``csv``; write the results to ``output_dir``.
 
     Args:
@@ -31,6 +31,9 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
         periods: periods in steps (default: discovered); ``context``, ``steps``, ``units``,
             ``seed``: as :class:`~periodic_keras.forecasting.Forecaster`.
         origins: rolling backtest origins (0: no backtest).
+        statsforecast: also backtest statsforecast's AutoETS, MSTL and AutoARIMA
+            (:func:`~periodic_keras.forecast_baselines.statsforecast_baselines`): ``"auto"``
+            when statsforecast is installed, ``True`` (ImportError without it) or ``False``.
         export_dir: also export the fitted forecaster there for the edge runtime
             (:meth:`~periodic_keras.forecasting.Forecaster.export`; the backtest's mean
             scores go into its metadata); checked before any work.
@@ -56,6 +59,7 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     if isinstance(origins, bool) or not isinstance(origins, int) or origins < 0:
         raise ValueError(f"origins must be an integer >= 0, got {origins!r}")
     check_benchmark_args(seed, output_dir)
+    extra = _statsforecast_baselines(statsforecast)
     if export_dir is not None:
         from periodic_keras.runs import check_export_target
 
@@ -81,7 +85,7 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     table, last = None, None
     if origins:
         table, forecasts = backtest(grid, horizon, origins=origins, step=step, verbose=verbose,
-                                    return_forecasts=True, **args)
+                                    return_forecasts=True, extra_baselines=extra, **args)
         row = table[(table.method == "forecaster") & (table.origin != "mean")].iloc[-1]
         last = (forecasts[-1]["forecaster"], row.mase)
     start = time.perf_counter()
@@ -105,22 +109,44 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
                 seconds=time.perf_counter() - begin)
 
 
+def _statsforecast_baselines(mode) -> dict:
+    """statsforecast's baselines (each :func:`~periodic_keras.forecast_baselines.guarded`) per ``mode``."""
+    if mode not in ("auto", True, False):
+        raise ValueError(f"statsforecast must be 'auto', True or False, got {mode!r}")
+    if mode is False:
+        return {}
+    from periodic_keras.forecast_baselines import guarded, statsforecast_baselines
+
+    try:
+        return {name: guarded(fn) for name, fn in statsforecast_baselines().items()}
+    except ImportError:
+        if mode is True:
+            raise
+        return {}
+
+
 def _backtest_summary(means, origins: int) -> dict:
-    """The backtest's mean MASE per method, whether the forecaster beat every seasonal naive, and
-    a one-line ``note`` saying which method to trust when it did not."""
+    """The backtest's mean MASE per method, whether the forecaster beat every seasonal naive,
+    the best method, and a one-line ``note`` saying which method to trust."""
     if not len(means):
         return {"origins": 0, "note": "no backtest was run: the forecast's quality is unmeasured"}
     mase = {m: (None if v != v else float(v)) for m, v in zip(means.method, means.mase)}
-    naive = {m: v for m, v in mase.items() if m.startswith("seasonal_naive") and v is not None}
+    scored = {m: v for m, v in mase.items() if v is not None}
+    naive = {m: v for m, v in scored.items() if m.startswith("seasonal_naive")}
     mine = mase.get("forecaster")
     beats = bool(mine is not None and naive and mine < min(naive.values()))
-    if beats:
-        note = f"the forecaster beat every seasonal naive in the backtest (mean MASE {mine:.3g})"
+    best = min(scored, key=scored.get) if scored else None
+    if best == "forecaster":
+        note = f"the forecaster had the lowest mean MASE of every method in the backtest ({mine:.3g})"
+    elif beats:
+        note = (f"the forecaster beat every seasonal naive in the backtest (mean MASE {mine:.3g}), but {best} did "
+                f"better ({scored[best]:.3g}): consider it for this series")
     else:
-        best = min(naive, key=naive.get) if naive else "a seasonal naive"
-        note = (f"the forecaster LOST to {best} in the backtest (mean MASE {mine:.3g} against "
-                f"{naive.get(best, float('nan')):.3g}): prefer that baseline for this series")
-    return {"origins": origins, "mean_mase": mase, "beats_seasonal_naive": beats, "note": note}
+        fallback = min(naive, key=naive.get) if naive else best
+        note = (f"the forecaster LOST to {fallback} in the backtest (mean MASE {mine:.3g} against "
+                f"{scored.get(fallback, float('nan')):.3g}): prefer "
+                f"{'it' if best == fallback else f'{best} ({scored[best]:.3g}) or it'} for this series")
+    return {"origins": origins, "mean_mase": mase, "beats_seasonal_naive": beats, "best_method": best, "note": note}
 
 
 def _plot(grid, forecaster, forecast, horizon, last, path):

@@ -86,16 +86,6 @@ UNSEEN = {
 }
 
 
-def _guarded(fn):
-    """A baseline that returns NaN instead of failing the whole benchmark (the table shows it)."""
-    def run(history, horizon, periods):
-        try:
-            return fn(history, horizon, periods)
-        except Exception:  # noqa: BLE001 - a failing third-party model is a result, not a crash
-            return np.full(horizon, np.nan)
-    return run
-
-
 @job()
 def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: int = 0,
                        output_dir: str = "runs/forecast_benchmark", verbose: int = 1, statsforecast: bool = True,
@@ -131,9 +121,9 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
         raise ValueError(f"unknown series {sorted(unknown)}: use {sorted(PANEL) + sorted(UNSEEN)}")
     extra = {}
     if statsforecast:
-        from periodic_keras.forecast_baselines import statsforecast_baselines
+        from periodic_keras.forecast_baselines import guarded, statsforecast_baselines
 
-        extra = {name: _guarded(fn) for name, fn in statsforecast_baselines().items()}
+        extra = {name: guarded(fn) for name, fn in statsforecast_baselines().items()}
     open_output(output_dir)
 
     import pandas as pd
@@ -153,9 +143,9 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
 
         per_series = dict(extra)
         if generator_steps:
-            from periodic_keras.forecast_baselines import GeneratorBaseline
+            from periodic_keras.forecast_baselines import GeneratorBaseline, guarded
 
-            per_series["lstm_generator"] = _guarded(GeneratorBaseline(steps=generator_steps, seed=seed))
+            per_series["lstm_generator"] = guarded(GeneratorBaseline(steps=generator_steps, seed=seed))
         table = backtest(data, horizon, origins=origins, steps=steps, seed=seed, verbose=verbose,
                          extra_baselines=per_series)
         means = table[table.origin == "mean"].drop(columns="origin")
