@@ -72,12 +72,13 @@ def _export_fixed_saved_model(model: keras.Model, path: str, unroll: bool = True
     model.export(path, format="tf_saved_model", input_signature=specs if len(specs) == 1 else [specs], verbose=False)
 
 
-def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True) -> dict:
+def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True, saved_model: str | None = None) -> dict:
     """Convert a Keras model to builtin-ops-only TFLite flatbuffers with batch 1.
 
     The model is copied once by :func:`periodic_keras.models.inference_variant`
     (static batch 1, LSTMs unrolled) and exported to one temporary SavedModel that
-    every variant is converted from. Flex (``SELECT_TF_OPS``) is never enabled: a graph
+    every variant is converted from (or the caller's ``saved_model``, already written by
+    the same fixed-shape export). Flex (``SELECT_TF_OPS``) is never enabled: a graph
     that needs it fails here instead of failing on a device.
 
     Returns:
@@ -95,8 +96,10 @@ def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True
         raise ValueError(f"unknown TFLite variant(s) {unknown}: expected some of {sorted(TFLITE_VARIANTS)}")
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        saved = os.path.join(tmp, "saved_model")
-        _export_fixed_saved_model(model, saved, unroll)
+        saved = saved_model
+        if saved is None:
+            saved = os.path.join(tmp, "saved_model")
+            _export_fixed_saved_model(model, saved, unroll)
         for variant in variants:
             converter = tf.lite.TFLiteConverter.from_saved_model(saved)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -125,10 +128,11 @@ def _strip_tensor_names(blob: bytes) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def _write_tflite(directory: str, model: keras.Model, variants) -> dict:
-    """Write each TFLite variant into ``directory``; return entries with size and SHA-256."""
+def _write_tflite(directory: str, model: keras.Model, variants, saved_model: str | None = None) -> dict:
+    """Write each TFLite variant into ``directory`` (converted from ``saved_model`` when the
+    fixed-shape SavedModel is already written); return entries with size and SHA-256."""
     entries = {}
-    for variant, blob in tflite_models(model, variants).items():
+    for variant, blob in tflite_models(model, variants, saved_model=saved_model).items():
         entry = dict(TFLITE_VARIANTS[variant])
         path = os.path.join(directory, entry["file"])
         with open(path, "wb") as fh:
@@ -346,8 +350,9 @@ def export_step_model(
         parity = {"inputs_shape": list(x.shape), "streamed_steps": int(x.shape[1])}
 
     with export_staging(out_dir) as tmp:
-        _export_fixed_saved_model(step, os.path.join(tmp, "saved_model"))
-        tflite = _write_tflite(tmp, step, variants)
+        saved = os.path.join(tmp, "saved_model")
+        _export_fixed_saved_model(step, saved)
+        tflite = _write_tflite(tmp, step, variants, saved_model=saved)
         meta = _metadata(
             task, tflite, metadata,
             mode=mode,

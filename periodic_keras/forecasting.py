@@ -83,9 +83,9 @@ def seasonal_naive(history: RegularSeries, horizon: int, period: int) -> np.ndar
     >>> seasonal_naive(regular_series(np.arange(6.0)), 4, 3).tolist()
     [3.0, 4.0, 5.0, 3.0]
     """
-    values = history.filled()
-    last = values[-period:]
-    return np.resize(last, horizon) if period > 0 else np.full(horizon, values[-1])
+    from periodic_keras.dsp import seasonal_naive as repeat_last
+
+    return repeat_last(history.filled(), period, horizon)
 
 
 def seasonal_naive_drift(history: RegularSeries, horizon: int, period: int) -> np.ndarray:
