@@ -30,7 +30,8 @@ import numpy as np
 from periodic_keras.generation import as_float32
 from periodic_keras.runs import MAX_METADATA_BYTES, pending_recovery, read_json
 
-__all__ = ["EdgeModel", "EdgeStepModel", "ExportedModelError", "load", "load_forecaster", "load_step", "read_metadata"]
+__all__ = ["EdgeModel", "EdgeStepModel", "ExportedModelError", "RUNTIMES", "days_seconds", "load", "load_forecaster",
+           "load_step", "read_metadata"]
 
 METADATA = "metadata.json"
 REQUIRED_FIELDS = ("task", "format_version", "input", "output", "tflite")
@@ -109,13 +110,43 @@ def _check_fields(meta: dict, path: str) -> None:
         raise ExportedModelError(f"{path!r}: field 'input.shape' is missing or not a list of integers")
 
 
-def _open(task_dir: str, variant: str, num_threads: int | None):
-    """Metadata, an allocated LiteRT interpreter for ``variant``, and the file's path."""
-    from ai_edge_litert.interpreter import Interpreter
+#: The runtimes an export can run in: LiteRT (Linux-class devices) and TensorFlow Lite for
+#: Microcontrollers (:mod:`periodic_keras.micro`, the ``tflite-micro`` package).
+RUNTIMES = ("litert", "tflm")
 
+
+class _LiteRTRunner:
+    """LiteRT's signature runner behind the interface :class:`periodic_keras.micro.MicroRunner`
+    has: ``inputs`` / ``outputs`` (name -> shape, dtype) and ``runner(**inputs) -> {name: array}``."""
+
+    def __init__(self, content: bytes, num_threads: int | None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self._interpreter = Interpreter(model_content=content, num_threads=num_threads)
+        self._interpreter.allocate_tensors()
+        self._runner = self._interpreter.get_signature_runner()
+        describe = lambda details: {n: {"shape": np.asarray(d["shape"], np.int64), "dtype": np.dtype(d["dtype"])}
+                                    for n, d in details.items()}
+        self.inputs = describe(self._runner.get_input_details())
+        self.outputs = describe(self._runner.get_output_details())
+
+    def __call__(self, **inputs) -> dict:
+        return self._runner(**inputs)
+
+
+def _open(task_dir: str, variant: str, num_threads: int | None, runtime: str = "litert"):
+    """Metadata, a runner for ``variant`` in ``runtime`` (:data:`RUNTIMES`), and the file's path."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
     if num_threads is not None and (isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer))
                                     or num_threads < 1):
         raise ValueError(f"num_threads must be a positive integer or None, got {num_threads!r}")
+    if runtime == "tflm":
+        from periodic_keras import micro
+
+        if not micro.available():
+            raise ExportedModelError("runtime 'tflm' needs TensorFlow Lite Micro: pip install tflite-micro "
+                                     "(or periodic-keras[micro])")
     meta = read_metadata(task_dir)
     files = meta["tflite"]
     if variant not in files:
@@ -124,12 +155,23 @@ def _open(task_dir: str, variant: str, num_threads: int | None):
     content = _read_model(path)
     if hashlib.sha256(content).hexdigest() != files[variant]["sha256"]:
         raise ExportedModelError(f"{path!r} does not match the SHA-256 in {METADATA}: corrupt or replaced")
-    try:  # the bytes checked are the bytes run: nothing can swap the file in between
-        interpreter = Interpreter(model_content=content, num_threads=num_threads)
-        interpreter.allocate_tensors()
+    # the bytes checked are the bytes run: nothing can swap the file in between
+    if runtime == "tflm":
+        recorded = (files[variant].get("tflm") or {}).get("arena_bytes")
+        arena = recorded + 4096 if isinstance(recorded, int) and not isinstance(recorded, bool) else None
+        try:
+            return meta, micro.MicroRunner(content, arena), path
+        except micro.MicroError as exc:
+            raise ExportedModelError(f"TFLM cannot run {path!r}: {exc}") from None
+    try:
+        return meta, _LiteRTRunner(content, num_threads), path
     except (ValueError, RuntimeError) as exc:
         raise ExportedModelError(f"LiteRT cannot load {path!r}: {exc}") from None
-    return meta, interpreter, path
+
+
+def _ordered(names) -> list:
+    """Signature names in position order: ``args_0, args_0_1, ...`` (``output_0, ...``)."""
+    return sorted(names, key=lambda n: (len(n), n))
 
 
 #: The largest model file the runtime reads (bytes).
@@ -164,6 +206,27 @@ def _finite_output(out: np.ndarray) -> np.ndarray:
     return out
 
 
+def days_seconds(t) -> np.ndarray:
+    """int64 seconds since the epoch ``[batch, 1]`` -> int32 ``[batch, 2]``: whole days since
+    the epoch and seconds of the day (floor division, so ``-1`` is day ``-1``, second 86399).
+    Exact for ``|t|`` up to 2**31 days (5.8 million years): what a device without int64
+    arithmetic (TFLM) is given instead of ``t``.
+
+    >>> days_seconds(np.array([[-1], [86_400 * 3 + 5]])).tolist()
+    [[-1, 86399], [3, 5]]
+    """
+    t = np.asarray(t, np.int64).reshape(-1, 1)
+    days, seconds = np.divmod(t, 86_400)
+    if np.abs(days).max(initial=0) >= 2**31:
+        raise ValueError("timestamps beyond 2**31 days (5.8 million years) from the epoch do not fit int32 days")
+    return np.concatenate([days, seconds], axis=1).astype(np.int32)
+
+
+#: Input encodings an export may declare (``input.encoding.name``), applied to the checked
+#: input before it runs.
+INPUT_ENCODINGS = {"days_seconds": days_seconds}
+
+
 class EdgeModel:
     """One exported TFLite model plus its metadata, run with the LiteRT interpreter.
 
@@ -171,26 +234,32 @@ class EdgeModel:
     fixed-batch model once per item.
     """
 
-    def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None):
-        self.task_dir, self.variant = task_dir, variant
-        self.metadata, self._interpreter, path = _open(task_dir, variant, num_threads)
+    def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None,
+                 runtime: str = "litert"):
+        self.task_dir, self.variant, self.runtime = task_dir, variant, runtime
+        self.metadata, self._runner, path = _open(task_dir, variant, num_threads, runtime)
         if self.metadata.get("task") == "forecaster":
             raise ExportedModelError(f"{task_dir!r} is a forecaster export: load it with edge.load_forecaster")
-        if len(self._interpreter.get_input_details()) != 1:
+        if len(self._runner.inputs) != 1:
             raise ExportedModelError(f"{path!r} has several inputs: load a step model with edge.load_step")
-        (self._in,) = self._interpreter.get_input_details()
-        self._outs = self._interpreter.get_output_details()
+        ((self._in_name, actual),) = self._runner.inputs.items()
+        self._out_name = _ordered(self._runner.outputs)[0]
         spec = self.metadata["input"]
         if "shape" not in spec:
             raise ExportedModelError(f"{task_dir!r} is a step model export: load it with edge.load_step")
-        self.input_shape = tuple(spec["shape"])
-        actual = tuple(int(d) for d in self._in["shape"])
-        if actual != self.input_shape or np.dtype(self._in["dtype"]).name != spec["dtype"]:
-            raise ExportedModelError(
-                f"{path!r} takes {actual} {np.dtype(self._in['dtype']).name}, "
-                f"but {METADATA} says {self.input_shape} {spec['dtype']}"
-            )
-        self.dtype = np.dtype(spec["dtype"])
+        self.input_shape, self.dtype = tuple(spec["shape"]), np.dtype(spec["dtype"])
+        # The model may take the input re-encoded (the clock: int32 days and seconds of day, which TFLM runs).
+        self._encoding, want = None, (self.input_shape, self.dtype.name)
+        encoded = spec.get("encoding")
+        if encoded is not None:
+            if not (isinstance(encoded, dict) and encoded.get("name") in INPUT_ENCODINGS
+                    and _int_list(encoded.get("shape")) and isinstance(encoded.get("dtype"), str)):
+                raise ExportedModelError(f"{task_dir!r}: field 'input.encoding' must give a name from "
+                                         f"{sorted(INPUT_ENCODINGS)}, a shape and a dtype")
+            self._encoding, want = encoded["name"], (tuple(encoded["shape"]), encoded["dtype"])
+        got = (tuple(int(d) for d in actual["shape"]), actual["dtype"].name)
+        if got != want:
+            raise ExportedModelError(f"{path!r} takes {got[0]} {got[1]}, but {METADATA} says {want[0]} {want[1]}")
 
     def _check(self, x) -> np.ndarray:
         item_shape = self.input_shape[1:]
@@ -241,11 +310,10 @@ class EdgeModel:
         if return_quality:
             out = self.predict(batch)
             return out, self._quality(batch, out)
-        out = np.empty((len(batch), *self._outs[0]["shape"][1:]), self._outs[0]["dtype"])
-        for i, item in enumerate(batch):
-            self._interpreter.set_tensor(self._in["index"], item[None])
-            self._interpreter.invoke()
-            out[i] = self._interpreter.get_tensor(self._outs[0]["index"])[0]
+        spec = self._runner.outputs[self._out_name]
+        out = np.empty((len(batch), *spec["shape"][1:]), spec["dtype"])
+        for i, item in enumerate(INPUT_ENCODINGS[self._encoding](batch) if self._encoding else batch):
+            out[i] = self._runner(**{self._in_name: item[None]})[self._out_name][0]
         out = _finite_output(out)
         return out.reshape(len(batch)) if out.ndim == 2 and out.shape[1] == 1 else out
 
@@ -302,22 +370,20 @@ class EdgeStepModel:
     (a driven model: the divider, the burst detector) and returns the state to carry on.
     """
 
-    def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None):
-        self.task_dir, self.variant = task_dir, variant
-        self.metadata, interpreter, path = _open(task_dir, variant, num_threads)
-        self._interpreter = interpreter  # the runner needs it alive
+    def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None,
+                 runtime: str = "litert"):
+        self.task_dir, self.variant, self.runtime = task_dir, variant, runtime
+        self.metadata, self._runner, path = _open(task_dir, variant, num_threads, runtime)
         spec, state = self.metadata["input"], self.metadata.get("state")
         if state is None or "names" not in spec:
             raise ExportedModelError(f"{task_dir!r} is not a step model export (no 'state' in {METADATA})")
         if not isinstance(state, dict) or not _int_list(state.get("widths")):
             raise ExportedModelError(f"{task_dir!r}: field 'state.widths' in {METADATA} is missing or not a list "
                                      "of integers")
-        self._runner = interpreter.get_signature_runner()
-        details = self._runner.get_input_details()
+        details = self._runner.inputs
         # Inputs are positional (args_0, args_0_1, ...), outputs output_0, output_1, ...:
-        # order by (length, name) and pair them with the names in the metadata.
-        self._inputs = sorted(details, key=lambda n: (len(n), n))
-        self._outputs = sorted(self._runner.get_output_details(), key=lambda n: (len(n), n))
+        # pair them in position order with the names in the metadata.
+        self._inputs, self._outputs = _ordered(details), _ordered(self._runner.outputs)
         actual = [[int(d) for d in details[n]["shape"]] for n in self._inputs]
         expected = [list(shape) for shape in spec["shapes"]]
         if actual != expected or len(self._outputs) != len(self._inputs):
@@ -328,7 +394,7 @@ class EdgeStepModel:
         if state["widths"] != [shape[-1] for shape in actual[1:]]:
             raise ExportedModelError(f"{path!r} carries state of widths {[shape[-1] for shape in actual[1:]]}, "
                                      f"but {METADATA} says {state['widths']}")
-        dtypes = sorted({np.dtype(details[n]["dtype"]).name for n in self._inputs})
+        dtypes = sorted({details[n]["dtype"].name for n in self._inputs})
         if dtypes != [spec["dtype"]]:
             raise ExportedModelError(f"{path!r} takes {'/'.join(dtypes)} inputs, but {METADATA} says {spec['dtype']}")
         self.input_names = spec["names"]
@@ -401,13 +467,16 @@ class EdgeStepModel:
         return _finite_output(out), new
 
 
-def load_step(task_dir: str, variant: str = "float32", num_threads: int | None = None) -> EdgeStepModel:
+def load_step(task_dir: str, variant: str = "float32", num_threads: int | None = None,
+              runtime: str = "litert") -> EdgeStepModel:
     """Load a step-model export (e.g. ``exported/generator``) for streaming generation.
+
+    ``runtime``: as :func:`load`.
 
     Raises:
         ExportedModelError: as :func:`load`, or when the export is not a step model.
     """
-    return EdgeStepModel(task_dir, variant, num_threads)
+    return EdgeStepModel(task_dir, variant, num_threads, runtime)
 
 
 def load_forecaster(task_dir: str, variant: str = "float32", num_threads: int | None = None):
@@ -417,17 +486,22 @@ def load_forecaster(task_dir: str, variant: str = "float32", num_threads: int | 
     return edge_forecast.load(task_dir, variant, num_threads)
 
 
-def load(task_dir: str, variant: str = "float32", num_threads: int | None = None) -> EdgeModel:
-    """Load ``exported/<task>/`` for inference on a device (NumPy + LiteRT only).
+def load(task_dir: str, variant: str = "float32", num_threads: int | None = None,
+         runtime: str = "litert") -> EdgeModel:
+    """Load ``exported/<task>/`` for inference on a device (NumPy + LiteRT or TFLM only).
 
     Args:
         task_dir: directory written by :mod:`periodic_keras.export`.
-        variant: which TFLite file, e.g. ``"float32"`` or ``"float16"`` (see metadata).
-        num_threads: interpreter threads (``None``: LiteRT's default).
+        variant: which TFLite file, e.g. ``"float32"``, ``"float16"`` or ``"int8"`` (see metadata).
+        num_threads: interpreter threads (``None``: LiteRT's default; TFLM has one).
+        runtime: ``"litert"`` (LiteRT) or ``"tflm"`` (TensorFlow Lite for Microcontrollers'
+            interpreter, :mod:`periodic_keras.micro`: runs the file as a microcontroller
+            would; which variants it runs is in ``metadata.json``, ``tflite.<variant>.tflm``).
 
     Raises:
         ExportedModelError: missing directory, metadata or model file; a checksum that
-            does not match; a file LiteRT cannot load; a model disagreeing with metadata.
+            does not match; a file the runtime cannot load; a model disagreeing with metadata;
+            ``runtime="tflm"`` without the ``tflite-micro`` package.
 
     Example:
 
@@ -437,4 +511,4 @@ def load(task_dir: str, variant: str = "float32", num_threads: int | None = None
     >>> round(float(model.predict(np.sin(2 * np.pi * 12.5 * t)[None])[0]), 1)
     12.5
     """
-    return EdgeModel(task_dir, variant, num_threads)
+    return EdgeModel(task_dir, variant, num_threads, runtime)

@@ -42,7 +42,7 @@ class EdgeForecaster:
 
     def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None):
         self.task_dir, self.variant = task_dir, variant
-        self.metadata, self._interpreter, path = edge._open(task_dir, variant, num_threads)
+        self.metadata, self._runner, path = edge._open(task_dir, variant, num_threads)
         meta = self.metadata
         if meta.get("task") != "forecaster" or not isinstance(meta.get("forecaster"), dict):
             raise edge.ExportedModelError(f"{task_dir!r} is not a forecaster export (task {meta.get('task')!r})")
@@ -56,17 +56,16 @@ class EdgeForecaster:
                                           "and a positive step")
         self.context, self.horizon = plan["context"], plan["horizon"]
         self.periods, self.time_axis = plan.get("periods"), axis
-        self._runner = self._interpreter.get_signature_runner()
-        # positional inputs args_0, args_0_1, args_0_2: order by (length, name)
-        details = self._runner.get_input_details()
-        self._inputs = sorted(details, key=lambda n: (len(n), n))
+        # positional inputs args_0, args_0_1, args_0_2
+        details = self._runner.inputs
+        self._inputs = edge._ordered(details)
         shapes = [[int(d) for d in details[n]["shape"]] for n in self._inputs]
-        dtypes = [np.dtype(details[n]["dtype"]).name for n in self._inputs]
+        dtypes = [details[n]["dtype"].name for n in self._inputs]
         want = ([[1, self.context], [1, self.context], [1, 1]], ["float32", "float32", "int64"])
         if (shapes, dtypes) != want:
             raise edge.ExportedModelError(f"{path!r} takes inputs {list(zip(shapes, dtypes))}, but {edge.METADATA} "
                                           f"describes a forecaster with context {self.context}")
-        (self._output,) = self._runner.get_output_details()
+        (self._output,) = self._runner.outputs
 
     def positions(self, times) -> np.ndarray:
         """Grid positions (int64, steps from the fitted series' first step) of ``times``.

@@ -19,6 +19,7 @@ import os
 import platform
 import tempfile
 import time
+import warnings
 
 import numpy as np
 import keras
@@ -39,7 +40,14 @@ TFLITE_VARIANTS = {
     "float32": {"file": "model.tflite", "description": "float32 weights and activations"},
     "float16": {"file": "model_fp16.tflite", "description": "float16 weights, float32 compute"},
     "dynamic_range": {"file": "model_dynamic_range.tflite", "description": "int8 weights, float activations"},
+    "int8": {"file": "model_int8.tflite",
+             "description": "full-integer: int8 weights, int16 activations (int8 where 'activations' says so), "
+                            "float32 input and output; for microcontrollers (TFLM)"},
 }
+#: Activations of the int8 variant: int16 keeps an LSTM's state (int8 activations: the burst
+#: detector gets 6 steps of 780 wrong and the divider an RMS stream error of 0.023 in TFLM;
+#: int16: none wrong, 0.0022).
+INT8_ACTIVATIONS = ("int16", "int8")
 
 
 class ExportError(RuntimeError):
@@ -72,7 +80,8 @@ def _export_fixed_saved_model(model: keras.Model, path: str, unroll: bool = True
     model.export(path, format="tf_saved_model", input_signature=specs if len(specs) == 1 else [specs], verbose=False)
 
 
-def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True, saved_model: str | None = None) -> dict:
+def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True, saved_model: str | None = None,
+                  representative=None, activations: str = "int16") -> dict:
     """Convert a Keras model to builtin-ops-only TFLite flatbuffers with batch 1.
 
     The model is copied once by :func:`periodic_keras.models.inference_variant`
@@ -81,19 +90,37 @@ def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True
     the same fixed-shape export). Flex (``SELECT_TF_OPS``) is never enabled: a graph
     that needs it fails here instead of failing on a device.
 
+    The ``int8`` variant is quantised in full (weights int8, activations ``activations``:
+    ``"int16"`` or ``"int8"``, see :data:`INT8_ACTIVATIONS`; input and output stay float32)
+    with ranges calibrated on ``representative``: a sequence of model inputs, each a list of
+    batch-1 arrays in ``model.inputs`` order (take them from the task's own pipeline).
+
     Returns:
         ``{variant: bytes}`` for each of ``variants`` (see :data:`TFLITE_VARIANTS`).
 
     Example:
 
+    >>> import numpy as np
     >>> from periodic_keras.models import frequency_regressor
-    >>> blobs = tflite_models(frequency_regressor(32, 1, 8, lstm_units=4, dense_units=4))
+    >>> model = frequency_regressor(32, 1, 8, lstm_units=4, dense_units=4)
+    >>> blobs = tflite_models(model)
     >>> blobs["float32"][4:8]
     b'TFL3'
+    >>> from keras import layers
+    >>> mlp = keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="tanh"), layers.Dense(1)])
+    >>> samples = [[np.random.default_rng(i).normal(size=(1, 3)).astype("float32")] for i in range(20)]
+    >>> len(tflite_models(mlp, ("int8",), representative=samples)["int8"]) > 0
+    True
     """
     unknown = sorted(set(variants) - set(TFLITE_VARIANTS))
     if unknown:
         raise ValueError(f"unknown TFLite variant(s) {unknown}: expected some of {sorted(TFLITE_VARIANTS)}")
+    if "int8" in variants:
+        if activations not in INT8_ACTIVATIONS:
+            raise ValueError(f"activations must be one of {INT8_ACTIVATIONS}, got {activations!r}")
+        representative = list(representative or [])
+        if not representative:
+            raise ValueError("the int8 variant needs representative inputs to calibrate its ranges")
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         saved = saved_model
@@ -107,11 +134,38 @@ def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True
                 converter.optimizations = [tf.lite.Optimize.DEFAULT]
             if variant == "float16":
                 converter.target_spec.supported_types = [tf.float16]
+            if variant == "int8":
+                # the SavedModel's signature takes the inputs positionally: args_0, args_0_1, ...
+                names = ["args_0", *(f"args_0_{i}" for i in range(1, len(model.inputs)))]
+                converter.representative_dataset = lambda: (
+                    {n: np.asarray(v) for n, v in zip(names, item)} for item in representative)
+                converter.target_spec.supported_ops = [
+                    tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+                    if activations == "int16" else tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
             try:
-                out[variant] = _strip_tensor_names(converter.convert())
+                with warnings.catch_warnings():  # calibration runs tf.lite.Interpreter, which warns it is deprecated
+                    warnings.simplefilter("ignore", UserWarning)
+                    out[variant] = _strip_tensor_names(converter.convert())
             except Exception as exc:  # the converter raises a zoo of types
                 raise ExportError(f"TFLite conversion ({variant}) with builtin ops only failed: {exc}") from exc
     return out
+
+
+def op_names(blob: bytes) -> list:
+    """Sorted names of the builtin operators in a TFLite flatbuffer (what a runtime must have).
+
+    >>> from periodic_keras.models import frequency_regressor
+    >>> "FULLY_CONNECTED" in op_names(tflite_models(frequency_regressor(32, 1, 8, lstm_units=4, dense_units=4))["float32"])
+    True
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(blob))
+    used = {op.opcodeIndex for sg in model.subgraphs for op in (sg.operators or [])}
+    codes = [max(model.operatorCodes[i].builtinCode, model.operatorCodes[i].deprecatedBuiltinCode) for i in used]
+    return sorted({names.get(code, "CUSTOM") for code in codes})
 
 
 def _strip_tensor_names(blob: bytes) -> bytes:
@@ -128,18 +182,68 @@ def _strip_tensor_names(blob: bytes) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def _write_tflite(directory: str, model: keras.Model, variants, saved_model: str | None = None) -> dict:
+def _write_tflite(directory: str, model: keras.Model, variants, saved_model: str | None = None,
+                  failed: dict | None = None, **int8) -> dict:
     """Write each TFLite variant into ``directory`` (converted from ``saved_model`` when the
-    fixed-shape SavedModel is already written); return entries with size and SHA-256."""
-    entries = {}
-    for variant, blob in tflite_models(model, variants, saved_model=saved_model).items():
+    fixed-shape SavedModel is already written; ``int8``: ``representative`` and
+    ``activations`` for :func:`tflite_models`); return entries with size, SHA-256 and ops.
+    An int8 conversion that fails is recorded in ``failed`` (``{variant: reason}``) when given."""
+    entries, blobs = {}, {}
+    for variant in variants:
+        try:
+            blobs.update(tflite_models(model, [variant], saved_model=saved_model,
+                                       **(int8 if variant == "int8" else {})))
+        except ExportError as exc:
+            if variant != "int8" or failed is None:
+                raise
+            failed[variant] = str(exc)[:600]  # the float variants are still exported: the metadata says why
+    for variant, blob in blobs.items():
         entry = dict(TFLITE_VARIANTS[variant])
         path = os.path.join(directory, entry["file"])
         with open(path, "wb") as fh:
             fh.write(blob)
-        entry.update(sha256=sha256_file(path), bytes=os.path.getsize(path))
+        entry.update(sha256=sha256_file(path), bytes=os.path.getsize(path), ops=op_names(blob))
+        if variant == "int8":
+            entry["activations"] = int8.get("activations", "int16")
         entries[variant] = entry
     return entries
+
+
+def _tflm(directory: str, entry: dict, check) -> dict:
+    """TFLM's figures for one variant: ``{"runs": True, "arena_bytes", **check("tflm")}``, or
+    ``{"runs": False, "error"}`` when TFLM cannot load or run it. Not measured (None) without
+    the ``tflite-micro`` package."""
+    from periodic_keras import micro
+
+    if not micro.available():
+        return {"runs": None, "error": "not measured: tflite-micro is not installed"}
+    with open(os.path.join(directory, entry["file"]), "rb") as fh:
+        blob = fh.read()
+    try:
+        arena = micro.arena_bytes(blob)
+        figures = check("tflm")
+    except (micro.MicroError, edge.ExportedModelError) as exc:
+        return {"runs": False, "error": str(exc)[:400]}
+    return {"runs": True, "arena_bytes": arena, **figures}
+
+
+def _write_c_array(directory: str, tflite: dict) -> dict | None:
+    """``model_data.cc`` / ``.h`` for firmware: the int8 variant if TFLM runs it, else the
+    float32 one if TFLM runs that; their metadata entry (None when TFLM runs neither)."""
+    from periodic_keras import micro
+
+    variant = next((v for v in ("int8", "float32") if (tflite.get(v, {}).get("tflm") or {}).get("runs")), None)
+    if variant is None:
+        return None
+    with open(os.path.join(directory, tflite[variant]["file"]), "rb") as fh:
+        blob = fh.read()
+    source, header = micro.c_array(blob, "g_model_data", "model_data.h")
+    entry = {"variant": variant, "symbol": "g_model_data", "length": len(blob), "alignment": micro.ALIGNMENT,
+             "arena_bytes": tflite[variant]["tflm"]["arena_bytes"]}
+    for key, name, text in (("source", "model_data.cc", source), ("header", "model_data.h", header)):
+        atomic_write_text(os.path.join(directory, name), text)
+        entry[key] = {"file": name, "sha256": sha256_file(os.path.join(directory, name))}
+    return entry
 
 
 def _metadata(task: str, tflite: dict, extra: dict | None, **fields) -> dict:
@@ -184,24 +288,42 @@ def export_model(
     variants=("float32", "float16"),
     sample_targets: np.ndarray | None = None,
     tolerance: float = 1e-4,
+    input_encoding: str | None = None,
+    int8_activations: str = "int16",
+    evaluate=None,
 ) -> dict:
     """Export ``model`` to ``out_dir`` atomically and return the written metadata.
 
-    Writes ``saved_model/`` (serving signature ``serve`` on the raw input, any batch),
+    Writes ``saved_model/`` (serving signature ``serve`` on the model's input, any batch),
     one ``.tflite`` file per variant (batch 1, builtin ops only), and ``metadata.json``
-    with the input/output description, checksums, parity figures (max abs difference
+    with the input/output description, checksums, ops, parity figures (max abs difference
     to Keras on ``sample_inputs``), per-item latency and versions, merged with the
     caller's ``metadata`` (task-specific fields such as ranges and evaluation).
+
+    Every variant is also run in TensorFlow Lite for Microcontrollers when ``tflite-micro``
+    is installed (:mod:`periodic_keras.micro`): ``tflite.<variant>.tflm`` records whether it
+    runs there, its parity and its arena, or TFLM's error. The variant a firmware project
+    should compile in (int8 if TFLM runs it, else float32) is also written as
+    ``model_data.cc`` / ``model_data.h`` (``c_array`` in the metadata).
 
     Args:
         model: trained single-input Keras model.
         out_dir: final directory, e.g. ``exported/freq``.
         task: task name recorded in the metadata.
-        sample_inputs: held-out inputs ``[n, *input_shape]`` used to verify parity.
+        sample_inputs: held-out inputs ``[n, *input_shape]`` used to verify parity (and to
+            calibrate the ``int8`` variant): the raw inputs a user passes to the edge runtime.
         metadata: extra metadata fields.
         variants: TFLite variants from :data:`TFLITE_VARIANTS`; ``"float32"`` is required.
         sample_targets: optional true outputs, to record each variant's MAE.
         tolerance: max abs difference allowed between Keras and float32 TFLite/SavedModel.
+        input_encoding: the model takes its input re-encoded by
+            :data:`periodic_keras.edge.INPUT_ENCODINGS` ``[input_encoding]`` (e.g. the clock's
+            int64 seconds as int32 days and seconds of day, which TFLM can run): the edge
+            runtime applies it to what the user passes; the metadata records both.
+        int8_activations: activations of the ``int8`` variant (:data:`INT8_ACTIVATIONS`).
+        evaluate: ``evaluate(runner, variant, runtime) -> dict`` of task figures (e.g. the
+            clock's exactness on 10⁶ timestamps), called with each variant's edge model in
+            each runtime that runs it before anything is published; recorded beside its parity.
 
     Raises:
         ExportError: conversion failed or parity exceeds ``tolerance``; nothing is replaced.
@@ -223,16 +345,15 @@ def export_model(
     check_export_target(out_dir)
     if sample_targets is not None and len(sample_targets) != len(sample_inputs):
         raise ValueError(f"sample_targets has {len(sample_targets)} items, sample_inputs {len(sample_inputs)}")
-    input_dtype = np.dtype(keras.backend.standardize_dtype(model.inputs[0].dtype))
-    x = np.asarray(sample_inputs)
-    if np.issubdtype(input_dtype, np.integer) and not np.issubdtype(x.dtype, np.integer):
-        raise TypeError(f"the model takes {input_dtype.name} input: sample_inputs must be integers, got {x.dtype}")
-    x = x.astype(input_dtype if np.issubdtype(input_dtype, np.integer) else np.float32, copy=False)
+    if input_encoding is not None and input_encoding not in edge.INPUT_ENCODINGS:
+        raise ValueError(f"input_encoding must be one of {sorted(edge.INPUT_ENCODINGS)}, got {input_encoding!r}")
+    raw = np.asarray(sample_inputs)
+    if input_encoding is not None:
+        if not np.issubdtype(raw.dtype, np.integer):
+            raise TypeError(f"input_encoding {input_encoding!r} takes integer sample_inputs, got {raw.dtype}")
+        raw = raw.astype(np.int64).reshape(len(raw), 1)
+    x = _checked_inputs(model, edge.INPUT_ENCODINGS[input_encoding](raw) if input_encoding else raw)
     expected = tuple(model.inputs[0].shape[1:])
-    if x.ndim != len(expected) + 1 or x.shape[1:] != expected or len(x) == 0:
-        raise ValueError(f"sample_inputs must have shape [n>0, {', '.join(map(str, expected))}], got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("sample_inputs hold NaN/inf")
     reference = np.asarray(model.predict(x, verbose=0))
 
     with export_staging(out_dir) as tmp:
@@ -244,28 +365,59 @@ def export_model(
         if not saved_diff <= tolerance:
             raise ExportError(f"SavedModel differs from Keras by {saved_diff:.3g} > {tolerance}")
 
-        tflite = _write_tflite(tmp, model, variants)
+        int8 = {}
+        if "int8" in variants:
+            int8 = dict(representative=[[x[i:i + 1]] for i in range(min(len(x), 300))], activations=int8_activations)
+        failed = {}
+        tflite = _write_tflite(tmp, model, variants, failed=failed, **int8)
+        spec = {"name": model.inputs[0].name, "shape": [1, *expected], "dtype": x.dtype.name}
+        if input_encoding is not None:
+            spec = {"shape": [1, 1], "dtype": "int64",
+                    "encoding": {"name": input_encoding, "model_input": model.inputs[0].name,
+                                 "shape": [1, *expected], "dtype": x.dtype.name}}
         meta = _metadata(task, tflite, metadata,
-                         input={"name": model.inputs[0].name, "shape": [1, *expected], "dtype": x.dtype.name},
+                         input=spec,
                          output={"shape": [1, *model.outputs[0].shape[1:]],
                                  "dtype": keras.backend.standardize_dtype(model.outputs[0].dtype)},
                          saved_model={"dir": "saved_model", "signature": "serve", "batch": "any",
                                       "parity_max_abs_diff": saved_diff},
-                         parity={"n": len(x), "tolerance": tolerance})
+                         parity={"n": len(x), "tolerance": tolerance},
+                         **({"not_converted": failed} if failed else {}))
         meta_path = os.path.join(tmp, edge.METADATA)
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
 
         # Verify through the edge runtime, exactly as a device loads the files.
         for variant, entry in tflite.items():
-            runner = edge.load(tmp, variant)
-            pred = runner.predict(x).reshape(reference.shape)
-            entry["parity_max_abs_diff"] = float(np.max(np.abs(pred - reference)))
-            entry["latency_ms"] = runner.latency_ms(x[: min(len(x), 200)])
-            if sample_targets is not None:
-                err = pred.reshape(len(x), -1) - np.asarray(sample_targets, np.float32).reshape(len(x), -1)
-                entry["mae"] = float(np.mean(np.abs(err)))
+            def check(runtime, variant=variant):
+                runner = edge.load(tmp, variant, runtime=runtime)
+                pred = runner.predict(raw).reshape(reference.shape)
+                figures = {"parity_max_abs_diff": float(np.max(np.abs(pred - reference)))}
+                if runtime == "litert":
+                    figures["latency_ms"] = runner.latency_ms(raw[: min(len(raw), 200)])
+                if sample_targets is not None:
+                    err = pred.reshape(len(x), -1) - np.asarray(sample_targets, np.float32).reshape(len(x), -1)
+                    figures["mae"] = float(np.mean(np.abs(err)))
+                return {**figures, **(evaluate(runner, variant, runtime) if evaluate is not None else {})}
+
+            entry.update(check("litert"))
+            entry["tflm"] = _tflm(tmp, entry, check)
+        meta["c_array"] = _write_c_array(tmp, tflite)
         _publish(tmp, out_dir, meta, tolerance, "float32 TFLite")
     return meta
+
+
+def _checked_inputs(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """``x`` as the model's input dtype, refused (naming the problem) if it cannot be its input."""
+    input_dtype = np.dtype(keras.backend.standardize_dtype(model.inputs[0].dtype))
+    if np.issubdtype(input_dtype, np.integer) and not np.issubdtype(x.dtype, np.integer):
+        raise TypeError(f"the model takes {input_dtype.name} input: sample_inputs must be integers, got {x.dtype}")
+    x = x.astype(input_dtype if np.issubdtype(input_dtype, np.integer) else np.float32, copy=False)
+    expected = tuple(model.inputs[0].shape[1:])
+    if x.ndim != len(expected) + 1 or x.shape[1:] != expected or len(x) == 0:
+        raise ValueError(f"sample_inputs must have shape [n>0, {', '.join(map(str, expected))}], got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("sample_inputs hold NaN/inf")
+    return x
 
 
 def export_step_model(
@@ -279,6 +431,8 @@ def export_step_model(
     tolerance: float = 1e-4,
     reference=None,
     mode: str = "generate",
+    int8_activations: str = "int16",
+    evaluate=None,
 ) -> dict:
     """Export a step model ``(x, h_0, c_0, ...) -> (y, h_0', c_0', ...)`` for streaming.
 
@@ -303,6 +457,13 @@ def export_step_model(
             ``[batch, steps]`` streamed) with this step model's weights, if already
             computed (e.g. by the evaluation); computed here when ``None``.
         mode: ``"generate"`` or ``"stream"``.
+        int8_activations: activations of the ``int8`` variant (:data:`INT8_ACTIVATIONS`),
+            calibrated on the inputs and states of the float32 model's verification run.
+        evaluate: ``evaluate(runner, variant, runtime) -> dict`` of task figures, as in
+            :func:`export_model` (``runner``: the :class:`~periodic_keras.edge.EdgeStepModel`).
+
+    Each variant's ``parity_max_abs_diff`` and ``rmse`` against Keras over the whole run are
+    recorded for LiteRT, and under ``tflm`` for TFLM (with its arena), as in :func:`export_model`.
 
     Example:
 
@@ -352,7 +513,7 @@ def export_step_model(
     with export_staging(out_dir) as tmp:
         saved = os.path.join(tmp, "saved_model")
         _export_fixed_saved_model(step, saved)
-        tflite = _write_tflite(tmp, step, variants, saved_model=saved)
+        tflite = _write_tflite(tmp, step, [v for v in variants if v != "int8"], saved_model=saved)
         meta = _metadata(
             task, tflite, metadata,
             mode=mode,
@@ -364,12 +525,35 @@ def export_step_model(
         )
         meta_path = os.path.join(tmp, edge.METADATA)
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
-        for variant, entry in tflite.items():
-            runner = edge.load_step(tmp, variant)
+        seen = []  # (x, state) at every step of the float32 run: the int8 variant's calibration
+
+        def check(runtime, variant, record=None):
+            runner = edge.load_step(tmp, variant, runtime=runtime)
+            fn = runner.step if record is None else (lambda v, s: (record.append([v, *s]), runner.step(v, s))[1])
             start = time.perf_counter()
-            outputs = run(runner.step, lambda: runner.zero_state(1))
+            outputs = run(fn, lambda: runner.zero_state(1))
             elapsed = time.perf_counter() - start
-            entry["parity_max_abs_diff"] = float(np.max(np.abs(outputs - reference)))
-            entry["ms_per_step"] = 1e3 * elapsed / (x.shape[0] * (x.shape[1] + (n_steps if mode == "generate" else 0)))
+            figures = {"parity_max_abs_diff": float(np.max(np.abs(outputs - reference))),
+                       "rmse": float(np.sqrt(np.mean(np.square(outputs - reference))))}
+            if runtime == "litert":
+                steps = x.shape[0] * (x.shape[1] + (n_steps if mode == "generate" else 0))
+                figures["ms_per_step"] = 1e3 * elapsed / steps
+            return {**figures, **(evaluate(runner, variant, runtime) if evaluate is not None else {})}
+
+        for variant, entry in tflite.items():
+            entry.update(check("litert", variant, seen if variant == "float32" else None))
+        if "int8" in variants:
+            calibration = [seen[i] for i in np.linspace(0, len(seen) - 1, min(len(seen), 500)).astype(int)]
+            failed = {}
+            tflite.update(_write_tflite(tmp, step, ["int8"], saved_model=saved, failed=failed,
+                                        representative=calibration, activations=int8_activations))
+            if failed:
+                meta["not_converted"] = failed
+            else:
+                atomic_write_text(meta_path, json.dumps(meta, indent=2))
+                tflite["int8"].update(check("litert", "int8"))
+        for variant, entry in tflite.items():
+            entry["tflm"] = _tflm(tmp, entry, lambda runtime, variant=variant: check(runtime, variant))
+        meta["c_array"] = _write_c_array(tmp, tflite)
         _publish(tmp, out_dir, meta, tolerance, f"float32 TFLite {'generation' if mode == 'generate' else 'stream'}")
     return meta

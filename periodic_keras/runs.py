@@ -112,6 +112,11 @@ def _export_files(path: str):
     for entry in meta["tflite"].values():
         if isinstance(entry, dict) and isinstance(entry.get("file"), str):
             files.add(entry["file"])
+    c_array = meta.get("c_array")  # model_data.cc / .h for firmware
+    for key in ("source", "header"):
+        entry = c_array.get(key) if isinstance(c_array, dict) else None
+        if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+            files.add(entry["file"])
     return files
 
 

@@ -176,7 +176,8 @@ def train_generator(
         overall = table.set_index("series").loc["all"]
         meta = export.export_step_model(
             step_model(model, batch_size=1), export_dir, "generator", test, n_steps=horizon,
-            variants=("float32", "float16"), reference=forecast,
+            variants=("float32", "float16", "int8"), reference=forecast,
+            evaluate=lambda runner, *_: {"free_mse_1000": float(np.mean((runner.generate(test, horizon) - truth) ** 2))},
             metadata={
                 "description": "next-step sine generator (stacked LSTM); stream it: warm up, then feed y back",
                 "data": "classic demo: x[i] = sin((i + offset) / 20), offsets in [-80, 80)",

@@ -43,13 +43,15 @@ def _fit(model, data, steps, run_dir, verbose, strategy, callbacks=()):
     return time.time() - start
 
 
-def _export_stream(model, export_dir, task, inputs, reference, metadata):
-    """Export ``model`` as a streaming step model, verified on ``inputs`` against ``reference``."""
+def _export_stream(model, export_dir, task, inputs, reference, metadata, evaluate=None):
+    """Export ``model`` as a streaming step model (float32, float16, int8), verified on ``inputs``
+    against ``reference``; ``evaluate(runner, variant, runtime)``: task figures per variant and runtime."""
     from periodic_keras import export
     from periodic_keras.models import step_model
 
     return export.export_step_model(step_model(model, batch_size=1), export_dir, task, inputs, mode="stream",
-                                    reference=reference, variants=("float32", "float16"), metadata=metadata)
+                                    reference=reference, variants=("float32", "float16", "int8"), metadata=metadata,
+                                    evaluate=evaluate)
 
 
 def _diagnosis(x, y, window, output_dir, seed):
@@ -175,7 +177,8 @@ def train_divider(
             "evaluation": {"test_mse": float(err.mean()), "test_steps": int(xt.shape[1]), "n_test": n_test},
             "training": {"units": units, "length": length, "window": window, "steps": steps, "seed": seed,
                          "seconds": round(seconds, 1)},
-        })
+        }, evaluate=lambda runner, *_: {"test_mse_8": float(np.mean((runner.run(xt[:8])[0] - yt[:8]) ** 2)),
+                                        "keras_test_mse_8": float(np.mean((pred[:8] - yt[:8]) ** 2))})
     finish(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=model, table=table, table_paths=table_paths, plot=plot, diagnosis=report,
                 diagnosis_path=diagnosis_path, train_seconds=sum(r["train_s"] for r in rows), export=meta,
@@ -322,7 +325,8 @@ def train_burst(
             "evaluation": {f"step_error_rate_{int(r.test_length)}": float(r.step_error_rate)
                            for r in fixed.itertuples()},
             "training": {"units": units, "length": length, "steps": steps, "seed": seed},
-        })
+        }, evaluate=lambda runner, *_: {f"test_{n0}": _burst_errors(runner.run(tests["fixed", n0][0])[0],
+                                                                    tests["fixed", n0][1])})
     finish(output_dir)  # the run is complete: a rerun starts afresh
     return dict(model=fixes["fixed"], models=fixes, table=table, table_paths=table_paths, plot=plot,
                 diagnosis=report, diagnosis_path=diagnosis_path, train_seconds=total,

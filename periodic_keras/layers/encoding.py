@@ -30,6 +30,8 @@ __all__ = ["LearnedPeriodicEncoding", "PeriodicEncoding"]
 _TWO_PI = 2.0 * math.pi
 #: Largest period whose remainders float32 holds exactly.
 EXACT_PERIOD_LIMIT = 2**24
+#: Seconds in a day: the periods :class:`PeriodicEncoding` ``(split_days=True)`` supports divide it.
+DAY_SECONDS = 86_400
 
 
 def _is_number(value) -> bool:
@@ -126,8 +128,14 @@ class PeriodicEncoding(_HarmonicEncoding):
         periods: positive whole numbers, e.g. ``(60, 3600, 86400)``.
         harmonics: ``K`` (one for all periods, or one per period).
 
+        split_days: take the timestamp as two int32 numbers ``(..., 2)``: whole days since
+            the epoch and seconds of the day (:func:`periodic_keras.edge.days_seconds`), and
+            reduce them in int32 arithmetic only, exactly: for runtimes without int64 or integer
+            modulo kernels (TensorFlow Lite Micro). Every period must divide 86 400 s.
+
     Input: integer tensor ``(batch,)`` or ``(batch, ..., 1)`` (int32 is widened to
-    int64, uint64 handled as above; floats are refused with a ``TypeError``).
+    int64, uint64 handled as above; floats are refused with a ``TypeError``); with
+    ``split_days``, ``(batch, ..., 2)``.
     Output: ``(batch, ..., 2·ΣK)``.
 
     Example:
@@ -141,15 +149,49 @@ class PeriodicEncoding(_HarmonicEncoding):
     >>> u = keras.ops.convert_to_numpy(enc(np.array([[2**63 + 5]], dtype="uint64")))  # (2**63 + 5) mod 60 = 13
     >>> round(float(np.mod(np.arctan2(*u.T), 2 * np.pi)[0] * 60 / (2 * np.pi)), 3)
     13.0
+    >>> split = PeriodicEncoding(periods=[60], harmonics=1, split_days=True)   # day -1, second 86399
+    >>> bool(np.allclose(keras.ops.convert_to_numpy(split(np.array([[-1, 86399]], dtype="int32"))), y[:1], atol=1e-6))
+    True
     """
 
-    def __init__(self, periods=(60, 3600, 86400), harmonics=1, **kwargs):
+    def __init__(self, periods=(60, 3600, 86400), harmonics=1, split_days: bool = False, **kwargs):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
         self.periods = _periods(periods, integer=True, layer="PeriodicEncoding")
         self.harmonics = _harmonics(harmonics, len(self.periods), "PeriodicEncoding")
+        self.split_days = bool(split_days)
+        if self.split_days:
+            odd = [p for p in self.periods if DAY_SECONDS % p]
+            if odd:
+                raise ValueError(f"PeriodicEncoding(split_days=True) needs periods that divide {DAY_SECONDS} s, got "
+                                 f"{odd}")
+            if max(p * k for p, k in zip(self.periods, self.harmonics)) >= EXACT_PERIOD_LIMIT:
+                raise ValueError(f"PeriodicEncoding(split_days=True): period x harmonics must stay below "
+                                 f"{EXACT_PERIOD_LIMIT} (float32 holds the products exactly)")
+
+    def _split_phases(self, inputs):
+        """Phases from ``(days, seconds of day)`` int32 pairs, in int32 and float32 ops only.
+        ``t mod P = seconds mod P`` for ``P | 86400``; each modulo is ``x - floor(x / P) * P``
+        with ``floor`` taken in float32 (exact: the operands stay below 2**24) and a
+        correction step against the quotient's rounding."""
+        if keras.backend.standardize_dtype(inputs.dtype) not in ("int32", "int64", "int16", "int8"):
+            raise TypeError(f"PeriodicEncoding(split_days=True) needs int32 (days, seconds) pairs, got {inputs.dtype}")
+        seconds = ops.cast(inputs, "int32")[..., 1]
+
+        def mod(x, period):
+            r = x - ops.cast(ops.floor(ops.cast(x, "float32") / np.float32(period)), "int32") * np.int32(period)
+            return r + np.int32(period) * (ops.cast(r < 0, "int32") - ops.cast(r >= period, "int32"))
+
+        phases = []
+        for p in self.periods:
+            r = mod(seconds, p)
+            phases.append(lambda k, r=r, p=p: ops.cast(r if k == 1 else mod(r * np.int32(k), p), "float32")
+                          * np.float32(1.0 / p))
+        return phases
 
     def call(self, inputs):
+        if self.split_days:
+            return self._features(self._split_phases(inputs), self.compute_dtype)
         t = _squeeze_unit_axis(_integer_timestamps(inputs, "PeriodicEncoding"))
         # uint64 values u >= 2**63 arrive as u - 2**64 < 0: their remainders get 2**64 mod P back.
         wrapped = ops.cast(t < 0, "int64") if keras.backend.standardize_dtype(inputs.dtype) == "uint64" else None
@@ -169,14 +211,19 @@ class PeriodicEncoding(_HarmonicEncoding):
 
     def compute_output_spec(self, inputs):
         _integer_timestamps(inputs, "PeriodicEncoding")  # refuse a float model input when the model is built
-        return keras.KerasTensor(_output_shape(inputs.shape, self.output_features), dtype=self.compute_dtype)
+        return keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype=self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
+        if self.split_days:
+            if input_shape[-1] != 2:
+                raise ValueError(f"PeriodicEncoding(split_days=True) takes (..., 2) (days, seconds) pairs, got "
+                                 f"shape {tuple(input_shape)}")
+            return (*tuple(input_shape)[:-1], self.output_features)
         return _output_shape(input_shape, self.output_features)
 
     def get_config(self):
         config = super().get_config()
-        config.update(periods=list(self.periods), harmonics=list(self.harmonics))
+        config.update(periods=list(self.periods), harmonics=list(self.harmonics), split_days=self.split_days)
         return config
 
 

@@ -71,27 +71,57 @@ def clock_model(hidden: int = 128, harmonics: int = 1, name: str = "clock") -> k
     return keras.Model(t, {k: outputs[k] for k in ("hh", "mm", "ss")}, name=name)
 
 
-def clock_reader(model: keras.Model) -> keras.Model:
+def clock_reader(model: keras.Model, split_days: bool = False) -> keras.Model:
     """The trained ``model`` with its heads read out: ``t`` int64 ``(batch, 1)`` -> int32 ``(batch, 3)``.
 
     Columns HH, MM, SS (the most probable class of each head). Shares the weights of
     ``model`` and converts to builtin-ops TFLite (the class index is built without
     ``ARG_MAX``'s BitwiseAnd lowering).
 
+    With ``split_days`` the reader takes the timestamp as int32 ``(batch, 2)``: whole days
+    since the epoch and seconds of the day (:func:`periodic_keras.edge.days_seconds`), and
+    its circles are :class:`~periodic_keras.layers.PeriodicEncoding` ``(split_days=True)``:
+    no int64 tensor and no integer modulo anywhere, so TensorFlow Lite for Microcontrollers
+    runs it, with the same answers.
+
     Example:
 
     >>> import numpy as np
-    >>> reader = clock_reader(clock_model(hidden=8))
+    >>> model = clock_model(hidden=8)
+    >>> reader = clock_reader(model)
     >>> reader.predict(np.array([[0]], dtype="int64"), verbose=0).dtype.name
     'int32'
+    >>> t = np.array([[-1], [3_800_000_007]], dtype="int64")
+    >>> split = clock_reader(model, split_days=True)
+    >>> days = np.concatenate(np.divmod(t, 86_400), axis=1).astype("int32")
+    >>> bool((split.predict(days, verbose=0) == reader.predict(t, verbose=0)).all())
+    True
     """
     outputs = model.outputs
     if isinstance(model.output, dict):
         outputs = [model.output[k] for k in ("hh", "mm", "ss")]
     if len(outputs) != 3:
         raise ValueError(f"expected a clock model with outputs hh, mm, ss; got {len(outputs)} outputs")
+    if split_days:
+        outputs = _split_days_heads(model)
+        return keras.Model(outputs[0], ops.stack([class_index(p) for p in outputs[1:]], axis=-1),
+                           name=f"{model.name}_reader_days")
     digits = ops.stack([class_index(p) for p in outputs], axis=-1)
     return keras.Model(model.input, digits, name=f"{model.name}_reader")
+
+
+def _split_days_heads(model: keras.Model) -> list:
+    """``[input, hh, mm, ss]`` of the trained heads of ``model`` (a :func:`clock_model`) rebuilt on
+    an int32 ``(days, seconds of day)`` input, sharing their weights."""
+    pair = keras.Input(shape=(2,), dtype="int32", name="days_seconds")
+    probs, previous = {}, None
+    for head in ("ss", "mm", "hh"):
+        circle = model.get_layer(f"{head}_circle")
+        x = PeriodicEncoding(circle.periods, circle.harmonics, split_days=True, name=f"{head}_circle_days")(pair)
+        if previous is not None:
+            x = layers.Concatenate(name=f"{head}_inputs_days")([x, previous])
+        previous = probs[head] = model.get_layer(head)(model.get_layer(f"{head}_hidden")(x))
+    return [pair, probs["hh"], probs["mm"], probs["ss"]]
 
 
 def naive_clock_model(kind: str = "siren", hidden: int = 256, depth: int = 3, scale: float = 3.8e9,
