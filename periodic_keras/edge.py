@@ -1,7 +1,8 @@
-"""Edge runtime: run models from ``exported/<task>/`` with NumPy and LiteRT only.
+"""Edge runtime: run models from ``exported/<task>/`` with NumPy and LiteRT (or TFLM) only.
 
 This module must never import TensorFlow or Keras: an edge device has only NumPy
-and the ``ai_edge_litert`` interpreter. It checks every artefact against its
+and the ``ai_edge_litert`` interpreter, or a microcontroller's TensorFlow Lite Micro
+(``runtime="tflm"``: :mod:`periodic_keras.micro`, the ``tflite-micro`` package). It checks every artefact against its
 ``metadata.json`` (files present, SHA-256 checksums, input shape and dtype) before
 running it, and validates every input (shape, dtype, finiteness) with clear errors.
 
@@ -27,7 +28,6 @@ import time
 
 import numpy as np
 
-from periodic_keras.generation import as_float32
 from periodic_keras.runs import MAX_METADATA_BYTES, pending_recovery, read_json
 
 __all__ = ["EdgeModel", "EdgeStepModel", "ExportedModelError", "RUNTIMES", "days_seconds", "load", "load_forecaster",
@@ -124,14 +124,20 @@ class _LiteRTRunner:
 
         self._interpreter = Interpreter(model_content=content, num_threads=num_threads)
         self._interpreter.allocate_tensors()
-        self._runner = self._interpreter.get_signature_runner()
+        runner = self._interpreter.get_signature_runner()
+        ins, outs = runner.get_input_details(), runner.get_output_details()
         describe = lambda details: {n: {"shape": np.asarray(d["shape"], np.int64), "dtype": np.dtype(d["dtype"])}
                                     for n, d in details.items()}
-        self.inputs = describe(self._runner.get_input_details())
-        self.outputs = describe(self._runner.get_output_details())
+        self.inputs, self.outputs = describe(ins), describe(outs)
+        # tensor indices: set_tensor / invoke / get_tensor cost a third of the signature runner's call
+        self._in = {n: d["index"] for n, d in ins.items()}
+        self._out = {n: d["index"] for n, d in outs.items()}
 
     def __call__(self, **inputs) -> dict:
-        return self._runner(**inputs)
+        for name, value in inputs.items():
+            self._interpreter.set_tensor(self._in[name], value)
+        self._interpreter.invoke()
+        return {name: self._interpreter.get_tensor(index) for name, index in self._out.items()}
 
 
 def _open(task_dir: str, variant: str, num_threads: int | None, runtime: str = "litert"):
@@ -207,19 +213,17 @@ def _finite_output(out: np.ndarray) -> np.ndarray:
 
 
 def days_seconds(t) -> np.ndarray:
-    """int64 seconds since the epoch ``[batch, 1]`` -> int32 ``[batch, 2]``: whole days since
-    the epoch and seconds of the day (floor division, so ``-1`` is day ``-1``, second 86399).
-    Exact for ``|t|`` up to 2**31 days (5.8 million years): what a device without int64
-    arithmetic (TFLM) is given instead of ``t``.
+    """int64 seconds since the epoch ``[batch, 1]`` -> int32 ``[batch, 2]``: days since the
+    epoch and seconds of the day (floor division, so ``-1`` is day ``-1``, second 86399): what a
+    device without int64 arithmetic (TFLM) is given instead of ``t``. The seconds are exact for
+    every int64 ``t``; the days wrap modulo 2**32 beyond ±2**31 days (5.8 million years), which
+    changes nothing for periods that divide a day (all a ``split_days`` encoding accepts).
 
     >>> days_seconds(np.array([[-1], [86_400 * 3 + 5]])).tolist()
     [[-1, 86399], [3, 5]]
     """
-    t = np.asarray(t, np.int64).reshape(-1, 1)
-    days, seconds = np.divmod(t, 86_400)
-    if np.abs(days).max(initial=0) >= 2**31:
-        raise ValueError("timestamps beyond 2**31 days (5.8 million years) from the epoch do not fit int32 days")
-    return np.concatenate([days, seconds], axis=1).astype(np.int32)
+    days, seconds = np.divmod(np.asarray(t, np.int64).reshape(-1, 1), 86_400)
+    return np.concatenate([(days + 2**31) % 2**32 - 2**31, seconds], axis=1).astype(np.int32)
 
 
 #: Input encodings an export may declare (``input.encoding.name``), applied to the checked
@@ -360,122 +364,18 @@ class EdgeModel:
         return float(np.median(times) * 1e3)
 
 
-class EdgeStepModel:
-    """A TFLite step model ``(x, h_0, c_0, ...) -> (y, h_0', c_0', ...)`` with explicit state.
-
-    Use :func:`load_step`. ``step`` advances one time step for a batch (the file has batch
-    1; rows run one after another); ``generate`` warms up on a prefix and runs closed-loop
-    with :func:`periodic_keras.generation.closed_loop`, exactly as
-    :func:`periodic_keras.models.generate` does in Keras; ``run`` streams given inputs
-    (a driven model: the divider, the burst detector) and returns the state to carry on.
-    """
-
-    def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None,
-                 runtime: str = "litert"):
-        self.task_dir, self.variant, self.runtime = task_dir, variant, runtime
-        self.metadata, self._runner, path = _open(task_dir, variant, num_threads, runtime)
-        spec, state = self.metadata["input"], self.metadata.get("state")
-        if state is None or "names" not in spec:
-            raise ExportedModelError(f"{task_dir!r} is not a step model export (no 'state' in {METADATA})")
-        if not isinstance(state, dict) or not _int_list(state.get("widths")):
-            raise ExportedModelError(f"{task_dir!r}: field 'state.widths' in {METADATA} is missing or not a list "
-                                     "of integers")
-        details = self._runner.inputs
-        # Inputs are positional (args_0, args_0_1, ...), outputs output_0, output_1, ...:
-        # pair them in position order with the names in the metadata.
-        self._inputs, self._outputs = _ordered(details), _ordered(self._runner.outputs)
-        actual = [[int(d) for d in details[n]["shape"]] for n in self._inputs]
-        expected = [list(shape) for shape in spec["shapes"]]
-        if actual != expected or len(self._outputs) != len(self._inputs):
-            raise ExportedModelError(
-                f"{path!r} takes inputs of shapes {actual}, but {METADATA} says "
-                f"{dict(zip(spec['names'], expected))}"
-            )
-        if state["widths"] != [shape[-1] for shape in actual[1:]]:
-            raise ExportedModelError(f"{path!r} carries state of widths {[shape[-1] for shape in actual[1:]]}, "
-                                     f"but {METADATA} says {state['widths']}")
-        dtypes = sorted({details[n]["dtype"].name for n in self._inputs})
-        if dtypes != [spec["dtype"]]:
-            raise ExportedModelError(f"{path!r} takes {'/'.join(dtypes)} inputs, but {METADATA} says {spec['dtype']}")
-        self.input_names = spec["names"]
-        self.state_widths = list(state["widths"])
-
-    def zero_state(self, batch: int = 1) -> list:
-        """Zero state for ``batch`` rows: one ``[batch, width]`` array per state input."""
-        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
-            raise ValueError(f"batch must be a positive integer, got {batch!r}")
-        return [np.zeros((batch, w), np.float32) for w in self.state_widths]
-
-    def _check_state(self, state, batch: int) -> list:
-        """``state`` as float32 arrays, checked: one real, finite ``[batch, width]`` array per state input."""
-        state = [np.asarray(s) for s in state]
-        for s in state:
-            if s.dtype == object or not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)):
-                raise TypeError(f"state must hold real numbers, got dtype {s.dtype}")
-        want = [(batch, w) for w in self.state_widths]
-        if [s.shape for s in state] != want:
-            raise ValueError(f"state shapes {[s.shape for s in state]} do not match {want} ({', '.join(self.input_names[1:])})")
-        if not all(np.isfinite(s).all() for s in state):
-            raise ValueError("state holds NaN/inf")
-        return [as_float32(s, "state") for s in state]
-
-
-    def step(self, x, state):
-        """One step: ``x [batch, 1]`` and the state -> ``(y [batch, 1], new state)``."""
-        x = np.asarray(x)
-        if x.dtype == object or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-            raise TypeError(f"x must hold real numbers, got dtype {x.dtype}")
-        if x.size == 0:
-            raise ValueError("x is empty")
-        if not np.isfinite(x).all():
-            raise ValueError("x holds NaN/inf")
-        x = as_float32(x, "x").reshape(-1, 1)
-        y, new = self._step(x, self._check_state(state, len(x)))
-        return _finite_output(y), new
-
-    def _step(self, x, state):
-        """:meth:`step` without the checks (``generate`` and ``run`` check their inputs once)."""
-        ys, new = np.empty((len(x), 1), np.float32), [np.empty_like(s) for s in state]
-        for b in range(len(x)):
-            values = [x[b : b + 1], *(s[b : b + 1] for s in state)]
-            out = self._runner(**dict(zip(self._inputs, values)))
-            ys[b] = out[self._outputs[0]][0]
-            for i, name in enumerate(self._outputs[1:]):
-                new[i][b] = out[name][0]
-        return ys, new
-
-    def generate(self, prefix, n_steps: int, state=None) -> np.ndarray:
-        """Warm up on ``prefix [batch, steps]`` (from ``state`` or zeros), generate ``n_steps``."""
-        from periodic_keras.generation import check_prefix, closed_loop
-
-        x = check_prefix(prefix)
-        state = self._check_state(self.zero_state(len(x)) if state is None else state, len(x))
-        out, _ = closed_loop(self._step, x, n_steps, state)
-        return _finite_output(out)
-
-    def run(self, inputs, state=None):
-        """Stream ``inputs [batch, steps]`` through the model (driven, nothing fed back).
-
-        Returns ``(outputs [batch, steps], state)``. Keep the state between calls to
-        continue the same sequences (a device reading a sensor chunk by chunk); pass
-        ``None`` (zeros) to start new ones.
-        """
-        from periodic_keras.generation import as_batch, stream
-
-        x = as_batch(inputs, "inputs")
-        out, new = stream(self._step, x, self._check_state(self.zero_state(len(x)) if state is None else state, len(x)))
-        return _finite_output(out), new
-
-
 def load_step(task_dir: str, variant: str = "float32", num_threads: int | None = None,
-              runtime: str = "litert") -> EdgeStepModel:
-    """Load a step-model export (e.g. ``exported/generator``) for streaming generation.
+              runtime: str = "litert"):
+    """Load a step-model export (e.g. ``exported/generator``) for streaming:
+    :class:`periodic_keras.edge_step.EdgeStepModel`.
 
     ``runtime``: as :func:`load`.
 
     Raises:
         ExportedModelError: as :func:`load`, or when the export is not a step model.
     """
+    from periodic_keras.edge_step import EdgeStepModel
+
     return EdgeStepModel(task_dir, variant, num_threads, runtime)
 
 
@@ -512,3 +412,11 @@ def load(task_dir: str, variant: str = "float32", num_threads: int | None = None
     12.5
     """
     return EdgeModel(task_dir, variant, num_threads, runtime)
+
+
+def __getattr__(name):  # edge.EdgeStepModel lives in edge_step (imported on first use)
+    if name == "EdgeStepModel":
+        from periodic_keras.edge_step import EdgeStepModel
+
+        return EdgeStepModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

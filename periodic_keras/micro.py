@@ -113,9 +113,10 @@ class MicroRunner:
         arena_size: tensor arena in bytes (default: :data:`DEFAULT_ARENA`).
 
     ``inputs`` / ``outputs`` map the signature's names (``args_0``, ``args_0_1``, ...;
-    ``output_0``, ...) to ``{"shape", "dtype"}``; ``runner(**inputs)`` sets them, invokes
-    and returns ``{name: array}``. Raises :class:`MicroError` with TFLM's message when the
-    model cannot be allocated or run.
+    ``output_0``, ...) to ``{"shape", "dtype"}``, in the interpreter's index order (what a
+    firmware's ``interpreter.input(i)`` is: not always the signature's order);
+    ``runner(**inputs)`` sets them, invokes and returns ``{name: array}``. Raises
+    :class:`MicroError` with TFLM's message when the model cannot be allocated or run.
     """
 
     def __init__(self, blob: bytes, arena_size: int | None = None):
@@ -174,15 +175,58 @@ class MicroRunner:
         return int(found.group(1))
 
 
-def arena_bytes(blob: bytes) -> int:
-    """The tensor arena (bytes) TFLM allocates for ``blob``, measured after one run on zeros.
+_PROBE = """
+import sys
+import numpy as np
+from tflite_micro import runtime
+it = runtime.Interpreter.from_bytes(open(sys.argv[1], "rb").read(), arena_size=int(sys.argv[2]))
+i = 0
+while True:
+    try:
+        d = it.get_input_details(i)
+    except Exception:
+        break
+    it.set_input(np.zeros(d["shape"], d["dtype"]), i)
+    i += 1
+it.invoke()
+"""
 
-    Measured on this host: a 32-bit microcontroller needs a little less (its pointers and
-    some bookkeeping are smaller); give the firmware a few hundred bytes of margin.
+
+def _fits(path: str, size: int) -> bool:
+    """Whether TFLM allocates and runs the model in ``path`` with an arena of ``size`` bytes:
+    in a child process (too small an arena can crash TFLM's planner outright)."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run([sys.executable, "-c", _PROBE, path, str(size)], capture_output=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0
+
+
+def arena_bytes(blob: bytes, step: int = 16) -> int:
+    """The smallest tensor arena (bytes, to ``step``) in which TFLM allocates and runs ``blob``.
+
+    What TFLM's recording allocator reports after a run is a lower bound (its memory planner
+    needs scratch space beyond it while it allocates); the size is then bisected, each try in a
+    child process. Measured on this 64-bit host: a 32-bit microcontroller needs a little less
+    (smaller pointers and bookkeeping); give the firmware a few hundred bytes of margin.
     """
     runner = MicroRunner(blob)
     runner(**{name: np.zeros(spec["shape"], spec["dtype"]) for name, spec in runner.inputs.items()})
-    return runner.arena_used()
+    low = runner.arena_used()
+    high = 2 * low + 4096
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.tflite")
+        with open(path, "wb") as fh:
+            fh.write(blob)
+        if not _fits(path, high):
+            raise MicroError(f"TFLM cannot run the model in {high} bytes of arena")
+        while high - low > step:
+            mid = (low + high) // 2
+            low, high = (low, mid) if _fits(path, mid) else (mid, high)
+    return high
 
 
 def _symbol(name: str) -> str:

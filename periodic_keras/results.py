@@ -11,10 +11,12 @@ import pandas as pd
 
 from periodic_keras._io import atomic_write_bytes, atomic_write_text
 
-__all__ = ["plot_extrapolation", "plot_generation", "plot_periodogram_and_errors", "plot_predictions", "plot_sequence", "to_markdown", "write_table"]
+__all__ = ["variants_table", "plot_extrapolation", "plot_generation", "plot_periodogram_and_errors", "plot_predictions", "plot_sequence", "to_markdown", "write_table"]
 
 
 def _cell(value) -> str:
+    if value is pd.NA or value is None:
+        return ""
     if isinstance(value, (float, np.floating)):
         if math.isnan(value):
             return ""
@@ -262,3 +264,48 @@ def plot_periodogram_and_errors(omegas, power, normalised_errors, path: str, lef
     right.legend(fontsize=8)
     return _save_figure(fig, path)
 
+
+#: The figure each task's export records per variant and runtime, as ``(label, key path)``.
+_TASK_FIGURES = {"freq": ("RMSE / CRLB at 10 dB", ("rmse_over_crlb_10dB",)),
+                 "clock": ("exact on 10^6 timestamps", ("exact_test",)),
+                 "generator": ("MSE of 1000 generated steps", ("free_mse_1000",)),
+                 "divider": ("stream MSE (8 x 5120 steps)", ("test_mse_8",)),
+                 "burst": ("wrong steps (1000 x 130)", ("test_130", "wrong_steps"))}
+
+
+def variants_table(task_dirs) -> pd.DataFrame:
+    """Every exported variant of every task in ``task_dirs``, in each runtime: one row per
+    (task, variant, runtime) with bytes, max abs difference to Keras, the TFLM arena, the
+    task's own figure (:data:`_TASK_FIGURES`) or why the runtime cannot run it; variants that
+    did not convert are listed with the reason. Read from each ``metadata.json``.
+
+    >>> import os
+    >>> t = variants_table([os.path.join(os.path.dirname(__file__), "..", "exported", "burst")])
+    >>> sorted(set(t.runtime)), "int8" in set(t.variant)
+    (['litert', 'tflm'], True)
+    """
+    from periodic_keras import edge
+
+    rows = []
+    for task_dir in task_dirs:
+        meta = edge.read_metadata(task_dir)
+        label, path = _TASK_FIGURES.get(meta["task"], ("", ()))
+        for variant, entry in meta["tflite"].items():
+            for runtime, figures in (("litert", entry), ("tflm", entry.get("tflm") or {"runs": None})):
+                value = figures
+                for key in path:
+                    value = value.get(key) if isinstance(value, dict) else None
+                runs = figures.get("runs", True) if runtime == "tflm" else True
+                rows.append({"task": meta["task"], "variant": variant, "runtime": runtime, "bytes": entry.get("bytes"),
+                             "runs": runs, "max_abs_diff_to_keras": figures.get("parity_max_abs_diff"),
+                             "arena_bytes": figures.get("arena_bytes"), "figure": label if path else "",
+                             "value": value if path else None, "note": figures.get("error", "")})
+        for variant, reason in (meta.get("not_converted") or {}).items():
+            rows.append({"task": meta["task"], "variant": variant, "runtime": "", "runs": False,
+                         "note": f"not converted: {str(reason).splitlines()[0]}"})
+    table = pd.DataFrame(rows)
+    for column in ("bytes", "arena_bytes"):
+        table[column] = table[column].astype("Int64")
+    # TFLM's reason, without the kernel's source line
+    table["note"] = table["note"].fillna("").str.replace(r"tensorflow/lite/micro/kernels/\S+ ", "", regex=True)
+    return table

@@ -395,7 +395,7 @@ CASES = [
      r"takes \(1, 100, 1\) float32, but metadata.json says \(1, 100, 1\) int64"),
     ("edge-model-swapped", "the clock model copied over the freq model, SHA-256 updated",
      lambda c: edge.load(c.replace_model("freq", lambda b: _read("clock", "model.tflite"), True)),
-     edge.ExportedModelError, r"takes \(1, 1\) int64, but metadata.json says \(1, 100, 1\) float32"),
+     edge.ExportedModelError, r"takes \(1, 2\) int32, but metadata.json says \(1, 100, 1\) float32"),
     ("edge-step-shapes-disagree", "the burst model over the divider's, SHA-256 updated",
      lambda c: edge.load_step(c.replace_model("divider", lambda b: _read("burst", "model.tflite"), True)),
      edge.ExportedModelError, r"takes inputs of shapes \[\[1, 1\], \[1, 16\], \[1, 16\]\], but metadata.json says"),

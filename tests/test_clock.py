@@ -159,10 +159,13 @@ def test_script_quick_run_writes_table_plot_and_export(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     table = pd.read_csv(out / "results.csv")
     assert list(table["model"]) == ["clock_model", "naive siren", "naive gelu_mlp", "clock_model TFLite float32",
-                                    "clock_model TFLite float16"]
+                                    "clock_model TFLM float32", "clock_model TFLite float16"]
     assert table["exact_test"].between(0, 1).all() and (out / "clock.png").stat().st_size > 0
     meta = json.loads((out / "exported" / "metadata.json").read_text())
     assert meta["task"] == "clock" and meta["input"]["dtype"] == "int64"
+    assert meta["input"]["encoding"] == {"name": "days_seconds", "model_input": "days_seconds", "shape": [1, 2],
+                                         "dtype": "int32"}
+    assert meta["tflite"]["float32"]["tflm"]["runs"] and "int8" in meta["not_converted"]
     assert meta["tflite"]["float32"]["parity_max_abs_diff"] == 0
 
 

@@ -37,7 +37,9 @@ def test_tflite_generation_matches_keras_over_1000_steps(trained, exported):
     keras_out = generate(model, x[2:3, :80], 1000)
     edge_out = edge.load_step(out).generate(x[2:3, :80], 1000)
     assert np.max(np.abs(edge_out - keras_out)) <= 1e-4
-    assert sorted(os.listdir(out)) == ["metadata.json", "model.tflite", "model_fp16.tflite", "saved_model"]
+    # TFLM runs the float32 step model: it is also written as a C array for firmware
+    assert sorted(os.listdir(out)) == ["metadata.json", "model.tflite", "model_data.cc", "model_data.h",
+                                       "model_fp16.tflite", "saved_model"]
 
 
 def test_edge_step_runtime_without_tensorflow(exported):

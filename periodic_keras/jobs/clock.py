@@ -151,6 +151,9 @@ def train_clock(
                                "the model takes them as int32 days since the epoch and seconds of the day",
                 "output": {"columns": ["hh", "mm", "ss"]},
                 "data": f"random int64 timestamps uniform over ±{years} years",
+                "int8_note": "no int8 variant: the exact integer arithmetic on the seconds cannot be calibrated "
+                             "(not_converted), and an int8 or int16 tensor cannot hold the 86 400 seconds of a day "
+                             "exactly; the float32 variant runs in TFLM, exact",
                 "evaluation": {"exact_day": first["exact_day"], "exact_test": first["exact_test"], "n_test": n_test},
                 "training": {"hidden": hidden, "harmonics": harmonics, "steps": steps, "batch_size": batch_size,
                              "seed": seed, "seconds": rows[0]["train_s"]},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from keras import ops
 
@@ -14,6 +16,43 @@ def first_max_onehot(x):
     """
     is_max = ops.cast(ops.equal(x, ops.max(x, axis=-1, keepdims=True)), x.dtype)
     return is_max * ops.cast(ops.equal(ops.cumsum(is_max, axis=-1), 1.0), x.dtype)
+
+
+#: How a layer evaluates a DFT: ``"matmul"``: one constant cos/sin basis ``[N, bins]`` (two
+#: FULLY_CONNECTED ops); ``"factored"``: two stages ``N = P·Q`` with bases ``[Q, bins]`` and
+#: ``[P, bins]`` (``(P + Q) / N`` of the constants, e.g. a fifth at N = 100). Both convert to
+#: ops that TFLite Micro has, unlike ``ops.rfft`` (RFFT2D, REAL, IMAG).
+DFT_MODES = ("matmul", "factored")
+
+
+def _factor(n):
+    """The divisor of ``n`` closest to ``sqrt(n)`` (1 for a prime ``n``)."""
+    return max(d for d in range(1, math.isqrt(n) + 1) if n % d == 0)
+
+
+def dft(x, cycles, mode="matmul"):
+    """``(re, im)`` of ``X(c) = sum_n x[n] exp(-2 pi i c n / N)`` for each ``c`` in ``cycles``.
+
+    ``x`` is ``(batch, N)`` (real), ``cycles`` a 1-D array of frequencies in cycles per window;
+    returns two ``(batch, len(cycles))`` tensors. ``mode``: one of :data:`DFT_MODES`. Uses
+    ``keras.ops`` only with constant bases computed in float64.
+    """
+    if mode not in DFT_MODES:
+        raise ValueError(f"unknown dft mode {mode!r}: expected one of {DFT_MODES}")
+    n = int(x.shape[-1])
+    cycles = np.asarray(cycles, dtype="float64")
+    if mode == "matmul":
+        arg = 2.0 * np.pi * np.outer(np.arange(n), cycles) / n
+        return ops.matmul(x, np.cos(arg).astype("float32")), ops.matmul(x, -np.sin(arg).astype("float32"))
+    p = _factor(n)
+    q = n // p  # sample n = q·a + b, a < p, b < q
+    inner = 2.0 * np.pi * np.outer(np.arange(q), cycles) / n
+    outer = 2.0 * np.pi * np.outer(np.arange(p) * q, cycles) / n
+    rows = ops.reshape(x, (-1, p, q))
+    ur = ops.matmul(rows, np.cos(inner).astype("float32"))  # (batch, p, bins): X of each row
+    ui = ops.matmul(rows, -np.sin(inner).astype("float32"))
+    ca, sa = np.cos(outer).astype("float32"), np.sin(outer).astype("float32")  # twiddles exp(-i·outer)
+    return ops.sum(ur * ca + ui * sa, axis=1), ops.sum(ui * ca - ur * sa, axis=1)
 
 
 def class_index(probabilities, dtype="int32"):

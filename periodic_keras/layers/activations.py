@@ -20,10 +20,21 @@ import numpy as np
 import keras
 from keras import ops
 
-__all__ = ["FourierFeatures", "Sine", "Snake"]
+__all__ = ["FourierFeatures", "Sine", "Snake", "gelu_tanh"]
 
 # Below this |a·x| Snake uses the series a·x²·(1 − (a·x)²/3), whose error there is < 1e-10.
 _SNAKE_SERIES = 1e-2
+
+
+@keras.saving.register_keras_serializable(package="periodic_keras")
+def gelu_tanh(x):
+    """GELU's tanh approximation written out in ``keras.ops``: TANH, MUL, ADD in TFLite.
+
+    ``keras.activations.gelu`` lowers to TFLite's GELU op, which TFLite Micro lacks. This
+    differs from the exact (erf) GELU by at most ~5e-4, so it can stand in for it in a
+    model trained with ``"gelu"`` (see :func:`periodic_keras.models.micro_variant`).
+    """
+    return 0.5 * x * (1.0 + ops.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
 
 
 def _check_positive(name, value):

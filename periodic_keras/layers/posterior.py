@@ -18,6 +18,7 @@ import numpy as np
 import keras
 from keras import ops
 
+from periodic_keras.layers._ops import DFT_MODES, dft
 from periodic_keras.layers.activations import float_inputs
 
 __all__ = ["PeakPosterior"]
@@ -70,6 +71,10 @@ class PeakPosterior(keras.layers.Layer):
         lobe: half-width of the estimate's own peak, in cycles per window (the main lobe
             of an ``N``-sample window is 1 cycle/window each side).
         temperature: scale of the log-likelihood (> 0).
+        dft: how ``|X(f)|`` on the grid is computed: ``"rfft"`` (the zero-padded FFT: RFFT2D,
+            REAL, IMAG in TFLite, which TFLite Micro lacks), or ``"matmul"`` / ``"factored"``
+            (the same grid by constant bases, see :data:`periodic_keras.layers._ops.DFT_MODES`;
+            these add ``2·N·bins`` resp. ``2·(P+Q)·bins`` constants to a model).
 
     Inputs: ``[window, f0]`` or ``[window, f0, tau]``: ``window`` of shape ``(batch, N)``
     or ``(batch, N, 1)``, ``f0`` and ``tau`` of shape ``(batch, 1)`` (``tau`` >= 0
@@ -85,7 +90,8 @@ class PeakPosterior(keras.layers.Layer):
     12.3456
     """
 
-    def __init__(self, window, fmin, fmax, oversample=4, lobe=1.0, temperature=1.0, **kwargs):
+    def __init__(self, window, fmin, fmax, oversample=4, lobe=1.0, temperature=1.0, dft="rfft",
+                 **kwargs):
         if "dtype" not in kwargs and keras.config.dtype_policy().compute_dtype in ("float16", "bfloat16"):
             kwargs["dtype"] = "float32"
         super().__init__(**kwargs)
@@ -98,6 +104,9 @@ class PeakPosterior(keras.layers.Layer):
             raise ValueError(f"oversample must be an integer >= 1, got {oversample!r}")
         self.window, self.fmin, self.fmax, self.oversample = int(window), fmin, fmax, int(oversample)
         self.lobe, self.temperature = _check_positive("lobe", lobe), _check_positive("temperature", temperature)
+        if dft != "rfft" and dft not in DFT_MODES:
+            raise ValueError(f"dft must be 'rfft' or one of {DFT_MODES}, got {dft!r}")
+        self.dft = dft
         self._fft_length = 1 << max(0, math.ceil(math.log2(self.window * self.oversample)))
         scale = self._fft_length / self.window  # FFT bins per cycle/window
         self._lo = min(math.ceil(fmin * scale - 1e-9), self._fft_length // 2)
@@ -132,8 +141,12 @@ class PeakPosterior(keras.layers.Layer):
         tau = self.temperature * (float_inputs(self, inputs[2]) if len(inputs) == 3 else 1.0)
         x = x - ops.mean(x, axis=-1, keepdims=True)
         x = x / ops.maximum(ops.max(ops.abs(x), axis=-1, keepdims=True), _TINY)  # any amplitude alike
-        re, im = ops.rfft(ops.pad(x, [[0, 0], [0, self._fft_length - self.window]]))
-        magnitude = ops.sqrt(ops.square(re[:, self._lo:self._hi + 1]) + ops.square(im[:, self._lo:self._hi + 1]))
+        if self.dft == "rfft":
+            re, im = ops.rfft(ops.pad(x, [[0, 0], [0, self._fft_length - self.window]]))
+            re, im = re[:, self._lo:self._hi + 1], im[:, self._lo:self._hi + 1]
+        else:  # the same grid: bins lo..hi of the padded FFT are k·N/L cycles per window
+            re, im = dft(x, np.arange(self._lo, self._hi + 1) * (self.window / self._fft_length), self.dft)
+        magnitude = ops.sqrt(ops.square(re) + ops.square(im))
         phase = (2.0 * math.pi / self.window) * f0 * ops.arange(0, self.window, dtype=x.dtype)
         own = ops.sqrt(ops.square(ops.sum(x * ops.cos(phase), axis=-1, keepdims=True))
                        + ops.square(ops.sum(x * ops.sin(phase), axis=-1, keepdims=True)))
@@ -154,5 +167,5 @@ class PeakPosterior(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(window=self.window, fmin=self.fmin, fmax=self.fmax, oversample=self.oversample,
-                      lobe=self.lobe, temperature=self.temperature)
+                      lobe=self.lobe, temperature=self.temperature, dft=self.dft)
         return config

@@ -17,7 +17,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from periodic_keras.layers._ops import first_max_onehot
+from periodic_keras.layers._ops import DFT_MODES, dft, first_max_onehot
 from periodic_keras.layers.activations import float_inputs
 
 __all__ = ["SpectralFeatures"]
@@ -49,6 +49,9 @@ class SpectralFeatures(keras.layers.Layer):
         margin: cycles per window added each side of the band.
         clip: clip of the distance feature, in cycles per window.
         candidates: number of further local maxima to return (>= 0).
+        dft: ``"matmul"`` (one constant basis) or ``"factored"`` (two-stage DFT with a fifth
+            of the constants at N = 100; same result to float32 rounding), see
+            :data:`periodic_keras.layers._ops.DFT_MODES`.
 
     Input shape: ``(batch, N)`` or ``(batch, N, 1)``; integer inputs are cast to the
     compute dtype.
@@ -66,7 +69,8 @@ class SpectralFeatures(keras.layers.Layer):
     ((1, 21, 5), 5.0)
     """
 
-    def __init__(self, window, fmin, fmax, oversample=2, margin=1.0, clip=3.0, candidates=0, **kwargs):
+    def __init__(self, window, fmin, fmax, oversample=2, margin=1.0, clip=3.0, candidates=0, dft="matmul",
+                 **kwargs):
         super().__init__(**kwargs)
         window = int(window)
         if window < 2:
@@ -77,7 +81,9 @@ class SpectralFeatures(keras.layers.Layer):
             raise ValueError(f"need oversample >= 1, margin >= 0, clip > 0; got {oversample}, {margin}, {clip}")
         if isinstance(candidates, bool) or not isinstance(candidates, numbers.Integral) or candidates < 0:
             raise ValueError(f"candidates must be an integer >= 0, got {candidates!r}")
-        self.candidates = int(candidates)
+        if dft not in DFT_MODES:
+            raise ValueError(f"dft must be one of {DFT_MODES}, got {dft!r}")
+        self.candidates, self.dft = int(candidates), dft
         self.window, self.fmin, self.fmax = window, float(fmin), float(fmax)
         self.oversample, self.margin, self.clip = int(oversample), float(margin), float(clip)
         top = math.ceil(window / 2 * self.oversample) - 1
@@ -113,8 +119,12 @@ class SpectralFeatures(keras.layers.Layer):
 
     def call(self, inputs):
         x = float_inputs(self, inputs[..., 0] if len(inputs.shape) == 3 else inputs)
-        re = ops.matmul(x, self._cos)
-        im = ops.matmul(x, self._sin)
+        if self.dft == "matmul":
+            re = ops.matmul(x, self._cos)
+            im = ops.matmul(x, self._sin)
+        else:  # same conjugated, 1/sqrt(N)-scaled spectrum as the bases above
+            re, im = dft(x, self.frequencies, self.dft)
+            re, im = re * (1.0 / math.sqrt(self.window)), im * (-1.0 / math.sqrt(self.window))
         power = re * re + im * im
         # One-hot of the strongest bin inside the search range, ties to the lowest bin.
         first = first_max_onehot(power[:, self._search_start : self._search_stop])
@@ -155,5 +165,6 @@ class SpectralFeatures(keras.layers.Layer):
         config.update(
             window=self.window, fmin=self.fmin, fmax=self.fmax,
             oversample=self.oversample, margin=self.margin, clip=self.clip, candidates=self.candidates,
+            dft=self.dft,
         )
         return config
