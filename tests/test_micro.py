@@ -269,3 +269,17 @@ def test_committed_freq_runs_in_tflm_near_the_bound():
 def test_every_committed_task_runs_in_tflm():
     runs = {task: _tflm_variants(task) for task in ("freq", "clock", *STEP_TASKS)}
     assert all(runs.values()), runs
+
+
+@pytest.mark.skipif(__import__("shutil").which("c++") is None, reason="no C++ compiler on this machine")
+def test_committed_c_array_compiles_with_external_symbols(tmp_path):
+    import subprocess
+
+    folder = os.path.join(EXPORTED, "burst")
+    obj = str(tmp_path / "model_data.o")
+    done = subprocess.run(["c++", "-std=c++17", "-c", os.path.join(folder, "model_data.cc"), "-I", folder, "-o", obj],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    symbols = subprocess.run(["nm", obj], capture_output=True, text=True).stdout
+    # upper-case R: global, read-only (the header's extern gives the const array external linkage)
+    assert " R g_model_data\n" in symbols and " R g_model_data_len\n" in symbols, symbols
