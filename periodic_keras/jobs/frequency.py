@@ -157,8 +157,9 @@ def train_frequency(
                                    "max_abs_diff_to_trained_model": moved},
                 "int8_note": "full-integer quantisation does not fit the in-graph DSP: with int16 activations the "
                              "converter lacks DIV, SQRT, CUMSUM and comparisons (not_converted); with int8 "
-                             "activations TFLM has no int8 EXP, and quantising the refinement costs 2.25x the CRLB "
-                             "at 10 dB. The float32 variant runs in TFLM.",
+                             "activations TFLM has no int8 EXP or LOG. Quantising only the learned layers (the DSP "
+                             "and the output kept float) is possible but not built yet. The float32 variant runs "
+                             "in TFLM.",
                 "window": window, "fmin": fmin, "fmax": fmax,
                 "quality": {"thresholds": trust.THRESHOLDS,
                             "how": "edge: predict(x, return_quality=True) or quality(x); "
