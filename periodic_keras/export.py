@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import platform
+import tempfile
 import time
 
 import numpy as np
@@ -54,14 +55,18 @@ def _write_tflite(directory: str, model: keras.Model, variants, saved_model: str
     ``activations`` for :func:`tflite_models`); return entries with size, SHA-256 and ops.
     An int8 conversion that fails is recorded in ``failed`` (``{variant: reason}``) when given."""
     entries, blobs = {}, {}
-    for variant in variants:
-        try:
-            blobs.update(tflite_models(model, [variant], saved_model=saved_model,
-                                       **(int8 if variant == "int8" else {})))
-        except ExportError as exc:
-            if variant != "int8" or failed is None:
-                raise
-            failed[variant] = str(exc)[:600]  # the float variants are still exported: the metadata says why
+    with tempfile.TemporaryDirectory() as scratch:
+        if saved_model is None:  # one fixed-shape SavedModel for every variant
+            saved_model = os.path.join(scratch, "saved_model")
+            _export_fixed_saved_model(model, saved_model)
+        for variant in variants:
+            try:
+                blobs.update(tflite_models(model, [variant], saved_model=saved_model,
+                                           **(int8 if variant == "int8" else {})))
+            except ExportError as exc:
+                if variant != "int8" or failed is None:
+                    raise
+                failed[variant] = str(exc)[:600]  # the float variants are still exported: the metadata says why
     for variant, blob in blobs.items():
         entry = dict(TFLITE_VARIANTS[variant])
         path = os.path.join(directory, entry["file"])
@@ -74,10 +79,10 @@ def _write_tflite(directory: str, model: keras.Model, variants, saved_model: str
     return entries
 
 
-def _tflm(directory: str, entry: dict, check) -> dict:
-    """TFLM's figures for one variant: ``{"runs": True, "arena_bytes", **check("tflm")}``, or
-    ``{"runs": False, "error"}`` when TFLM cannot load or run it. Not measured (None) without
-    the ``tflite-micro`` package."""
+def _tflm(directory: str, entry: dict, measure) -> dict:
+    """TFLM's figures for one variant: ``{"runs": True, "arena_bytes", **measure()}`` (``measure``
+    runs the variant in TFLM), or ``{"runs": False, "error"}`` when TFLM cannot load or run it.
+    Not measured (None) without the ``tflite-micro`` package."""
     from periodic_keras import micro
 
     if not micro.available():
@@ -86,7 +91,7 @@ def _tflm(directory: str, entry: dict, check) -> dict:
         blob = fh.read()
     try:
         arena = micro.arena_bytes(blob)
-        figures = check("tflm")
+        figures = measure()
     except (micro.MicroError, edge.ExportedModelError) as exc:
         return {"runs": False, "error": str(exc)[:400]}
     return {"runs": True, "arena_bytes": arena, **figures}
@@ -277,7 +282,7 @@ def export_model(
                 return {**figures, **(evaluate(runner, variant, runtime) if evaluate is not None else {})}
 
             entry.update(check("litert"))
-            entry["tflm"] = _tflm(tmp, entry, check)
+            entry["tflm"] = _tflm(tmp, entry, lambda: check("tflm"))
         meta["c_array"] = _write_c_array(tmp, tflite, [model.inputs[0].name], ["output"])
         _publish(tmp, out_dir, meta, tolerance, "float32 TFLite")
     return meta
@@ -430,7 +435,7 @@ def export_step_model(
                 atomic_write_text(meta_path, json.dumps(meta, indent=2))
                 tflite["int8"].update(check("litert", "int8"))
         for variant, entry in tflite.items():
-            entry["tflm"] = _tflm(tmp, entry, lambda runtime, variant=variant: check(runtime, variant))
+            entry["tflm"] = _tflm(tmp, entry, lambda variant=variant: check("tflm", variant))
         meta["c_array"] = _write_c_array(tmp, tflite, names, ["y", *names[1:]])
         _publish(tmp, out_dir, meta, tolerance, f"float32 TFLite {'generation' if mode == 'generate' else 'stream'}")
     return meta

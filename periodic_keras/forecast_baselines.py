@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["GeneratorBaseline", "MAX_ARIMA_LENGTH", "MAX_ARIMA_SEASON", "guarded", "statsforecast_baselines"]
+__all__ = ["GeneratorBaseline", "MAX_ARIMA_LENGTH", "MAX_ARIMA_SEASON", "guarded", "guarded_statsforecast",
+           "statsforecast_baselines"]
 
 #: AutoARIMA is skipped (NaN in the table) for longer seasons or series: measured here, a
 #: season of 24 on 3000 hourly values took 319 s per origin.
@@ -83,6 +84,25 @@ def guarded(fn):
         except Exception:  # noqa: BLE001 - a failing baseline is a result, not a crash
             return np.full(horizon, np.nan)
     return run
+
+
+def guarded_statsforecast(mode="auto") -> dict:
+    """:func:`statsforecast_baselines`, each :func:`guarded`: ``mode`` ``"auto"`` (none when
+    statsforecast is not installed), ``True`` (ImportError without it) or ``False`` (none).
+
+    >>> guarded_statsforecast(False)
+    {}
+    """
+    if mode not in ("auto", True, False):
+        raise ValueError(f"statsforecast must be 'auto', True or False, got {mode!r}")
+    if mode is False:
+        return {}
+    try:
+        return {name: guarded(fn) for name, fn in statsforecast_baselines().items()}
+    except ImportError:
+        if mode is True:
+            raise
+        return {}
 
 
 class GeneratorBaseline:

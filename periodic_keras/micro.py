@@ -10,8 +10,8 @@ opcode 'GELU'").
 - :class:`MicroRunner` runs a ``.tflite`` flatbuffer through TFLM's interpreter and is
   called like LiteRT's signature runner: ``runner(args_0=x, ...) -> {"output_0": y, ...}``.
 - :func:`arena_bytes` measures the tensor arena a model needs (TFLM's recording allocator).
-- :func:`op_names` lists a flatbuffer's operators; :func:`c_array` / :func:`read_c_array`
-  write and read the ``model_data.cc`` / ``.h`` pair a TFLM firmware project compiles in.
+- :func:`c_array` / :func:`read_c_array` write and read the ``model_data.cc`` / ``.h`` pair a
+  TFLM firmware project compiles in (the ops it must register are in the export's metadata).
 
 Example:
 
@@ -31,8 +31,7 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["ALIGNMENT", "MicroError", "MicroRunner", "arena_bytes", "available", "c_array", "op_names",
-           "read_c_array"]
+__all__ = ["ALIGNMENT", "MicroError", "MicroRunner", "arena_bytes", "available", "c_array", "read_c_array"]
 
 #: Byte alignment of the C array: TFLM reads the flatbuffer in place and wants 16.
 ALIGNMENT = 16
@@ -84,27 +83,6 @@ def _reason(log: list) -> str:
     return "; ".join(dict.fromkeys(lines))[:500] or "no message"
 
 
-def _model_object(blob: bytes):
-    return _runtime().convert_bytearray_to_object(bytearray(blob))
-
-
-def op_names(blob: bytes) -> list:
-    """Sorted names of the builtin operators in a ``.tflite`` flatbuffer.
-
-    >>> import os
-    >>> op_names(open(os.path.join(os.path.dirname(__file__), "..", "exported", "burst", "model.tflite"), "rb").read())
-    ['ADD', 'FULLY_CONNECTED', 'LOGISTIC', 'MUL', 'RESHAPE', 'SPLIT', 'TANH', 'UNPACK']
-    """
-    runtime = _runtime()
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
-
-    names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
-    model = _model_object(blob)
-    used = {op.opcodeIndex for sg in model.subgraphs for op in (sg.operators or [])}
-    return sorted({names.get(runtime.get_builtin_code_from_operator_code(model.operatorCodes[i]), "CUSTOM")
-                   for i in used})
-
-
 class MicroRunner:
     """A ``.tflite`` flatbuffer in TFLM's interpreter, called by signature names.
 
@@ -121,7 +99,7 @@ class MicroRunner:
 
     def __init__(self, blob: bytes, arena_size: int | None = None):
         runtime = _runtime()
-        model = _model_object(blob)
+        model = runtime.convert_bytearray_to_object(bytearray(blob))
         if not model.signatureDefs:
             raise MicroError("the model has no signature: cannot tell its inputs apart")
         signature = model.signatureDefs[0]

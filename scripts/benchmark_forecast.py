@@ -23,7 +23,8 @@ from periodic_keras import jobs  # noqa: E402
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--series", nargs="+", default=None, help="panel keys (sf taylor co2 air synthetic; default: all) or series it was not tuned on "
+    p.add_argument("--series", nargs="+", default=None,
+                   help="panel keys (sf taylor co2 air synthetic; default: all) or series it was not tuned on "
                         "(sunspots wine lynx wool elnino seattle)")
     p.add_argument("--origins", type=int, default=5, help="rolling origins per series")
     p.add_argument("--steps", type=int, default=800, help="forecaster optimizer steps per fit")

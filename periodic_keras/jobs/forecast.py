@@ -59,7 +59,9 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     if isinstance(origins, bool) or not isinstance(origins, int) or origins < 0:
         raise ValueError(f"origins must be an integer >= 0, got {origins!r}")
     check_benchmark_args(seed, output_dir)
-    extra = _statsforecast_baselines(statsforecast)
+    from periodic_keras.forecast_baselines import guarded_statsforecast
+
+    extra = guarded_statsforecast(statsforecast)
     if export_dir is not None:
         from periodic_keras.runs import check_export_target
 
@@ -107,22 +109,6 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     return dict(table=means, table_paths=paths, plot=plot, forecast=forecast, forecast_path=forecast_path,
                 periods=forecaster.periods_, export=exported, verdict=verdict, train_seconds=train_seconds,
                 seconds=time.perf_counter() - begin)
-
-
-def _statsforecast_baselines(mode) -> dict:
-    """statsforecast's baselines (each :func:`~periodic_keras.forecast_baselines.guarded`) per ``mode``."""
-    if mode not in ("auto", True, False):
-        raise ValueError(f"statsforecast must be 'auto', True or False, got {mode!r}")
-    if mode is False:
-        return {}
-    from periodic_keras.forecast_baselines import guarded, statsforecast_baselines
-
-    try:
-        return {name: guarded(fn) for name, fn in statsforecast_baselines().items()}
-    except ImportError:
-        if mode is True:
-            raise
-        return {}
 
 
 def _backtest_summary(means, origins: int) -> dict:

@@ -119,11 +119,9 @@ def benchmark_forecast(series=None, origins: int = 5, steps: int = 800, seed: in
     unknown = set(names) - set(PANEL) - set(UNSEEN)
     if unknown:
         raise ValueError(f"unknown series {sorted(unknown)}: use {sorted(PANEL) + sorted(UNSEEN)}")
-    extra = {}
-    if statsforecast:
-        from periodic_keras.forecast_baselines import guarded, statsforecast_baselines
+    from periodic_keras.forecast_baselines import guarded_statsforecast
 
-        extra = {name: guarded(fn) for name, fn in statsforecast_baselines().items()}
+    extra = guarded_statsforecast(bool(statsforecast))
     open_output(output_dir)
 
     import pandas as pd

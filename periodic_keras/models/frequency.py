@@ -141,8 +141,8 @@ def frequency_regressor(
     return keras.Model(inputs, outputs, name=name)
 
 
-def _unrolled(layer):
-    """A fresh copy of ``layer`` whose recurrent layers (also inside wrappers) unroll."""
+def _unrolled_config(layer) -> dict:
+    """``layer``'s config with its recurrent layers (also inside wrappers) unrolled."""
     config = layer.get_config()
     stack = [config]
     while stack:
@@ -150,7 +150,24 @@ def _unrolled(layer):
         if "unroll" in c:
             c["unroll"] = True
         stack.extend(v["config"] for v in c.values() if isinstance(v, dict) and isinstance(v.get("config"), dict))
-    return layer.__class__.from_config(config)
+    return config
+
+
+def _unrolled(layer):
+    """A fresh copy of ``layer`` whose recurrent layers (also inside wrappers) unroll."""
+    return layer.__class__.from_config(_unrolled_config(layer))
+
+
+def _clone(model: keras.Model, batch_size: int | None, clone_function) -> keras.Model:
+    """``model`` rebuilt layer by layer with ``clone_function``, its inputs' batch fixed to
+    ``batch_size`` (None: any), and its weights copied."""
+    if batch_size is not None:
+        check_positive_int(batch_size=batch_size)
+    inputs = [keras.Input(batch_shape=(batch_size, *t.shape[1:]), dtype=t.dtype, name=t.name) for t in model.inputs]
+    clone = keras.models.clone_model(model, input_tensors=inputs[0] if len(inputs) == 1 else inputs,
+                                     clone_function=clone_function)
+    clone.set_weights(model.get_weights())
+    return clone
 
 
 def inference_variant(model: keras.Model, batch_size: int = 1, unroll: bool = True) -> keras.Model:
@@ -167,20 +184,13 @@ def inference_variant(model: keras.Model, batch_size: int = 1, unroll: bool = Tr
     >>> inference_variant(m).input_shape
     (1, 32, 1)
     """
-    if batch_size is not None:
-        check_positive_int(batch_size=batch_size)
-    inputs = [keras.Input(batch_shape=(batch_size, *t.shape[1:]), dtype=t.dtype, name=t.name) for t in model.inputs]
-    clone = keras.models.clone_model(
-        model, input_tensors=inputs[0] if len(inputs) == 1 else inputs,
-        clone_function=_unrolled if unroll else (lambda l: l.__class__.from_config(l.get_config())))
-    clone.set_weights(model.get_weights())
-    return clone
+    return _clone(model, batch_size, _unrolled if unroll else (lambda l: l.__class__.from_config(l.get_config())))
 
 
 def _micro(dft):
     """Clone function for :func:`micro_variant`: unrolled, DFTs as matmuls, GELU written out."""
     def clone(layer):
-        config = _unrolled(layer).get_config()
+        config = _unrolled_config(layer)
         if isinstance(layer, (SpectralFeatures, PeakPosterior)):
             config["dft"] = dft
         if config.get("activation") == "gelu" or getattr(layer, "activation", None) is keras.activations.gelu:
@@ -207,10 +217,4 @@ def micro_variant(model: keras.Model, batch_size: int | None = None, dft: str = 
     >>> micro_variant(m).get_layer("hedged").dft
     'factored'
     """
-    if batch_size is not None:
-        check_positive_int(batch_size=batch_size)
-    inputs = [keras.Input(batch_shape=(batch_size, *t.shape[1:]), dtype=t.dtype, name=t.name) for t in model.inputs]
-    clone = keras.models.clone_model(model, input_tensors=inputs[0] if len(inputs) == 1 else inputs,
-                                     clone_function=_micro(dft))
-    clone.set_weights(model.get_weights())
-    return clone
+    return _clone(model, batch_size, _micro(dft))
