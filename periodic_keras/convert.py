@@ -7,6 +7,7 @@ an export writes (float32, float16, dynamic range, full-integer int8 for microco
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import warnings
 
@@ -52,7 +53,7 @@ def _export_fixed_saved_model(model: keras.Model, path: str, unroll: bool = True
 
 
 def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True, saved_model: str | None = None,
-                  representative=None, activations: str = "int16") -> dict:
+                  representative=None, activations: str = "int16", float_layers=()) -> dict:
     """Convert a Keras model to builtin-ops-only TFLite flatbuffers with batch 1.
 
     The model is copied once by :func:`periodic_keras.models.inference_variant`
@@ -65,6 +66,13 @@ def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True
     ``"int16"`` or ``"int8"``, see :data:`INT8_ACTIVATIONS`; input and output stay float32)
     with ranges calibrated on ``representative``: a sequence of model inputs, each a list of
     batch-1 arrays in ``model.inputs`` order (take them from the task's own pipeline).
+
+    ``float_layers`` (names of ``model``'s layers) makes the ``int8`` variant mixed: those
+    layers' operations and the model's outputs stay float32, everything else is int8
+    (``activations="int8"`` only). Use it for in-graph signal processing whose range an 8-bit
+    step would ruin (the frequency model's spectrum and Gauss–Newton refinement; a quantised
+    output would round the answer to the int8 step, a silent 2x error). TFLM runs such a
+    file: it holds QUANTIZE/DEQUANTIZE where int8 and float parts meet.
 
     Returns:
         ``{variant: bytes}`` for each of ``variants`` (see :data:`TFLITE_VARIANTS`).
@@ -86,9 +94,15 @@ def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True
     unknown = sorted(set(variants) - set(TFLITE_VARIANTS))
     if unknown:
         raise ValueError(f"unknown TFLite variant(s) {unknown}: expected some of {sorted(TFLITE_VARIANTS)}")
+    float_layers = [float_layers] if isinstance(float_layers, str) else list(float_layers)
     if "int8" in variants:
         if activations not in INT8_ACTIVATIONS:
             raise ValueError(f"activations must be one of {INT8_ACTIVATIONS}, got {activations!r}")
+        if float_layers and activations != "int8":
+            raise ValueError("float_layers (a mixed int8/float32 model) needs activations='int8'")
+        unknown = sorted(set(float_layers) - {layer.name for layer in model.layers})
+        if unknown:
+            raise ValueError(f"float_layers {unknown} are not layers of {model.name!r}")
         representative = list(representative or [])
         if not representative:
             raise ValueError("the int8 variant needs representative inputs to calibrate its ranges")
@@ -111,15 +125,39 @@ def tflite_models(model: keras.Model, variants=("float32",), unroll: bool = True
                 converter.representative_dataset = lambda: (
                     {n: np.asarray(v) for n, v in zip(names, item)} for item in representative)
                 converter.target_spec.supported_ops = [
-                    tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+                    tf.lite.OpsSet.TFLITE_BUILTINS if float_layers  # the float part stays float
+                    else tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
                     if activations == "int16" else tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
             try:
                 with warnings.catch_warnings():  # calibration runs tf.lite.Interpreter, which warns it is deprecated
                     warnings.simplefilter("ignore", UserWarning)
-                    out[variant] = _strip_tensor_names(converter.convert())
+                    if variant == "int8" and float_layers:
+                        blob = _mixed_int8(converter, saved, float_layers)
+                    else:
+                        blob = converter.convert()
+                    out[variant] = _strip_tensor_names(blob)
             except Exception as exc:  # the converter raises a zoo of types
                 raise ExportError(f"TFLite conversion ({variant}) with builtin ops only failed: {exc}") from exc
     return out
+
+
+def _mixed_int8(converter, saved_model: str, float_layers) -> bytes:
+    """``converter`` (int8, calibrated) applied with the tensors of ``float_layers`` and the
+    outputs kept float32, through TensorFlow's quantisation debugger's denylist."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    plain = tf.lite.TFLiteConverter.from_saved_model(saved_model)
+    plain.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    graph = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(bytearray(plain.convert()), 0)).subgraphs[0]
+    names = [t.name.decode() for t in graph.tensors]
+    # A tensor's name is the op's scope, "<model>/<layer>_<n>/<op>", fused ops joined by ";".
+    pattern = re.compile("|".join(rf"{re.escape(n)}(_\d+)?" for n in float_layers))
+    denied = {names[i] for i in graph.outputs}
+    denied |= {n for n in names if any(pattern.fullmatch(part) for op in n.split(";") for part in op.split("/")[:-1])}
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=sorted(denied))
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=converter.representative_dataset, debug_options=options)
+    return debugger.get_nondebug_quantized_model()
 
 
 def op_names(blob: bytes) -> list:

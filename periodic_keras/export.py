@@ -75,6 +75,10 @@ def _write_tflite(directory: str, model: keras.Model, variants, saved_model: str
         entry.update(sha256=sha256_file(path), bytes=os.path.getsize(path), ops=op_names(blob))
         if variant == "int8":
             entry["activations"] = int8.get("activations", "int16")
+            if int8.get("float_layers"):
+                entry["float_layers"] = list(int8["float_layers"])
+                entry["description"] = ("mixed: int8 weights and activations except float_layers and the output "
+                                        "(float32); float32 input and output; for microcontrollers (TFLM)")
         entries[variant] = entry
     return entries
 
@@ -173,6 +177,8 @@ def export_model(
     input_encoding: str | None = None,
     int8_activations: str = "int16",
     evaluate=None,
+    int8_float_layers=(),
+    figure_limit=None,
 ) -> dict:
     """Export ``model`` to ``out_dir`` atomically and return the written metadata.
 
@@ -206,6 +212,12 @@ def export_model(
         evaluate: ``evaluate(runner, variant, runtime) -> dict`` of task figures (e.g. the
             clock's exactness on 10⁶ timestamps), called with each variant's edge model in
             each runtime that runs it before anything is published; recorded beside its parity.
+        int8_float_layers: layers the ``int8`` variant keeps float32 (with its output), the
+            rest int8 (``int8_activations="int8"``): see :func:`tflite_models`'s ``float_layers``.
+        figure_limit: ``(name, ratio)``: a variant whose ``evaluate`` figure ``name`` (lower
+            is better) exceeds, in LiteRT or TFLM, ``ratio`` times the float32 variant's in
+            LiteRT is not published: its file is left out and ``refused`` in the metadata says
+            why. Quantisation can fail silently; this makes it loud.
 
     Raises:
         ExportError: conversion failed or parity exceeds ``tolerance``; nothing is replaced.
@@ -229,6 +241,13 @@ def export_model(
         raise ValueError(f"sample_targets has {len(sample_targets)} items, sample_inputs {len(sample_inputs)}")
     if input_encoding is not None and input_encoding not in edge.INPUT_ENCODINGS:
         raise ValueError(f"input_encoding must be one of {sorted(edge.INPUT_ENCODINGS)}, got {input_encoding!r}")
+    if figure_limit is not None:
+        if evaluate is None:
+            raise ValueError("figure_limit needs evaluate= (the figures it limits)")
+        if (not isinstance(figure_limit, (tuple, list)) or len(figure_limit) != 2 or not isinstance(figure_limit[0], str)
+                or isinstance(figure_limit[1], bool) or not isinstance(figure_limit[1], (int, float))
+                or not figure_limit[1] > 0):
+            raise ValueError(f"figure_limit must be (figure name, ratio > 0), got {figure_limit!r}")
     raw = np.asarray(sample_inputs)
     if input_encoding is not None:
         if not np.issubdtype(raw.dtype, np.integer):
@@ -249,7 +268,8 @@ def export_model(
 
         int8 = {}
         if "int8" in variants:
-            int8 = dict(representative=[[x[i:i + 1]] for i in range(min(len(x), 300))], activations=int8_activations)
+            int8 = dict(representative=[[x[i:i + 1]] for i in range(min(len(x), 300))], activations=int8_activations,
+                        float_layers=int8_float_layers)
         failed = {}
         tflite = _write_tflite(tmp, model, variants, failed=failed, **int8)
         spec = {"name": model.inputs[0].name, "shape": [1, *expected], "dtype": x.dtype.name}
@@ -283,9 +303,33 @@ def export_model(
 
             entry.update(check("litert"))
             entry["tflm"] = _tflm(tmp, entry, lambda: check("tflm"))
+        if figure_limit is not None:
+            refused = _refuse_worse(tmp, tflite, *figure_limit)
+            if refused:
+                meta["refused"] = refused
         meta["c_array"] = _write_c_array(tmp, tflite, [model.inputs[0].name], ["output"])
         _publish(tmp, out_dir, meta, tolerance, "float32 TFLite")
     return meta
+
+
+def _refuse_worse(directory: str, tflite: dict, name: str, ratio: float) -> dict:
+    """Remove (from ``tflite`` and the staging ``directory``) each variant whose figure ``name``
+    in LiteRT or TFLM exceeds ``ratio`` times the float32 variant's in LiteRT; return
+    ``{variant: reason}``."""
+    reference = tflite["float32"].get(name)
+    if reference is None:
+        raise ExportError(f"figure_limit: the float32 variant has no figure {name!r} (from evaluate)")
+    refused = {}
+    for variant, entry in list(tflite.items()):
+        for runtime, figures in (("LiteRT", entry), ("TFLM", entry.get("tflm") or {})):
+            value = figures.get(name)
+            if variant != "float32" and value is not None and not value <= ratio * reference:
+                os.remove(os.path.join(directory, tflite.pop(variant)["file"]))
+                refused[variant] = {"reason": f"{name} in {runtime} is {value:.4g}, more than {ratio:g} x the "
+                                              f"float32 variant's {reference:.4g}; its file is not published",
+                                    **{k: v for k, v in entry.items() if k not in ("file", "sha256")}}
+                break
+    return refused
 
 
 def _checked_inputs(model: keras.Model, x: np.ndarray) -> np.ndarray:

@@ -275,9 +275,10 @@ _TASK_FIGURES = {"freq": ("RMSE / CRLB at 10 dB", ("rmse_over_crlb_10dB",)),
 
 def variants_table(task_dirs) -> pd.DataFrame:
     """Every exported variant of every task in ``task_dirs``, in each runtime: one row per
-    (task, variant, runtime) with bytes, max abs difference to Keras, the TFLM arena, the
-    task's own figure (:data:`_TASK_FIGURES`) or why the runtime cannot run it; variants that
-    did not convert are listed with the reason. Read from each ``metadata.json``.
+    (export directory, variant, runtime) with the task, bytes, max abs difference to Keras, the
+    TFLM arena, the task's own figure (:data:`_TASK_FIGURES`) or why the runtime cannot run it;
+    variants that did not convert, or that the export refused (a worse figure), are listed with
+    the reason. Read from each ``metadata.json``.
 
     >>> import os
     >>> t = variants_table([os.path.join(os.path.dirname(__file__), "..", "exported", "burst")])
@@ -290,19 +291,24 @@ def variants_table(task_dirs) -> pd.DataFrame:
     for task_dir in task_dirs:
         meta = edge.read_metadata(task_dir)
         label, path = _TASK_FIGURES.get(meta["task"], ("", ()))
+        name = os.path.basename(os.path.normpath(task_dir))
         for variant, entry in meta["tflite"].items():
             for runtime, figures in (("litert", entry), ("tflm", entry.get("tflm") or {"runs": None})):
                 value = figures
                 for key in path:
                     value = value.get(key) if isinstance(value, dict) else None
                 runs = figures.get("runs", True) if runtime == "tflm" else True
-                rows.append({"task": meta["task"], "variant": variant, "runtime": runtime, "bytes": entry.get("bytes"),
+                rows.append({"export": name, "task": meta["task"], "variant": variant, "runtime": runtime,
+                             "bytes": entry.get("bytes"),
                              "runs": runs, "max_abs_diff_to_keras": figures.get("parity_max_abs_diff"),
                              "arena_bytes": figures.get("arena_bytes"), "figure": label if path else "",
                              "value": value if path else None, "note": figures.get("error", "")})
         for variant, reason in (meta.get("not_converted") or {}).items():
-            rows.append({"task": meta["task"], "variant": variant, "runtime": "", "runs": False,
+            rows.append({"export": name, "task": meta["task"], "variant": variant, "runtime": "", "runs": False,
                          "note": f"not converted: {str(reason).splitlines()[0]}"})
+        for variant, refused in (meta.get("refused") or {}).items():
+            rows.append({"export": name, "task": meta["task"], "variant": variant, "runtime": "", "runs": False,
+                         "bytes": refused.get("bytes"), "note": f"refused: {refused['reason']}"})
     table = pd.DataFrame(rows)
     for column in ("bytes", "arena_bytes"):
         table[column] = table[column].astype("Int64")

@@ -22,8 +22,19 @@ quiet_tensorflow()
 from periodic_keras import jobs  # noqa: E402
 
 
+PRESETS = ("default", "micro")
+
+
 def parse_args(argv=None):
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--preset", choices=PRESETS, default="default")
+    preset = pre.parse_known_args(argv)[0].preset
+    task = "freq" if preset == "default" else "freq_micro"
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--preset", choices=PRESETS, default="default",
+                   help="'micro': the microcontroller model (periodic_keras.jobs.FREQ_MICRO: 16 features per bin, "
+                        "8 LSTM units trained on their own estimate, a 2-step refinement, no hedge; a 60 KB mixed "
+                        "int8 file) in runs/freq_micro and exported/freq_micro; the defaults below become its own")
     p.add_argument("--window", type=int, default=100, help="samples per window N")
     p.add_argument("--fmin", type=float, default=1.0, help="lowest frequency, cycles per window")
     p.add_argument("--fmax", type=float, default=30.0, help="highest frequency, cycles per window (< N/2)")
@@ -45,17 +56,25 @@ def parse_args(argv=None):
     p.add_argument("--hedge", type=jobs.hedge_arg, default=jobs.HEDGE_TEMPERATURE,
                    help="temperature of the posterior-mean hedge of the refined estimate towards the band's "
                         "other peaks; 'learned' (one per window, from the LSTM's features) or 'none'")
+    p.add_argument("--oversample", type=int, default=2, help="DFT oversampling of the spectral front end")
+    p.add_argument("--bin-units", type=int, default=32, help="width of the per-bin features and the strided Conv1D")
+    p.add_argument("--refine-from", choices=("all", "lstm"), default="all",
+                   help="starts of the refinement: the LSTM's estimate and the spectral peaks, or the estimate only")
+    p.add_argument("--train-on-estimate", action=argparse.BooleanOptionalAction, default=False,
+                   help="train with the loss on the LSTM's own estimate (no refinement), then add the refinement")
     p.add_argument("--n-test", type=int, default=2000, help="held-out windows per SNR")
-    jobs.add_run_arguments(p, "freq")
+    jobs.add_run_arguments(p, task)
+    if preset == "micro":
+        p.set_defaults(**jobs.FREQ_MICRO)
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.n_test = min(args.steps, 60), min(args.n_test, 200)
-    return jobs.resolve_run_arguments(args, "freq")
+    return jobs.resolve_run_arguments(args, task)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    kwargs = {k: v for k, v in vars(args).items() if k != "quick"}
+    kwargs = {k: v for k, v in vars(args).items() if k not in ("quick", "preset")}
     return jobs.run_script(jobs.train_frequency, kwargs, jobs.frequency_summary)
 
 

@@ -69,6 +69,16 @@ def test_model_learns_on_a_tiny_run():
     refined = frequency_regressor(**SMALL, lstm_units=8, dense_units=16).predict(x, verbose=0)[:, 0]
     crlb = float(crlb_frequency_std(20.0, SMALL["window"]))
     assert np.sqrt(np.mean((refined - f) ** 2)) < 1.3 * crlb
+    # The trained weights in the same call with a refinement started from the LSTM's estimate only.
+    from_lstm = frequency_regressor(**SMALL, lstm_units=8, dense_units=16, refine_steps=2, refine_from="lstm",
+                                    hedge=None)
+    assert "starts" not in {layer.name for layer in from_lstm.layers}
+    from_lstm.set_weights(model.get_weights())
+    estimate = keras.Model(from_lstm.inputs, from_lstm.get_layer("lstm_estimate").output)
+    np.testing.assert_allclose(estimate.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    assert np.sqrt(np.mean((from_lstm.predict(x, verbose=0)[:, 0] - f) ** 2)) < 1.3 * crlb
+    with pytest.raises(ValueError, match="unknown refine_from 'peaks'"):
+        frequency_regressor(**SMALL, refine_from="peaks")
 
 
 def test_save_load_safe_mode_same_predictions(tmp_path):

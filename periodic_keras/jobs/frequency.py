@@ -14,7 +14,8 @@ import numpy as np
 from periodic_keras.jobs.common import finish, job, phase, start_strategy, summary
 from periodic_keras.signals import check_frequency_range, check_hedge, check_nonnegative_int, check_positive_int
 
-__all__ = ["DEFAULT_EVAL_SNRS", "FRONTENDS", "HEDGE_TEMPERATURE", "frequency_summary", "train_frequency"]
+__all__ = ["DEFAULT_EVAL_SNRS", "DSP_LAYERS", "FRONTENDS", "HEDGE_TEMPERATURE", "MICRO", "VARIANT_LIMIT",
+           "frequency_summary", "train_frequency"]
 
 #: Keep in sync with periodic_keras.models.FRONTENDS (checked by the tests).
 FRONTENDS = ("spectral", "conv", "none")
@@ -23,6 +24,23 @@ HEDGE_TEMPERATURE = 1.25
 #: Evaluation conditions (periodic_keras.evaluate.DEFAULT_SNRS, repeated so that checking a
 #: command line loads no TensorFlow; a test keeps the two equal).
 DEFAULT_EVAL_SNRS = (None, 40.0, 30.0, 20.0, 10.0, 5.0, 0.0, -3.0, -6.0, -10.0)
+#: The microcontroller model (``train_frequency(**MICRO, export_dir="exported/freq_micro")``,
+#: ``scripts/train_freq.py --preset micro``): one spectral bin per cycle, 16 features per bin,
+#: bin stride 8, 8 LSTM units trained on their own estimate, then a 2-step refinement from that
+#: estimate and the three strongest peaks (the best fit wins), no hedge. Its mixed int8 file is
+#: about 60 KB. ``refine_from="lstm"`` (the estimate only) saves 12 KB and a quarter of the arena
+#: but breaks down below 0 dB (8 x CRLB at -3 dB instead of 1.14).
+MICRO = dict(lstm_units=8, dense_units=16, bin_units=16, bin_stride=8, oversample=1, refine_steps=2,
+             refine_from="all", hedge=None, train_on_estimate=True, steps=2000, batch_size=64,
+             train_snr=(-3.0, 40.0), clean_fraction=0.2)
+#: Layers of the frequency model the int8 variant keeps float32 (with the output): the
+#: standardisation, spectrum, Gauss-Newton refinement and posterior need float range (TFLM
+#: has no int8 EXP or LOG) and the answer needs float resolution. The learned layers are int8.
+DSP_LAYERS = ("standardize", "spectrum", "lstm_estimate", "starts", "refined", "hedge_snr", "posterior_features",
+              "temperature", "hedged", "cycles_per_window")
+#: The export leaves out a variant whose RMSE/CRLB at 10 dB (in LiteRT or TFLM) exceeds the
+#: float32 variant's by more than this factor (float16 is 1.05 x: its DFT constants lose digits).
+VARIANT_LIMIT = 1.1
 
 
 @job(evaluation_only=("eval_snr", "n_test"))
@@ -43,6 +61,10 @@ def train_frequency(
     bin_stride: int = 4,
     refine_steps: int = 3,
     hedge: float | str | None = HEDGE_TEMPERATURE,
+    oversample: int = 2,
+    bin_units: int = 32,
+    refine_from: str = "all",
+    train_on_estimate: bool = False,
     n_test: int = 2000,
     seed: int = 0,
     output_dir: str = "runs/freq",
@@ -67,6 +89,15 @@ def train_frequency(
     arguments are refused, naming them); ``restart=True`` discards its backups instead.
     Every job of :mod:`periodic_keras.jobs` behaves the same way.
 
+    ``train_on_estimate``: train the model built with ``refine_steps=0`` (the loss on the
+    LSTM's own estimate), then evaluate and export it with the refinement (same weights):
+    with ``refine_from="lstm"`` the refinement's only start is that estimate, which a
+    refinement in the training loss would leave untrained. :data:`MICRO` uses it.
+
+    The export holds float32, float16 and ``int8``: the learned layers int8, :data:`DSP_LAYERS`
+    and the output float32 (a microcontroller's file, run in TFLM at export); a variant more
+    than :data:`VARIANT_LIMIT` times the float32's RMSE/CRLB at 10 dB is left out (``refused`` says why).
+
     Returns:
         dict with ``model``, ``table`` (DataFrame), ``table_paths``, ``plot``,
         ``train_seconds`` and ``export`` (the metadata, or ``None``).
@@ -78,11 +109,16 @@ def train_frequency(
     """
     check_frequency_range(window, fmin, fmax)
     check_positive_int(steps=steps, batch_size=batch_size, lstm_units=lstm_units, n_test=n_test,
-                       dense_units=dense_units, bin_stride=bin_stride)
+                       dense_units=dense_units, bin_stride=bin_stride, oversample=oversample,
+                       bin_units=bin_units)
     check_nonnegative_int(refine_steps=refine_steps)
     check_hedge(hedge)
     if frontend not in FRONTENDS:
         raise ValueError(f"unknown frontend {frontend!r}: expected one of {FRONTENDS}")
+    if refine_from not in ("all", "lstm"):  # periodic_keras.models.REFINE_FROM
+        raise ValueError(f"unknown refine_from {refine_from!r}: expected 'all' or 'lstm'")
+    if train_on_estimate and not refine_steps:
+        raise ValueError("train_on_estimate needs refine_steps > 0 (it trains the estimate the refinement starts from)")
     if not 0.0 <= clean_fraction <= 1.0:
         raise ValueError(f"clean_fraction must lie in [0, 1], got {clean_fraction}")
     lo, hi = train_snr
@@ -100,10 +136,14 @@ def train_frequency(
     train = frequency_dataset("train", window, fmin, fmax, (lo, hi), clean_fraction, batch_size, seed=seed)
     validation = frequency_dataset("validation", window, fmin, fmax, (lo, hi), clean_fraction, 1024,
                                    num_examples=2048, seed=seed)
+    def build(refine_steps):
+        return frequency_regressor(window, fmin, fmax, frontend=frontend, lstm_units=lstm_units,
+                                   dense_units=dense_units, bidirectional=bidirectional, bin_stride=bin_stride,
+                                   refine_steps=refine_steps, hedge=hedge, oversample=oversample,
+                                   refine_from=refine_from, bin_units=bin_units)
+
     with strat.scope():
-        model = frequency_regressor(window, fmin, fmax, frontend=frontend, lstm_units=lstm_units,
-                                    dense_units=dense_units, bidirectional=bidirectional, bin_stride=bin_stride,
-                                    refine_steps=refine_steps, hedge=hedge)
+        model = build(0 if train_on_estimate else refine_steps)
         training.compile_regressor(model, steps, learning_rate)
     start = time.time()
     history = training.fit(model, train, steps, validation, steps_per_epoch=500,
@@ -111,6 +151,9 @@ def train_frequency(
     train_seconds = time.time() - start
     if distributed.is_multi_worker(strat):
         model = distributed.local_model(model)  # plain variables to evaluate and export
+    if train_on_estimate:  # the same weights, now with the refinement
+        trained, model = model, build(refine_steps)
+        model.set_weights(trained.get_weights())
 
     test_sets = evaluate.frequency_test_sets(window, fmin, fmax, eval_snr, n_test, seed)
     estimators = {"lstm": evaluate.keras_estimator(model), **_parts(model, evaluate),
@@ -145,7 +188,9 @@ def train_frequency(
             # window's answer by up to ~5.5e-4 cycles at 0 dB (measured over 500 windows; 8.5e-4 at
             # -6 dB), 1 % of its error bar there; the tolerance leaves room for that, not for a bug.
             deployed, export_dir, "freq", x, sample_targets=f, variants=("float32", "float16", "int8"),
-            tolerance=2e-3, evaluate=_crlb_figures(window, fmin, fmax, seed),
+            tolerance=2e-3, evaluate=_crlb_figures(window, fmin, fmax, seed), int8_activations="int8",
+            int8_float_layers=[n for n in DSP_LAYERS if n in {layer.name for layer in deployed.layers}],
+            figure_limit=("rmse_over_crlb_10dB", VARIANT_LIMIT),
             metadata={
                 "description": "frequency of a sine window (many-to-one LSTM regressor)",
                 "input": {"meaning": "raw window of samples; any amplitude/offset (standardised inside)",
@@ -155,11 +200,11 @@ def train_frequency(
                 "normalisation": "none needed: standardisation and output scaling are inside the model",
                 "deployed_graph": {"what": "micro_variant: factored DFTs, tanh GELU, LSTM unrolled; trained weights",
                                    "max_abs_diff_to_trained_model": moved},
-                "int8_note": "full-integer quantisation does not fit the in-graph DSP: with int16 activations the "
-                             "converter lacks DIV, SQRT, CUMSUM and comparisons (not_converted); with int8 "
-                             "activations TFLM has no int8 EXP or LOG. Quantising only the learned layers (the DSP "
-                             "and the output kept float) is possible but not built yet. The float32 variant runs "
-                             "in TFLM.",
+                "int8_note": "mixed: the learned layers int8, the in-graph DSP (float_layers) and the output "
+                             "float32. Full-integer quantisation does not fit the DSP: with int16 activations the "
+                             "converter lacks DIV, SQRT, CUMSUM and comparisons; with int8 activations TFLM has no "
+                             "int8 EXP or LOG, and an int8 output rounds the answer to its 8-bit step (2.2 x CRLB "
+                             "at 10 dB instead of 0.98).",
                 "window": window, "fmin": fmin, "fmax": fmax,
                 "quality": {"thresholds": trust.THRESHOLDS,
                             "how": "edge: predict(x, return_quality=True) or quality(x); "
@@ -169,7 +214,9 @@ def train_frequency(
                 "training": {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
                              "seed": seed, "frontend": frontend, "lstm_units": lstm_units,
                              "dense_units": dense_units, "bidirectional": bidirectional, "bin_stride": bin_stride,
-                             "refine_steps": refine_steps, "hedge": hedge,
+                             "refine_steps": refine_steps, "hedge": hedge, "oversample": oversample,
+                             "bin_units": bin_units, "refine_from": refine_from,
+                             "train_on_estimate": train_on_estimate,
                              "train_snr_db": [lo, hi], "clean_fraction": clean_fraction,
                              "seconds": round(train_seconds, 1)},
             },

@@ -4,7 +4,7 @@ from periodic_keras.models.activations import ACTIVATIONS, activation_mlp
 from periodic_keras.models.clock import CLOCK_PERIODS, NAIVE_CLOCKS, clock_model, clock_reader, naive_clock_model
 from periodic_keras.models.forecaster import forecaster_model
 from periodic_keras.models.frequency import (
-    FRONTENDS, HEDGE_TEMPERATURE, frequency_regressor, inference_variant, micro_variant,
+    FRONTENDS, HEDGE_TEMPERATURE, REFINE_FROM, frequency_regressor, inference_variant, micro_variant,
 )
 from periodic_keras.models.generator import (
     CELLS, generate, keras_step_function, sequence_generator, sequence_model, step_model, zero_state,
@@ -12,7 +12,7 @@ from periodic_keras.models.generator import (
 from periodic_keras.models.memory import burst_model, divider_model, stream
 
 __all__ = [
-    "ACTIVATIONS", "CELLS", "CLOCK_PERIODS", "FRONTENDS", "HEDGE_TEMPERATURE", "NAIVE_CLOCKS", "activation_mlp", "burst_model", "clock_model", "clock_reader",
+    "ACTIVATIONS", "CELLS", "CLOCK_PERIODS", "FRONTENDS", "HEDGE_TEMPERATURE", "NAIVE_CLOCKS", "REFINE_FROM", "activation_mlp", "burst_model", "clock_model", "clock_reader",
     "divider_model", "forecaster_model", "frequency_regressor", "generate", "inference_variant", "keras_step_function", "micro_variant",
     "naive_clock_model", "sequence_generator", "sequence_model", "step_model", "stream", "zero_state",
 ]

@@ -23,13 +23,16 @@ _CANDIDATES = 2
 #: (20 000 windows per SNR, N = 100, f in [1, 30]; 1.0 is slightly better at -10 dB).
 HEDGE_TEMPERATURE = 1.25
 
-__all__ = ["FRONTENDS", "HEDGE_TEMPERATURE", "frequency_regressor", "inference_variant", "micro_variant"]
+__all__ = ["FRONTENDS", "HEDGE_TEMPERATURE", "REFINE_FROM", "frequency_regressor", "inference_variant", "micro_variant"]
 
 #: Front ends in front of the LSTM. ``"spectral"``: the LSTM sweeps an oversampled DFT of
 #: the window bin by bin (features relative to the peak bin) and regresses the offset
 #: from the peak bin's frequency. ``"conv"``: Conv1D feature extractor, then the LSTM runs over
 #: time (4x shorter sequence). ``"none"``: the LSTM reads the raw samples (the classic setup).
 FRONTENDS = ("spectral", "conv", "none")
+#: Where :func:`frequency_regressor`'s refinement starts: the LSTM's estimate and the spectral
+#: peaks (the best fit wins), or the LSTM's estimate alone.
+REFINE_FROM = ("all", "lstm")
 
 
 def frequency_regressor(
@@ -45,6 +48,8 @@ def frequency_regressor(
     hedge: float | str | None = HEDGE_TEMPERATURE,
     bin_stride: int = 4,
     bidirectional: bool = False,
+    refine_from: str = "all",
+    bin_units: int = 32,
     name: str = "frequency_regressor",
 ) -> keras.Model:
     """Build the functional many-to-one LSTM regressor for sine-window frequency.
@@ -76,7 +81,17 @@ def frequency_regressor(
         bin_stride: with the spectral front end, a strided ``Conv1D`` shortens the bin
             sequence the LSTM sweeps by this factor (1: no convolution; faster on a device).
         bidirectional: the spectral front end's LSTM sweeps the bins both ways (else upwards).
+        refine_from: ``"all"``: the refinement starts from the LSTM's estimate and the spectral
+            peaks; ``"lstm"``: from the LSTM's estimate only (one fit instead of four: the small
+            microcontroller model, whose LSTM is trained on its own estimate first, see below).
+        bin_units: with the spectral front end, width of the per-bin features and of the
+            strided convolution (its kernel, ``bin_stride × bin_units²`` weights, is most of
+            a small int8 model's bytes).
         name: model name.
+
+    The layers with weights do not depend on ``refine_steps``, ``refine_from`` or a fixed
+    ``hedge``: weights trained with ``refine_steps=0`` (the loss on the LSTM's own estimate,
+    which a refinement in the loss leaves untrained) load into the same call with a refinement.
 
     Example:
 
@@ -84,13 +99,19 @@ def frequency_regressor(
     >>> model.compile(optimizer="adam", loss="mse")
     >>> model.output_shape
     (None, 1)
+    >>> small = dict(window=64, fmin=1, fmax=20, lstm_units=4, dense_units=4, hedge=None)
+    >>> on_estimate = frequency_regressor(refine_steps=0, **small)  # train this one ...
+    >>> refined = frequency_regressor(refine_steps=2, refine_from="lstm", **small)
+    >>> refined.set_weights(on_estimate.get_weights())  # ... and deploy this one
     """
     check_frequency_range(window, fmin, fmax)
-    check_positive_int(lstm_units=lstm_units, dense_units=dense_units, bin_stride=bin_stride)
+    check_positive_int(lstm_units=lstm_units, dense_units=dense_units, bin_stride=bin_stride, bin_units=bin_units)
     check_nonnegative_int(refine_steps=refine_steps)
     if frontend not in FRONTENDS:
         raise ValueError(f"unknown frontend {frontend!r}: expected one of {FRONTENDS}")
     check_hedge(hedge)
+    if refine_from not in REFINE_FROM:
+        raise ValueError(f"unknown refine_from {refine_from!r}: expected one of {REFINE_FROM}")
     inputs = keras.Input((window, 1), name="window")
     # Per-window standardisation: zero mean, unit variance over the whole window.
     x = layers.LayerNormalization(axis=[1, 2], center=False, scale=False, epsilon=1e-6, name="standardize")(inputs)
@@ -98,10 +119,10 @@ def frequency_regressor(
     if frontend == "spectral":
         x, anchor, others = SpectralFeatures(window, fmin, fmax, oversample=oversample, name="spectrum",
                                              candidates=_CANDIDATES)(x)
-        x = layers.Dense(32, activation="gelu", name="bin_features")(x)
+        x = layers.Dense(bin_units, activation="gelu", name="bin_features")(x)
         stride = min(int(bin_stride), x.shape[1])  # a short band keeps at least one step
         if stride > 1:
-            x = layers.Conv1D(32, stride, strides=stride, activation="relu", name="bin_pool")(x)
+            x = layers.Conv1D(bin_units, stride, strides=stride, activation="relu", name="bin_pool")(x)
         x = (layers.Bidirectional(layers.LSTM(lstm_units), name="lstm") if bidirectional
              else layers.LSTM(lstm_units, name="lstm"))(x)
     elif frontend == "conv":
@@ -125,7 +146,8 @@ def frequency_regressor(
     if refine_steps:
         # Refine from the LSTM's estimate and, with the spectral front end, the three strongest
         # peaks: the best least-squares fit wins (what the ML estimator's global search picks).
-        starts = outputs if anchor is None else layers.Concatenate(name="starts")([outputs, anchor, others])
+        starts = (outputs if anchor is None or refine_from == "lstm"
+                  else layers.Concatenate(name="starts")([outputs, anchor, others]))
         refined, snr = ToneRefinement(refine_steps, fmin=fmin, fmax=fmax, return_snr=True, name="refined")(
             [inputs, starts])
         if hedge == "learned":
