@@ -58,7 +58,7 @@ def parse_args(argv=None):
                         "other peaks; 'learned' (one per window, from the LSTM's features) or 'none'")
     p.add_argument("--oversample", type=int, default=2, help="DFT oversampling of the spectral front end")
     p.add_argument("--bin-units", type=int, default=32, help="width of the per-bin features and the strided Conv1D")
-    p.add_argument("--refine-from", choices=("all", "lstm"), default="all",
+    p.add_argument("--refine-from", choices=jobs.REFINE_FROM, default="all",
                    help="starts of the refinement: the LSTM's estimate and the spectral peaks, or the estimate only")
     p.add_argument("--train-on-estimate", action=argparse.BooleanOptionalAction, default=False,
                    help="train with the loss on the LSTM's own estimate (no refinement), then add the refinement")

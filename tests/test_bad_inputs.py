@@ -321,7 +321,7 @@ CASES = [
      r"unknown split 'valid': expected one of"),
     ("edge-unknown-variant", "edge.load(variant='int4')",
      lambda c: edge.load(exported("freq"), "int4"), edge.ExportedModelError,
-     r"variant 'int4' not in .*available: \['float16', 'float32'\]"),
+     r"variant 'int4' not in .*available: \['float16', 'float32', 'int8'\]"),
     ("export-unknown-variant", "export_model(variants=('float32', 'int3')) (writes)",
      lambda c: _export(tiny_freq(), c, np.zeros((3, 32, 1)), variants=("float32", "int3")), ValueError,
      r"unknown TFLite variant\(s\) \['int3'\]"),

@@ -198,15 +198,15 @@ def test_split_days_encoding_is_exact_and_serialisable():
 
 
 def test_export_refuses_a_tflm_float32_that_disagrees(monkeypatch, tmp_path):
-    from periodic_keras import export
+    from periodic_keras import export_step
 
-    real = export._tflm
+    real = export_step._tflm
 
     def skewed(directory, entry, check):
         out = real(directory, entry, check)
         return {**out, "parity_max_abs_diff": 1.0} if out.get("runs") else out
 
-    monkeypatch.setattr(export, "_tflm", skewed)
+    monkeypatch.setattr(export_step, "_tflm", skewed)
     step = step_model(sequence_generator(units=(4,)), batch_size=1)
     with pytest.raises(ExportError, match="TFLM differs"):
         export_step_model(step, str(tmp_path / "g"), "generator", np.zeros((1, 10)), n_steps=5)

@@ -23,6 +23,10 @@ run = runner('train_freq.py')
     (["--eval-snr", "loud"], "invalid snr_arg value"),
     (["--hedge", "0"], "invalid hedge_arg value"),
     (["--hedge", "warm"], "invalid hedge_arg value"),
+    (["--preset", "nano"], "invalid choice: 'nano'"),
+    (["--refine-from", "peaks"], "invalid choice: 'peaks'"),
+    (["--preset", "micro", "--refine-steps", "0"], "train_on_estimate needs refine_steps > 0"),
+    (["--bin-units", "0"], "bin_units must be a positive integer"),
 ])
 def test_bad_arguments_exit_nonzero_with_one_clear_line(args, message, tmp_path):
     done = run(*args, "--output-dir", str(tmp_path / "out"), "--no-export", timeout=120)
@@ -36,7 +40,8 @@ def test_help_documents_every_option():
     done = run("--help", timeout=120)
     assert done.returncode == 0
     for option in ("--window", "--fmin", "--fmax", "--train-snr", "--eval-snr", "--steps", "--seed",
-                   "--output-dir", "--export-dir", "--quick"):
+                   "--output-dir", "--export-dir", "--quick", "--preset", "--refine-from", "--train-on-estimate",
+                   "--bin-units", "--oversample"):
         assert option in done.stdout
 
 
@@ -87,7 +92,7 @@ def test_job_frontends_match_the_models():
 
     from periodic_keras import evaluate
 
-    assert jobs.FRONTENDS == models.FRONTENDS
+    assert jobs.FRONTENDS == models.FRONTENDS and jobs.REFINE_FROM == models.REFINE_FROM
     assert jobs.HEDGE_TEMPERATURE == models.HEDGE_TEMPERATURE
     assert jobs.DEFAULT_EVAL_SNRS == evaluate.DEFAULT_SNRS
 

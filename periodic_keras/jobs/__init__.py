@@ -18,7 +18,8 @@ from periodic_keras.jobs.fitting import benchmark_fit_frequency, fit_frequency_s
 from periodic_keras.jobs.forecast import forecast_csv, forecast_summary
 from periodic_keras.jobs.forecast_bench import benchmark_forecast, forecast_benchmark_summary
 from periodic_keras.jobs.frequency import (
-    DEFAULT_EVAL_SNRS, FRONTENDS, HEDGE_TEMPERATURE, MICRO as FREQ_MICRO, frequency_summary, train_frequency,
+    DEFAULT_EVAL_SNRS, FRONTENDS, HEDGE_TEMPERATURE, MICRO as FREQ_MICRO, REFINE_FROM, frequency_summary,
+    train_frequency,
 )
 from periodic_keras.jobs.frequency_bound import benchmark_frequency_bound, frequency_bound_summary
 from periodic_keras.jobs.generator import forecast_sf_temps, generator_summary, train_generator
@@ -27,7 +28,8 @@ from periodic_keras.jobs.periods import benchmark_find_periods, find_periods_sum
 from periodic_keras.jobs.real_windows import benchmark_real_windows, real_windows_summary
 
 __all__ = [
-    "BENCHMARK_ACTIVATIONS", "BENCHMARK_FUNCTIONS", "DEFAULT_EVAL_SNRS", "FREQ_MICRO", "FRONTENDS", "HEDGE_TEMPERATURE", "USER_ERRORS",
+    "BENCHMARK_ACTIVATIONS", "BENCHMARK_FUNCTIONS", "DEFAULT_EVAL_SNRS", "FREQ_MICRO", "FRONTENDS", "HEDGE_TEMPERATURE",
+    "REFINE_FROM", "USER_ERRORS",
     "activations_summary", "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument",
     "benchmark_activations",
     "benchmark_find_periods", "benchmark_forecast", "benchmark_fit_frequency", "benchmark_frequency_bound",

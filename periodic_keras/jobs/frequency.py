@@ -14,11 +14,12 @@ import numpy as np
 from periodic_keras.jobs.common import finish, job, phase, start_strategy, summary
 from periodic_keras.signals import check_frequency_range, check_hedge, check_nonnegative_int, check_positive_int
 
-__all__ = ["DEFAULT_EVAL_SNRS", "DSP_LAYERS", "FRONTENDS", "HEDGE_TEMPERATURE", "MICRO", "VARIANT_LIMIT",
+__all__ = ["DEFAULT_EVAL_SNRS", "DSP_LAYERS", "FRONTENDS", "HEDGE_TEMPERATURE", "MICRO", "REFINE_FROM", "VARIANT_LIMIT",
            "frequency_summary", "train_frequency"]
 
-#: Keep in sync with periodic_keras.models.FRONTENDS (checked by the tests).
+#: Keep in sync with periodic_keras.models.FRONTENDS and REFINE_FROM (checked by the tests).
 FRONTENDS = ("spectral", "conv", "none")
+REFINE_FROM = ("all", "lstm")
 #: Keep in sync with periodic_keras.models.HEDGE_TEMPERATURE (checked by the tests).
 HEDGE_TEMPERATURE = 1.25
 #: Evaluation conditions (periodic_keras.evaluate.DEFAULT_SNRS, repeated so that checking a
@@ -29,7 +30,7 @@ DEFAULT_EVAL_SNRS = (None, 40.0, 30.0, 20.0, 10.0, 5.0, 0.0, -3.0, -6.0, -10.0)
 #: bin stride 8, 8 LSTM units trained on their own estimate, then a 2-step refinement from that
 #: estimate and the three strongest peaks (the best fit wins), no hedge. Its mixed int8 file is
 #: about 60 KB. ``refine_from="lstm"`` (the estimate only) saves 12 KB and a quarter of the arena
-#: but breaks down below 0 dB (8 x CRLB at -3 dB instead of 1.14).
+#: but breaks down below 0 dB (6.8 x CRLB at -3 dB instead of 1.14).
 MICRO = dict(lstm_units=8, dense_units=16, bin_units=16, bin_stride=8, oversample=1, refine_steps=2,
              refine_from="all", hedge=None, train_on_estimate=True, steps=2000, batch_size=64,
              train_snr=(-3.0, 40.0), clean_fraction=0.2)
@@ -115,8 +116,8 @@ def train_frequency(
     check_hedge(hedge)
     if frontend not in FRONTENDS:
         raise ValueError(f"unknown frontend {frontend!r}: expected one of {FRONTENDS}")
-    if refine_from not in ("all", "lstm"):  # periodic_keras.models.REFINE_FROM
-        raise ValueError(f"unknown refine_from {refine_from!r}: expected 'all' or 'lstm'")
+    if refine_from not in REFINE_FROM:
+        raise ValueError(f"unknown refine_from {refine_from!r}: expected one of {REFINE_FROM}")
     if train_on_estimate and not refine_steps:
         raise ValueError("train_on_estimate needs refine_steps > 0 (it trains the estimate the refinement starts from)")
     if not 0.0 <= clean_fraction <= 1.0:
