@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-"""Extrapolation study: small MLPs with ReLU, tanh, Snake, Sine (SIREN) and Fourier
-features, trained on one interval of a periodic function and tested inside and beyond it.
+"""Extrapolation study: small MLPs with ReLU, tanh, Snake, Sine (SIREN), Fourier
+features and FAN layers, trained on one interval of a periodic function and tested inside and beyond it.
 
 For every --functions (sin: sin(x); x_plus_sin: x + sin(x); two_sines: sin(x) +
-0.5 sin(2.5 x)) and every --activations (relu, tanh, snake, sine, fourier): --n-train
+0.5 sin(2.5 x)) and every --activations (relu, tanh, snake, sine, fourier, fan): --n-train
 points drawn uniformly from --train-interval, the input scaled to [-1, 1] by that
 interval for every model, --depth hidden layers of --width units, --steps Adam steps
 with cosine decay. MSE on evenly spaced held-out points inside the interval and on the

@@ -98,7 +98,7 @@ def test_script_bad_name_is_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "benchmark_activations.py: error: unknown activation 'swish': expected one of "
-        "('relu', 'tanh', 'snake', 'sine', 'fourier')"]
+        "('relu', 'tanh', 'snake', 'sine', 'fourier', 'fan')"]
     assert not os.path.exists(tmp_path / "out")
 
 

@@ -33,7 +33,7 @@ FUNCTIONS = {
 }
 #: The MLPs compared: ``periodic_keras.models.activations.ACTIVATIONS``, repeated here so that
 #: importing the job (and checking a command line) loads no Keras; a test keeps the two equal.
-ACTIVATIONS = ("relu", "tanh", "snake", "sine", "fourier")
+ACTIVATIONS = ("relu", "tanh", "snake", "sine", "fourier", "fan")
 #: The baselines' rows in the results table.
 BASELINES = ("train mean", "linear fit")
 

@@ -6,13 +6,13 @@ import math
 
 import keras
 
-from periodic_keras.layers import FourierFeatures, Sine, Snake
+from periodic_keras.layers import FAN, FourierFeatures, Sine, Snake
 from periodic_keras.signals import check_positive_int
 
 __all__ = ["ACTIVATIONS", "activation_mlp"]
 
 #: Hidden-layer choices of :func:`activation_mlp`.
-ACTIVATIONS = ("relu", "tanh", "snake", "sine", "fourier")
+ACTIVATIONS = ("relu", "tanh", "snake", "sine", "fourier", "fan")
 
 
 def activation_mlp(activation: str, width: int = 64, depth: int = 3, seed: int = 0, snake_alpha: float = 5.0,
@@ -27,6 +27,9 @@ def activation_mlp(activation: str, width: int = 64, depth: int = 3, seed: int =
     - ``fourier``: :class:`~periodic_keras.layers.FourierFeatures` (``width // 2`` random
       frequencies, ``σ = fourier_scale`` cycles per unit input, frozen) and then ``depth``
       ReLU layers, as in Tancik et al. (2020).
+    - ``fan``: a linear ``Dense(width)`` embedding and ``depth``
+      :class:`~periodic_keras.layers.FAN` layers (``p_ratio`` 0.25, GELU), as in the FAN
+      paper's periodicity experiments (Dong et al. 2024).
 
     Feed inputs scaled to about ``[-1, 1]``; the output is linear.
 
@@ -50,6 +53,10 @@ def activation_mlp(activation: str, width: int = 64, depth: int = 3, seed: int =
             h = Sine(width, omega0=sine_omega0, first=i == 0, seed=seed + 2 * i)(h)
         limit = math.sqrt(6.0 / width) / sine_omega0
         last = keras.initializers.RandomUniform(-limit, limit, seed=seed + 2 * depth)
+    elif activation == "fan":
+        h = keras.layers.Dense(width, name="embedding")(h)
+        for _ in range(depth):
+            h = FAN(width)(h)
     else:
         h = FourierFeatures(max(width // 2, 1), scale=fourier_scale, seed=seed)(h)
         for _ in range(depth):
