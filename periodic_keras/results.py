@@ -200,6 +200,11 @@ def plot_sequence(inputs, target, predictions: dict, path: str, title: str = "",
     return _save_figure(fig, path)
 
 
+#: Line colours of :func:`plot_extrapolation`'s models: the default cycle without its grey (C7),
+#: which the truth uses.
+_MODEL_COLORS = ("C0", "C1", "C2", "C3", "C4", "C5", "C6", "C8", "C9")
+
+
 def plot_extrapolation(curves: dict, interval, path: str, title: str = "", dashed=()) -> str:
     """One panel per curve set: truth, every model, the training ``interval`` shaded.
 
@@ -226,7 +231,7 @@ def plot_extrapolation(curves: dict, interval, path: str, title: str = "", dashe
             if model in dashed:
                 ax.plot(x, pred, lw=0.9, ls=":", color="k" if k == 0 else "0.5", label=model)
             else:
-                ax.plot(x, pred, lw=1.1, color=f"C{k}", label=model)
+                ax.plot(x, pred, lw=1.1, color=_MODEL_COLORS[k % len(_MODEL_COLORS)], label=model)
         pad = 0.5 * (truth.max() - truth.min()) + 0.5
         ax.set_ylim(truth.min() - pad, truth.max() + pad)  # a diverging model leaves the panel, not the scale
         ax.set_xlim(x[0], x[-1])
