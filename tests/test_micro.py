@@ -375,8 +375,16 @@ def test_export_leaves_out_a_variant_that_answers_worse(tmp_path):
     assert "error in LiteRT is 3" in meta["refused"]["int8"]["reason"] and meta["refused"]["int8"]["bytes"] > 0
     assert meta["c_array"]["variant"] == "float32"
     assert json.load(open(os.path.join(out, "metadata.json")))["refused"]["int8"]["reason"].startswith("error")
+    import pandas as pd
+
+    from periodic_keras.jobs.common import summary
     from periodic_keras.results import variants_table
 
+    text = summary({"table": pd.DataFrame({"a": [1]}), "train_seconds": 1.0,
+                    "table_paths": ["t.csv"], "plot": "p.png", "export": meta, "export_dir": out},
+                   lambda k, v, m: k)
+    assert text.splitlines()[-2:] == [f"exported: {out} (float32)",
+                                      "left out of the export: int8 (" + meta["refused"]["int8"]["reason"] + ")"]
     table = variants_table([out])
     assert table[table.variant == "int8"]["note"].tolist() == ["refused: " + meta["refused"]["int8"]["reason"]]
     for bad in (("error",), ("error", 0), (1.1, "error")):

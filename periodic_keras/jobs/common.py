@@ -264,4 +264,7 @@ def summary(result: dict, export_figures=None) -> str:
     if meta is not None and export_figures is not None:
         figures = ", ".join(export_figures(k, v, meta) for k, v in meta["tflite"].items())
         lines.append(f"exported: {result['export_dir']} ({figures})")
+    for variant, why in {**(meta or {}).get("not_converted", {}), **(meta or {}).get("refused", {})}.items():
+        reason = why["reason"] if isinstance(why, dict) else str(why).splitlines()[0]
+        lines.append(f"left out of the export: {variant} ({reason})")
     return "\n".join(lines)
