@@ -51,6 +51,7 @@ BUILDERS = {
     "sequence_generator": (lambda: models.sequence_generator(units=(4, 3)), SEQUENCES),
     "sequence_generator-stateful": (lambda: models.sequence_generator(units=(4,), stateful=True, batch_size=2),
                                     SEQUENCES),
+    "oscillator_generator": (lambda: models.oscillator_generator(units=4), SEQUENCES),
     "divider_model": (lambda: models.divider_model(4), SEQUENCES),
     "burst_model": (lambda: models.burst_model(4), SEQUENCES),
     "step_model": (lambda: models.step_model(models.sequence_generator(units=(4, 3))), None),

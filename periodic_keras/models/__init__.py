@@ -7,12 +7,12 @@ from periodic_keras.models.frequency import (
     FRONTENDS, HEDGE_TEMPERATURE, REFINE_FROM, frequency_regressor, inference_variant, micro_variant,
 )
 from periodic_keras.models.generator import (
-    CELLS, generate, keras_step_function, sequence_generator, sequence_model, step_model, zero_state,
+    CELLS, generate, keras_step_function, oscillator_generator, sequence_generator, sequence_model, step_model, zero_state,
 )
 from periodic_keras.models.memory import burst_model, divider_model, stream
 
 __all__ = [
     "ACTIVATIONS", "CELLS", "CLOCK_PERIODS", "FRONTENDS", "HEDGE_TEMPERATURE", "NAIVE_CLOCKS", "REFINE_FROM", "activation_mlp", "burst_model", "clock_model", "clock_reader",
     "divider_model", "forecaster_model", "frequency_regressor", "generate", "inference_variant", "keras_step_function", "micro_variant",
-    "naive_clock_model", "sequence_generator", "sequence_model", "step_model", "stream", "zero_state",
+    "naive_clock_model", "oscillator_generator", "sequence_generator", "sequence_model", "step_model", "stream", "zero_state",
 ]

@@ -6,6 +6,9 @@
 - ``stateful=True``: the same with a fixed batch whose LSTM state persists across
   calls (Keras 3: reset with ``layer.reset_state()`` or
   :func:`periodic_keras.training.reset_rnn_states`).
+- :func:`oscillator_generator`: the same interface over one
+  :class:`~periodic_keras.layers.OscillatorLSTMCell` (an exact least-squares oscillator plus
+  an LSTM residual): it continues any sum of up to two sines it is warmed up on.
 - :func:`step_model`: one step ``(x_t, h_0, c_0, h_1, c_1, ...) -> (y_t, h_0', c_0', ...)``
   with the state explicit, sharing the trained weights; it exports to a small
   builtin-ops TFLite model for streaming generation on a device.
@@ -18,9 +21,10 @@ import keras
 from keras import layers
 
 from periodic_keras.generation import check_prefix, closed_loop
+from periodic_keras.layers import OscillatorLSTMCell
 
-__all__ = ["CELLS", "generate", "keras_step_function", "rollout", "sequence_generator", "sequence_model",
-           "step_model", "zero_state"]
+__all__ = ["CELLS", "generate", "keras_step_function", "oscillator_generator", "rollout", "sequence_generator",
+           "sequence_model", "step_model", "zero_state"]
 
 
 def _check_units(units):
@@ -87,11 +91,43 @@ def sequence_generator(units=(51, 51), stateful: bool = False, batch_size: int |
     return sequence_model(units, "lstm", None, stateful, batch_size, name)
 
 
+def oscillator_generator(units: int = 8, tolerance: float = 1e-3, name: str = "oscillator_generator") -> keras.Model:
+    """``(batch, time, 1) -> (batch, time, 1)`` next-step generator over one
+    :class:`~periodic_keras.layers.OscillatorLSTMCell`: warmed up (teacher-forced) on a sum of
+    up to two sines, it continues it closed-loop for thousands of steps without training;
+    the cell's LSTM residual starts at zero. :func:`step_model` and :func:`generate` take it.
+
+    Example:
+
+    >>> import numpy as np
+    >>> t = np.arange(120)
+    >>> warm = np.sin(2 * np.pi * t / 23.7)[None]
+    >>> future = generate(oscillator_generator(), warm, 50)
+    >>> float(np.max(np.abs(future[0] - np.sin(2 * np.pi * np.arange(120, 170) / 23.7)))) < 1e-3
+    True
+    """
+    x = keras.Input((None, 1), name="x")
+    y = layers.RNN(OscillatorLSTMCell(units, tolerance, name="cell"), return_sequences=True, name="oscillator")(x)
+    return keras.Model(x, y, name=name)
+
+
+def _oscillator_step(model: keras.Model, rnn, batch_size):
+    """:func:`step_model` of an :func:`oscillator_generator`: ``(x, h_0, c_0, s_0)``."""
+    cell = OscillatorLSTMCell.from_config(rnn.cell.get_config())
+    x_in = keras.Input(batch_shape=(batch_size, 1), name="x")
+    states_in = [keras.Input(batch_shape=(batch_size, width), name=name)
+                 for name, width in zip(("h_0", "c_0", "s_0"), rnn.cell.state_size)]
+    y, states_out = cell(x_in, states_in)
+    cell.set_weights(rnn.cell.get_weights())
+    return keras.Model([x_in, *states_in], [y, *states_out], name=f"{model.name}_step")
+
+
 def step_model(model: keras.Model, batch_size: int | None = None) -> keras.Model:
     """One-step model with explicit state, carrying ``model``'s trained weights.
 
     Inputs: ``x`` ``(batch, 1)`` and, per LSTM layer ``i``, ``h_i`` and ``c_i``
-    ``(batch, units_i)``. Outputs: ``y`` ``(batch, 1)`` (the prediction of the next
+    ``(batch, units_i)`` (an :func:`oscillator_generator`: ``h_0``, ``c_0`` and the
+    oscillator's ``s_0``). Outputs: ``y`` ``(batch, 1)`` (the prediction of the next
     value) and the new ``h_i``, ``c_i`` in the same order. The LSTMs are unrolled (one
     step), so TFLite converts it with builtin ops and no WHILE loop.
 
@@ -102,6 +138,8 @@ def step_model(model: keras.Model, batch_size: int | None = None) -> keras.Model
     [(None, 1), (None, 4), (None, 4), (None, 3), (None, 3)]
     """
     recurrent = [l for l in model.layers if isinstance(l, layers.RNN)]
+    if len(recurrent) == 1 and isinstance(recurrent[0].cell, OscillatorLSTMCell):
+        return _oscillator_step(model, recurrent[0], batch_size)
     lstms = [l for l in recurrent if isinstance(l, layers.LSTM)]
     if not lstms or len(lstms) != len(recurrent):
         raise ValueError(f"model {model.name!r} needs LSTM layers only for a step model, "
