@@ -57,15 +57,15 @@ def test_gradients_match_finite_differences():
     eps = 1e-6
     for variable, grad in zip(layer.trainable_variables, grads):
         flat = variable.numpy().ravel()
+
+        def loss_at(i, delta):
+            bumped = flat.copy()
+            bumped[i] += delta
+            variable.assign(bumped.reshape(variable.shape))
+            return float(loss())
+
         for i in range(flat.size):
-            for sign in (1, -1):
-                bumped = flat.copy()
-                bumped[i] += sign * eps
-                variable.assign(bumped.reshape(variable.shape))
-                if sign == 1:
-                    up = float(loss())
-                else:
-                    numeric = (up - float(loss())) / (2 * eps)
+            numeric = (loss_at(i, eps) - loss_at(i, -eps)) / (2 * eps)
             variable.assign(flat.reshape(variable.shape))
             assert grad.numpy().ravel()[i] == pytest.approx(numeric, rel=1e-5, abs=1e-7), variable.path
 

@@ -137,6 +137,7 @@ def train_frequency(
     train = frequency_dataset("train", window, fmin, fmax, (lo, hi), clean_fraction, batch_size, seed=seed)
     validation = frequency_dataset("validation", window, fmin, fmax, (lo, hi), clean_fraction, 1024,
                                    num_examples=2048, seed=seed)
+
     def build(refine_steps):
         return frequency_regressor(window, fmin, fmax, frontend=frontend, lstm_units=lstm_units,
                                    dense_units=dense_units, bidirectional=bidirectional, bin_stride=bin_stride,
