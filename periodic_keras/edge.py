@@ -30,7 +30,7 @@ import numpy as np
 
 from periodic_keras.runs import MAX_METADATA_BYTES, pending_recovery, read_json
 
-__all__ = ["EdgeModel", "EdgeStepModel", "ExportedModelError", "RUNTIMES", "days_seconds", "load", "load_forecaster",
+__all__ = ["EdgeModel", "EdgeStepModel", "ExportedModelError", "NonFiniteOutputError", "RUNTIMES", "days_seconds", "load", "load_forecaster",
            "load_step", "read_metadata"]
 
 METADATA = "metadata.json"
@@ -39,6 +39,11 @@ REQUIRED_FIELDS = ("task", "format_version", "input", "output", "tflite")
 
 class ExportedModelError(RuntimeError):
     """An exported model directory is missing, incomplete, corrupt or inconsistent."""
+
+
+class NonFiniteOutputError(ValueError):
+    """An exported model produced NaN/inf: its inputs or state are far outside its training
+    (or a quantised variant cannot represent them)."""
 
 
 def read_metadata(task_dir: str) -> dict:
@@ -207,7 +212,7 @@ def _read_model(path: str) -> bytes:
 def _finite_output(out: np.ndarray) -> np.ndarray:
     """``out``, refused if the model produced NaN/inf (inputs or state far outside its training)."""
     if np.issubdtype(out.dtype, np.floating) and not np.isfinite(out).all():
-        raise ValueError("the model produced NaN/inf: its inputs or state are far outside the range it was "
+        raise NonFiniteOutputError("the model produced NaN/inf: its inputs or state are far outside the range it was "
                          "trained on")
     return out
 

@@ -12,7 +12,8 @@ from periodic_keras import dsp, signals
 from periodic_keras.data.frequency import frequency_arrays
 from periodic_keras.generation import as_batch
 
-__all__ = ["DEFAULT_SNRS", "candan_estimator", "clock_exact_rates", "forecast_table", "frequency_table", "frequency_test_sets",
+__all__ = ["DEFAULT_SNRS", "candan_estimator", "clock_exact_rates", "family_errors", "family_summary", "forecast_table",
+           "frequency_table", "frequency_test_sets",
            "generation_table", "keras_estimator", "ml_estimator", "mmse_estimator", "real_window_table", "trust_columns"]
 
 #: Evaluation conditions: noiseless, then 40 dB down to -10 dB SNR (past the ML estimator's threshold).
@@ -224,6 +225,69 @@ def forecast_table(forecasts: Mapping[str, np.ndarray], truth) -> pd.DataFrame:
         err = pred - truth
         rows.append(dict(method=name, mae=float(np.mean(np.abs(err))), rmse=float(np.sqrt(np.mean(err**2))),
                          n_forecasts=truth.shape[0], horizon=truth.shape[1]))
+    return pd.DataFrame(rows)
+
+
+def family_errors(forecasts: Mapping[str, np.ndarray], draws, warmup: int, label: str = "",
+                  n_first: int = 200) -> pd.DataFrame:
+    """Per-draw errors of continuations of :mod:`periodic_keras.family` draws.
+
+    ``forecasts`` maps a method to its ``[n, horizon]`` continuation of ``draws`` (a
+    :class:`~periodic_keras.family.FamilyDraws`) after ``warmup`` steps; each is compared
+    with the clean truth. One row per draw and method: ``set`` (``label``), ``draw``,
+    ``tones``, ``periods`` (the draw's periods in steps), ``longest_period``, ``method``,
+    ``mse`` (over the horizon) and ``mse_first<k>`` (its first ``k = min(n_first, horizon)`` steps).
+
+    >>> from periodic_keras.family import family_draws
+    >>> d = family_draws(3, 60, seed=0)
+    >>> family_errors({"zero": np.zeros((3, 10))}, d, 50, n_first=5).columns.tolist()[-3:]
+    ['method', 'mse', 'mse_first5']
+    """
+    rows = []
+    for name, pred in forecasts.items():
+        pred = np.asarray(pred, np.float64)
+        truth = np.asarray(draws.clean[:, warmup:warmup + pred.shape[-1]], np.float64)
+        if pred.shape != truth.shape or warmup + pred.shape[-1] > draws.clean.shape[1]:
+            raise ValueError(f"forecast {name!r} has shape {pred.shape}; the draws hold "
+                             f"{draws.clean.shape[1] - warmup} steps after the warm-up of {len(draws.clean)} draws")
+        k = min(n_first, truth.shape[1])
+        err = (pred - truth) ** 2
+        for i in range(len(truth)):
+            periods = draws.periods[i, :draws.n_tones[i]]
+            rows.append({"set": label, "draw": i, "tones": int(draws.n_tones[i]),
+                         "periods": " ".join(f"{p:.2f}" for p in periods), "longest_period": float(periods.max()),
+                         "method": name, "mse": float(err[i].mean()), f"mse_first{k}": float(err[i, :k].mean())})
+    return pd.DataFrame(rows)
+
+
+def family_summary(errors: pd.DataFrame, period_bins=(10, 40, 70, 100)) -> pd.DataFrame:
+    """Median and worst of :func:`family_errors` per set and method: over all draws
+    (``periods == "all"``), then per range of the draw's longest period (``period_bins``).
+
+    >>> from periodic_keras.family import family_draws
+    >>> d = family_draws(4, 60, seed=0)
+    >>> t = family_summary(family_errors({"zero": np.zeros((4, 10))}, d, 50, "1 tone"))
+    >>> t.columns.tolist()
+    ['set', 'periods', 'method', 'draws', 'median_mse', 'worst_mse', 'median_mse_first10', 'worst_mse_first10']
+    >>> int(t.loc[t.periods == "all", "draws"].iloc[0])
+    4
+    """
+    first = next(c for c in errors.columns if c.startswith("mse_first"))
+    edges = np.asarray(period_bins, np.float64)
+    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(edges[:-1], edges[1:])]
+    binned = pd.cut(errors["longest_period"], edges, labels=labels, include_lowest=True).astype(str)
+    rows = []
+    for label in errors["set"].unique():
+        for periods in ["all", *labels]:
+            for method in errors["method"].unique():
+                pick = (errors["set"] == label) & (errors["method"] == method)
+                if periods != "all":
+                    pick &= binned == periods
+                e = errors[pick]
+                if len(e):
+                    rows.append({"set": label, "periods": periods, "method": method, "draws": len(e),
+                                 "median_mse": e["mse"].median(), "worst_mse": e["mse"].max(),
+                                 f"median_{first}": e[first].median(), f"worst_{first}": e[first].max()})
     return pd.DataFrame(rows)
 
 

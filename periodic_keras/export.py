@@ -95,7 +95,7 @@ def _tflm(directory: str, entry: dict, measure) -> dict:
     try:
         arena = micro.arena_bytes(blob)
         figures = measure()
-    except (micro.MicroError, edge.ExportedModelError) as exc:
+    except (micro.MicroError, edge.ExportedModelError, edge.NonFiniteOutputError) as exc:
         return {"runs": False, "error": str(exc)[:400]}
     return {"runs": True, "arena_bytes": arena, **figures}
 
@@ -240,13 +240,7 @@ def export_model(
         raise ValueError(f"sample_targets has {len(sample_targets)} items, sample_inputs {len(sample_inputs)}")
     if input_encoding is not None and input_encoding not in edge.INPUT_ENCODINGS:
         raise ValueError(f"input_encoding must be one of {sorted(edge.INPUT_ENCODINGS)}, got {input_encoding!r}")
-    if figure_limit is not None:
-        if evaluate is None:
-            raise ValueError("figure_limit needs evaluate= (the figures it limits)")
-        if (not isinstance(figure_limit, (tuple, list)) or len(figure_limit) != 2 or not isinstance(figure_limit[0], str)
-                or isinstance(figure_limit[1], bool) or not isinstance(figure_limit[1], (int, float))
-                or not figure_limit[1] > 0):
-            raise ValueError(f"figure_limit must be (figure name, ratio > 0), got {figure_limit!r}")
+    _check_figure_limit(figure_limit, evaluate)
     raw = np.asarray(sample_inputs)
     if input_encoding is not None:
         if not np.issubdtype(raw.dtype, np.integer):
@@ -309,6 +303,18 @@ def export_model(
         meta["c_array"] = _write_c_array(tmp, tflite, [model.inputs[0].name], ["output"])
         _publish(tmp, out_dir, meta, tolerance, "float32 TFLite")
     return meta
+
+
+def _check_figure_limit(figure_limit, evaluate) -> None:
+    """Refuse a malformed ``figure_limit`` (``(name, ratio > 0)``, with ``evaluate``) up front."""
+    if figure_limit is None:
+        return
+    if evaluate is None:
+        raise ValueError("figure_limit needs evaluate= (the figures it limits)")
+    if (not isinstance(figure_limit, (tuple, list)) or len(figure_limit) != 2 or not isinstance(figure_limit[0], str)
+            or isinstance(figure_limit[1], bool) or not isinstance(figure_limit[1], (int, float))
+            or not figure_limit[1] > 0):
+        raise ValueError(f"figure_limit must be (figure name, ratio > 0), got {figure_limit!r}")
 
 
 def _refuse_worse(directory: str, tflite: dict, name: str, ratio: float) -> dict:

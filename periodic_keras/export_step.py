@@ -18,7 +18,9 @@ import numpy as np
 from periodic_keras import edge
 from periodic_keras._io import atomic_write_text
 from periodic_keras.convert import _export_fixed_saved_model
-from periodic_keras.export import _check_variants, _metadata, _publish, _tflm, _write_c_array, _write_tflite
+from periodic_keras.export import (
+    _check_figure_limit, _check_variants, _metadata, _publish, _refuse_worse, _tflm, _write_c_array, _write_tflite,
+)
 from periodic_keras.runs import check_export_target, export_staging
 
 __all__ = ["export_step_model"]
@@ -37,6 +39,7 @@ def export_step_model(
     mode: str = "generate",
     int8_activations: str = "int16",
     evaluate=None,
+    figure_limit=None,
 ) -> dict:
     """Export a step model ``(x, h_0, c_0, ...) -> (y, h_0', c_0', ...)`` for streaming.
 
@@ -65,6 +68,11 @@ def export_step_model(
             calibrated on the inputs and states of the float32 model's verification run.
         evaluate: ``evaluate(runner, variant, runtime) -> dict`` of task figures, as in
             :func:`export_model` (``runner``: the :class:`~periodic_keras.edge.EdgeStepModel`).
+        figure_limit: ``(name, ratio)``: leave out a variant whose ``evaluate`` figure is above
+            ``ratio`` times the float32 file's, as in :func:`export_model`.
+
+    A variant other than float32 that produces NaN/inf in LiteRT is left out as well: its
+    file is not published and ``refused`` in the metadata says why.
 
     Each variant's ``parity_max_abs_diff`` and ``rmse`` against Keras over the whole run are
     recorded for LiteRT, and under ``tflm`` for TFLM (with its arena), as in :func:`export_model`.
@@ -84,6 +92,7 @@ def export_step_model(
 
     _check_variants(variants)
     check_export_target(out_dir)
+    _check_figure_limit(figure_limit, evaluate)
     if mode not in ("generate", "stream"):
         raise ValueError(f"mode must be 'generate' or 'stream', got {mode!r}")
     if len(step.inputs) < 3 or len(step.outputs) != len(step.inputs):
@@ -144,8 +153,19 @@ def export_step_model(
                 figures["ms_per_step"] = 1e3 * elapsed / steps
             return {**figures, **(evaluate(runner, variant, runtime) if evaluate is not None else {})}
 
-        for variant, entry in tflite.items():
-            entry.update(check("litert", variant, seen if variant == "float32" else None))
+        refused = {}
+
+        def check_or_refuse(variant, record=None):
+            try:
+                tflite[variant].update(check("litert", variant, record))
+            except edge.NonFiniteOutputError as exc:
+                if variant == "float32":
+                    raise
+                os.remove(os.path.join(tmp, tflite.pop(variant)["file"]))
+                refused[variant] = {"reason": f"{exc} (in LiteRT); its file is not published"}
+
+        for variant in list(tflite):
+            check_or_refuse(variant, seen if variant == "float32" else None)
         if "int8" in variants:
             calibration = [seen[i] for i in np.linspace(0, len(seen) - 1, min(len(seen), 6000)).astype(int)]
             failed = {}
@@ -155,9 +175,13 @@ def export_step_model(
                 meta["not_converted"] = failed
             else:
                 atomic_write_text(meta_path, json.dumps(meta, indent=2))
-                tflite["int8"].update(check("litert", "int8"))
+                check_or_refuse("int8")
         for variant, entry in tflite.items():
             entry["tflm"] = _tflm(tmp, entry, lambda variant=variant: check("tflm", variant))
+        if figure_limit is not None:
+            refused.update(_refuse_worse(tmp, tflite, *figure_limit))
+        if refused:
+            meta["refused"] = refused
         meta["c_array"] = _write_c_array(tmp, tflite, names, ["y", *names[1:]])
         _publish(tmp, out_dir, meta, tolerance, f"float32 TFLite {'generation' if mode == 'generate' else 'stream'}")
     return meta

@@ -18,7 +18,8 @@ import numpy as np
 
 from periodic_keras.signals import as_rng, check_positive_int
 
-__all__ = ["FAMILY_AMPLITUDE", "FAMILY_PERIODS", "FamilyDraws", "check_warmup", "family_draws", "family_split"]
+__all__ = ["FAMILY_AMPLITUDE", "FAMILY_PERIODS", "FamilyDraws", "check_warmup", "family_draws", "family_split",
+           "oracle_forecast"]
 
 #: Periods, in steps, of the family's tones (issue 17: 10-100 steps).
 FAMILY_PERIODS = (10.0, 100.0)
@@ -131,3 +132,23 @@ def check_warmup(warmup: int, length: int | None = None) -> int:
     if length is not None and warmup >= length:
         raise ValueError(f"warm-up of {warmup} steps leaves nothing to continue in a series of {length}")
     return int(warmup)
+
+
+def oracle_forecast(draws: FamilyDraws, warmup: int, horizon: int) -> np.ndarray:
+    """The classical anchor: a least-squares fit of each draw's first ``warmup`` values with its
+    true number of tones (:func:`periodic_keras.fit_frequencies`), extrapolated ``horizon`` steps.
+
+    Returns ``[n, horizon]`` float32.
+
+    >>> d = family_draws(2, 400, seed=0)
+    >>> future = oracle_forecast(d, 300, 100)
+    >>> future.shape, bool(np.max(np.abs(future - d.clean[:, 300:])) < 1e-4)
+    ((2, 100), True)
+    """
+    from periodic_keras.fitting import fit_frequencies
+
+    warmup = check_warmup(warmup, draws.x.shape[1])
+    check_positive_int(horizon=horizon)
+    t = np.arange(warmup + horizon, dtype=np.float64)
+    return np.stack([fit_frequencies(t[:warmup], x[:warmup].astype(np.float64), n_tones=int(k)).predict(t[warmup:])
+                     for x, k in zip(draws.x, draws.n_tones)]).astype(np.float32)

@@ -14,6 +14,9 @@ from periodic_keras.jobs.common import (
     USER_ERRORS, add_export_benchmark_arguments, add_run_arguments, add_strategy_argument, hedge_arg,
     resolve_run_arguments, run_cli, run_script, snr_arg,
 )
+from periodic_keras.jobs.family_generator import (
+    DEFAULT_STEPS as FAMILY_STEPS, family_generator_summary, train_family_generator,
+)
 from periodic_keras.jobs.fitting import benchmark_fit_frequency, fit_frequency_summary
 from periodic_keras.jobs.forecast import forecast_csv, forecast_summary
 from periodic_keras.jobs.forecast_bench import benchmark_forecast, forecast_benchmark_summary
@@ -28,14 +31,15 @@ from periodic_keras.jobs.periods import benchmark_find_periods, find_periods_sum
 from periodic_keras.jobs.real_windows import benchmark_real_windows, real_windows_summary
 
 __all__ = [
-    "BENCHMARK_ACTIVATIONS", "BENCHMARK_FUNCTIONS", "DEFAULT_EVAL_SNRS", "FREQ_MICRO", "FRONTENDS", "HEDGE_TEMPERATURE",
+    "BENCHMARK_ACTIVATIONS", "BENCHMARK_FUNCTIONS", "DEFAULT_EVAL_SNRS", "FAMILY_STEPS", "FREQ_MICRO", "FRONTENDS", "HEDGE_TEMPERATURE",
     "REFINE_FROM", "USER_ERRORS",
     "activations_summary", "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument",
     "benchmark_activations",
     "benchmark_find_periods", "benchmark_forecast", "benchmark_fit_frequency", "benchmark_frequency_bound",
     "benchmark_real_windows", "clock_summary",
-    "find_periods_summary", "fit_frequency_summary", "forecast_benchmark_summary", "forecast_csv", "forecast_sf_temps", "forecast_summary", "frequency_bound_summary", "frequency_summary",
+    "family_generator_summary", "find_periods_summary", "fit_frequency_summary", "forecast_benchmark_summary", "forecast_csv", "forecast_sf_temps", "forecast_summary", "frequency_bound_summary", "frequency_summary",
     "generator_summary", "memory_summary", "real_windows_summary", "resolve_run_arguments", "run_cli", "run_script",
     "hedge_arg", "snr_arg",
-    "train_burst", "train_clock", "train_divider", "train_frequency", "train_generator",
+    "train_burst", "train_clock", "train_divider", "train_family_generator", "train_frequency",
+    "train_generator",
 ]

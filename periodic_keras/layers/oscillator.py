@@ -34,6 +34,20 @@ def _nonzero(d):
     return ops.where(ops.less(ops.abs(d), _TINY), _TINY, d)
 
 
+def _select(condition, a, b):
+    """``where(condition, a, b)`` as two selects against a scalar zero: TFLite keeps those as
+    SELECT_V2, which TFLM runs (a same-shape ``where`` becomes SELECT, which it lacks)."""
+    return ops.where(condition, a, 0.0) + ops.where(condition, 0.0, b)
+
+
+def _concatenate(columns):
+    """``concatenate(columns, axis=-1)`` in groups of at most 10 (TFLM's CONCATENATION limit)."""
+    while len(columns) > 10:
+        columns = [ops.concatenate(columns[i:i + 10], axis=-1) if len(columns[i:i + 10]) > 1 else columns[i]
+                   for i in range(0, len(columns), 10)]
+    return ops.concatenate(columns, axis=-1)
+
+
 def _det3(m):
     return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
             + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
@@ -152,10 +166,10 @@ class OscillatorLSTMCell(keras.layers.Layer):
             for m in range(2 * k - 1, -1, -1):
                 value = value + ahead[m][0]
             predictions[k] = value
-        oscillator = ops.where(ops.less(residuals[1], self.tolerance), predictions[1],
-                               ops.where(ops.less(residuals[2], self.tolerance), predictions[2], predictions[3]))
+        oscillator = _select(ops.less(residuals[1], self.tolerance), predictions[1],
+                             _select(ops.less(residuals[2], self.tolerance), predictions[2], predictions[3]))
         y = oscillator + self.head(hidden)
-        s = ops.concatenate(window[:_LAGS] + [y, seen + 1.0] + sums, axis=-1)
+        s = _concatenate(window[:_LAGS] + [y, seen + 1.0] + sums)
         return y, [h, c, s]
 
     def get_config(self):
