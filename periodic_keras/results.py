@@ -274,6 +274,7 @@ def plot_periodogram_and_errors(omegas, power, normalised_errors, path: str, lef
 _TASK_FIGURES = {"freq": ("RMSE / CRLB at 10 dB", ("rmse_over_crlb_10dB",)),
                  "clock": ("exact on 10^6 timestamps", ("exact_test",)),
                  "generator": ("MSE of 1000 generated steps", ("free_mse_1000",)),
+                 "generator_family": ("MSE of 1000 generated steps (2 unseen sines)", ("free_mse_1000",)),
                  "divider": ("stream MSE (8 x 5120 steps)", ("test_mse_8",)),
                  "burst": ("wrong steps (1000 x 130)", ("test_130", "wrong_steps"))}
 

@@ -80,3 +80,15 @@ def test_bad_inputs_name_the_problem():
         keras.layers.RNN(OscillatorLSTMCell(4))(np.zeros((1, 5, 2), "float32"))
     with pytest.raises(ValueError, match="prefix"):
         generate(oscillator_generator(), np.zeros((1, 0)), 10)  # a warm-up shorter than one step
+
+
+def test_first_steps_repeat_the_last_value_until_an_order_has_enough_equations():
+    from periodic_keras.layers.oscillator import MIN_SAMPLES
+
+    assert MIN_SAMPLES == {1: 6, 2: 9, 3: 12}
+    d = family_split(16, 80, "train", seed=3, tones=(1, 3), noise_std=0.01)
+    y = np.asarray(oscillator_generator().predict(d.x[:, :-1, None], verbose=0))[..., 0]
+    # before an order answers, the prediction is the input itself (persistence)
+    np.testing.assert_array_equal(y[:, :MIN_SAMPLES[1] - 1], d.x[:, :MIN_SAMPLES[1] - 1])
+    # and afterwards it stays on the signal's scale: no exact fit to too few samples blowing up
+    assert np.isfinite(y).all() and np.abs(y).max() < 2 * np.abs(d.x).max()
