@@ -81,7 +81,7 @@ def get_strategy(name: str = "default"):
     if _MULTI_WORKER is None:
         if "TF_CONFIG" not in os.environ:
             raise ValueError("strategy 'multi-worker' needs TF_CONFIG: set it on every machine to the cluster "
-                             "and this machine's task (see the README)")
+                             "and this machine's task (see docs/reliability.md)")
         worker_info()  # validate before TensorFlow tries
         options = tf.distribute.experimental.CommunicationOptions(
             implementation=tf.distribute.experimental.CommunicationImplementation.RING)
