@@ -136,7 +136,9 @@ def check_warmup(warmup: int, length: int | None = None) -> int:
 
 def oracle_forecast(draws: FamilyDraws, warmup: int, horizon: int) -> np.ndarray:
     """The classical anchor: a least-squares fit of each draw's first ``warmup`` values with its
-    true number of tones (:func:`periodic_keras.fit_frequencies`), extrapolated ``horizon`` steps.
+    true number of tones and a constant offset (:func:`periodic_keras.fit_frequencies` with
+    ``trend=0``: the family has no trend, and a short warm-up's partial cycle would otherwise
+    be taken for one), extrapolated ``horizon`` steps.
 
     Returns ``[n, horizon]`` float32.
 
@@ -150,5 +152,6 @@ def oracle_forecast(draws: FamilyDraws, warmup: int, horizon: int) -> np.ndarray
     warmup = check_warmup(warmup, draws.x.shape[1])
     check_positive_int(horizon=horizon)
     t = np.arange(warmup + horizon, dtype=np.float64)
-    return np.stack([fit_frequencies(t[:warmup], x[:warmup].astype(np.float64), n_tones=int(k)).predict(t[warmup:])
-                     for x, k in zip(draws.x, draws.n_tones)]).astype(np.float32)
+    fits = (fit_frequencies(t[:warmup], x[:warmup].astype(np.float64), n_tones=int(k), trend=0)
+            for x, k in zip(draws.x, draws.n_tones))
+    return np.stack([fit.predict(t[warmup:]) for fit in fits]).astype(np.float32)
