@@ -92,3 +92,11 @@ def test_first_steps_repeat_the_last_value_until_an_order_has_enough_equations()
     np.testing.assert_array_equal(y[:, :MIN_SAMPLES[1] - 1], d.x[:, :MIN_SAMPLES[1] - 1])
     # and afterwards it stays on the signal's scale: no exact fit to too few samples blowing up
     assert np.isfinite(y).all() and np.abs(y).max() < 2 * np.abs(d.x).max()
+
+
+def test_a_third_of_a_period_of_warm_up_is_enough():
+    # 30 steps of a period-100 sine: too little for a periodogram, enough for the recurrence
+    t = np.arange(1030)
+    x = 1.3 * np.sin(2 * np.pi * t / 97.0 + 0.4)
+    future = generate(oscillator_generator(), x[None, :30], 1000)[0]
+    assert np.mean((future - x[30:]) ** 2) < 1e-6
