@@ -142,6 +142,7 @@ def train_family_generator(
 
     from periodic_keras import evaluate, export_step, results, training
     from periodic_keras.family import family_split, oracle_forecast
+    from periodic_keras.layers.oscillator import MIN_SAMPLES
     from periodic_keras.models import generate, oscillator_generator, step_model
 
     training.set_seed(seed)
@@ -204,9 +205,10 @@ def train_family_generator(
                 "data": (f"family: 1-3 sines, periods {FAMILY_PERIODS[0]:g}-{FAMILY_PERIODS[1]:g} steps, "
                          "amplitudes 0.2-2, random phases"),
                 "normalisation": "none",
-                "usage": ("warm up on at least 2K + 1 samples of a K-sine signal (a few periods are better), then "
-                          "feed back the exact float32 y: an input bit-equal to the last output is taken as "
-                          "feedback, which freezes the oscillator's estimate"),
+                "usage": (f"warm up on at least {MIN_SAMPLES[1]} samples of a sine, {MIN_SAMPLES[2]} of a sum of "
+                          "two (a few periods are better; until then y repeats x), then feed back the exact float32 "
+                          "y: an input bit-equal to the last output is taken as feedback, which freezes the "
+                          "oscillator's estimate"),
                 "evaluation": {r.set: {"draws": int(r.draws), "warmup": warmup, "horizon": horizon,
                                        "median_mse": float(r.median_mse), "worst_mse": float(r.worst_mse)}
                                for r in summary.itertuples()},
