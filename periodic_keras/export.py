@@ -216,7 +216,8 @@ def export_model(
         figure_limit: ``(name, ratio)``: a variant whose ``evaluate`` figure ``name`` (lower
             is better) exceeds, in LiteRT or TFLM, ``ratio`` times the float32 variant's in
             LiteRT is not published: its file is left out and ``refused`` in the metadata says
-            why. Quantisation can fail silently; this makes it loud.
+            why. Quantisation can fail silently; this makes it loud. A variant other than
+            float32 that produces NaN/inf is left out the same way, with or without a limit.
 
     Raises:
         ExportError: conversion failed or parity exceeds ``tolerance``; nothing is replaced.
@@ -282,7 +283,8 @@ def export_model(
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
 
         # Verify through the edge runtime, exactly as a device loads the files.
-        for variant, entry in tflite.items():
+        refused = {}
+        for variant in list(tflite):
             def check(runtime, variant=variant):
                 runner = edge.load(tmp, variant, runtime=runtime)
                 pred = runner.predict(raw).reshape(reference.shape)
@@ -294,12 +296,12 @@ def export_model(
                     figures["mae"] = float(np.mean(np.abs(err)))
                 return {**figures, **(evaluate(runner, variant, runtime) if evaluate is not None else {})}
 
-            entry.update(check("litert"))
-            entry["tflm"] = _tflm(tmp, entry, lambda: check("tflm"))
+            if _measure_litert(tmp, tflite, variant, check, refused):
+                tflite[variant]["tflm"] = _tflm(tmp, tflite[variant], lambda: check("tflm"))
         if figure_limit is not None:
-            refused = _refuse_worse(tmp, tflite, *figure_limit)
-            if refused:
-                meta["refused"] = refused
+            refused.update(_refuse_worse(tmp, tflite, *figure_limit))
+        if refused:
+            meta["refused"] = refused
         meta["c_array"] = _write_c_array(tmp, tflite, [model.inputs[0].name], ["output"])
         _publish(tmp, out_dir, meta, tolerance, "float32 TFLite")
     return meta
@@ -317,6 +319,26 @@ def _check_figure_limit(figure_limit, evaluate) -> None:
         raise ValueError(f"figure_limit must be (figure name, ratio > 0), got {figure_limit!r}")
 
 
+def _leave_out(directory: str, tflite: dict, variant: str, reason: str, **record) -> dict:
+    """Take ``variant`` out of ``tflite`` and delete its file from the export's own staging
+    ``directory`` (written there by this export); return its ``refused`` record."""
+    os.remove(os.path.join(directory, tflite.pop(variant)["file"]))
+    return {"reason": f"{reason}; its file is not published", **record}
+
+
+def _measure_litert(directory: str, tflite: dict, variant: str, check, refused: dict, *args) -> bool:
+    """``tflite[variant].update(check("litert", *args))``; a variant other than float32 that
+    produces NaN/inf is left out (recorded in ``refused``). Returns whether it is kept."""
+    try:
+        tflite[variant].update(check("litert", *args))
+    except edge.NonFiniteOutputError as exc:
+        if variant == "float32":
+            raise
+        refused[variant] = _leave_out(directory, tflite, variant, f"{exc} (in LiteRT)")
+        return False
+    return True
+
+
 def _refuse_worse(directory: str, tflite: dict, name: str, ratio: float) -> dict:
     """Remove (from ``tflite`` and the staging ``directory``) each variant whose figure ``name``
     in LiteRT or TFLM exceeds ``ratio`` times the float32 variant's in LiteRT; return
@@ -329,10 +351,10 @@ def _refuse_worse(directory: str, tflite: dict, name: str, ratio: float) -> dict
         for runtime, figures in (("LiteRT", entry), ("TFLM", entry.get("tflm") or {})):
             value = figures.get(name)
             if variant != "float32" and value is not None and not value <= ratio * reference:
-                os.remove(os.path.join(directory, tflite.pop(variant)["file"]))
-                refused[variant] = {"reason": f"{name} in {runtime} is {value:.4g}, more than {ratio:g} x the "
-                                              f"float32 variant's {reference:.4g}; its file is not published",
-                                    **{k: v for k, v in entry.items() if k not in ("file", "sha256")}}
+                refused[variant] = _leave_out(
+                    directory, tflite, variant, f"{name} in {runtime} is {value:.4g}, more than {ratio:g} x the "
+                                                f"float32 variant's {reference:.4g}",
+                    **{k: v for k, v in entry.items() if k not in ("file", "sha256")})
                 break
     return refused
 

@@ -19,7 +19,8 @@ from periodic_keras import edge
 from periodic_keras._io import atomic_write_text
 from periodic_keras.convert import _export_fixed_saved_model
 from periodic_keras.export import (
-    _check_figure_limit, _check_variants, _metadata, _publish, _refuse_worse, _tflm, _write_c_array, _write_tflite,
+    _check_figure_limit, _check_variants, _measure_litert, _metadata, _publish, _refuse_worse, _tflm, _write_c_array,
+    _write_tflite,
 )
 from periodic_keras.runs import check_export_target, export_staging
 
@@ -154,18 +155,8 @@ def export_step_model(
             return {**figures, **(evaluate(runner, variant, runtime) if evaluate is not None else {})}
 
         refused = {}
-
-        def check_or_refuse(variant, record=None):
-            try:
-                tflite[variant].update(check("litert", variant, record))
-            except edge.NonFiniteOutputError as exc:
-                if variant == "float32":
-                    raise
-                os.remove(os.path.join(tmp, tflite.pop(variant)["file"]))
-                refused[variant] = {"reason": f"{exc} (in LiteRT); its file is not published"}
-
         for variant in list(tflite):
-            check_or_refuse(variant, seen if variant == "float32" else None)
+            _measure_litert(tmp, tflite, variant, check, refused, variant, seen if variant == "float32" else None)
         if "int8" in variants:
             calibration = [seen[i] for i in np.linspace(0, len(seen) - 1, min(len(seen), 6000)).astype(int)]
             failed = {}
@@ -175,7 +166,7 @@ def export_step_model(
                 meta["not_converted"] = failed
             else:
                 atomic_write_text(meta_path, json.dumps(meta, indent=2))
-                check_or_refuse("int8")
+                _measure_litert(tmp, tflite, "int8", check, refused, "int8")
         for variant, entry in tflite.items():
             entry["tflm"] = _tflm(tmp, entry, lambda variant=variant: check("tflm", variant))
         if figure_limit is not None:

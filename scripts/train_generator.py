@@ -36,8 +36,6 @@ quiet_tensorflow()
 
 from periodic_keras import jobs  # noqa: E402
 
-FAMILY_STEPS = jobs.FAMILY_STEPS
-
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -49,7 +47,7 @@ def parse_args(argv=None):
                         "default: 100 300; family: one, 200)")
     p.add_argument("--long-fraction", type=float, default=0.2, help="fraction of batches with the long window")
     p.add_argument("--steps", type=int, default=None,
-                   help=f"optimizer steps (batches; default: 2400 classic, 3000 sf-temps, {FAMILY_STEPS} family)")
+                   help=f"optimizer steps (batches; default: 2400 classic, 3000 sf-temps, {jobs.FAMILY_STEPS} family)")
     p.add_argument("--batch-size", type=int, default=None, help="windows per batch (default: 64; family: 32)")
     p.add_argument("--learning-rate", type=float, default=None,
                    help="peak learning rate, cosine decay (default: 3e-3; family: 1e-3)")
@@ -85,7 +83,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     family = args.dataset == "family"
     defaults = dict(units=[8] if family else [64, 64], windows=[200] if family else [100, 300],
-                    steps={"classic": 2400, "sf-temps": 3000, "family": FAMILY_STEPS}[args.dataset],
+                    steps={"classic": 2400, "sf-temps": 3000, "family": jobs.FAMILY_STEPS}[args.dataset],
                     batch_size=32 if family else 64, learning_rate=1e-3 if family else 3e-3,
                     noise_std=0.01 if family else 0.1)
     for name, value in defaults.items():

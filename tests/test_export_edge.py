@@ -191,3 +191,19 @@ def test_committed_frequency_model_estimates_well():
 def test_export_rejects_mismatched_targets(tmp_path, small_model):
     with pytest.raises(ValueError, match="sample_targets has 2 items, sample_inputs 3"):
         export_model(small_model, str(tmp_path / "o"), "freq", np.zeros((3, 32, 1)), sample_targets=np.zeros(2))
+
+
+def test_export_leaves_out_a_variant_that_produces_nan(tmp_path):
+    import keras
+
+    @keras.saving.register_keras_serializable(package="test_export_edge")
+    class Reciprocal(keras.layers.Layer):
+        def call(self, t):
+            return 1e-6 / keras.ops.sum(t, axis=-1, keepdims=True)
+
+    x = keras.Input((4,), name="x")
+    tiny = keras.layers.Dense(256, use_bias=False, kernel_initializer=keras.initializers.Constant(1e-10))(x)
+    y = Reciprocal()(tiny)  # 1e-10 underflows float16: 1 / 0
+    meta = export_model(keras.Model(x, y), str(tmp_path / "e"), "toy", np.full((8, 4), 0.5, np.float32))
+    assert list(meta["tflite"]) == ["float32"] and "NaN" in meta["refused"]["float16"]["reason"]
+    assert not os.path.exists(tmp_path / "e" / "model_fp16.tflite")

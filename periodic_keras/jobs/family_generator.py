@@ -18,7 +18,7 @@ import numpy as np
 
 from periodic_keras.family import FAMILY_PERIODS, _range, check_warmup
 from periodic_keras.jobs.common import finish, job, open_output, phase, summary
-from periodic_keras.signals import check_positive_int
+from periodic_keras.signals import check_nonnegative_int, check_positive_int
 
 __all__ = ["DEFAULT_STEPS", "EVAL_SETS", "family_generator_summary", "train_family_generator"]
 
@@ -36,12 +36,11 @@ PARITY_TOLERANCE = 1e-3
 VARIANT_LIMIT = 10.0
 
 
-def _check_options(units, tolerance, steps, batch_size, window, learning_rate, noise_std, train_series, tones,
-                   warmup, horizon, test_draws, eval_noise):
+def _check_options(units, tolerance, steps, batch_size, window, learning_rate, noise_std, train_series, warmup,
+                   horizon, test_draws, eval_noise):
     check_positive_int(units=units, batch_size=batch_size, window=window, train_series=train_series,
                        horizon=horizon, test_draws=test_draws)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0 (0: the residual stays untrained), got {steps!r}")
+    check_nonnegative_int(steps=steps)  # 0: the residual stays untrained
     for name, value in (("tolerance", tolerance), ("learning_rate", learning_rate)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
             raise ValueError(f"{name} must be a positive number, got {value!r}")
@@ -135,7 +134,7 @@ def train_family_generator(
     """
     tones = _range("tones", tones, 1, integer=True)
     warmup = _check_options(units, tolerance, steps, batch_size, window, learning_rate, noise_std, train_series,
-                            tones, warmup, horizon, test_draws, eval_noise)
+                            warmup, horizon, test_draws, eval_noise)
     open_output(output_dir, None if no_export else export_dir)
 
     import pandas as pd
