@@ -29,7 +29,8 @@ import pandas as pd
 from periodic_keras.data.forecast import RegularSeries, forecast_windows, regular_series
 from periodic_keras.signals import check_positive_int
 
-__all__ = ["Forecaster", "backtest", "best_lag", "forecast_metrics", "seasonal_naive", "seasonal_naive_drift"]
+__all__ = ["Forecaster", "backtest", "best_lag", "blend_seasonal_candidates", "forecast_metrics", "seasonal_naive",
+           "seasonal_naive_drift"]
 
 
 #: Discovered periods weaker than this fraction of the strongest tone are left out.
@@ -41,6 +42,58 @@ MAX_EPOCHS = 200
 #: Discovered periods seen fewer times than this in the series are left out: a context of two
 #: of them would leave too few training windows (sunspots' "101-year period" in 309 years).
 MIN_CYCLES = 4
+
+
+#: Training batches :func:`blend_seasonal_candidates` fits the skip on (64 x 64 windows).
+BLEND_BATCHES = 64
+#: A series with at least this many training windows gets the anchored seasonal candidates
+#: (``forecaster_model(anchored=True)``) and starts from their least-squares blend
+#: (:func:`blend_seasonal_candidates`). Both are estimates that need data: over air
+#: passengers' 60-130 windows the blend overfits (5 origins: mean MASE 0.717 with both, 0.620
+#: with the anchored candidates alone, 0.604 with neither); anchored candidates on every
+#: series raised the mean MASE of the six unseen series (3 origins) from 1.198 to 1.222, and
+#: 1.210 with this threshold (Seattle, 1282 windows, is blended: 0.555 -> 0.624).
+BLEND_MIN_WINDOWS = 1000
+
+
+def blend_seasonal_candidates(model, dataset, batches: int = BLEND_BATCHES):
+    """Start a :func:`~periodic_keras.models.forecaster_model` from its best linear blend of
+    seasonal-naive candidates: set its linear skip (``lag_skip``) to the least-squares
+    combination of the candidates (:class:`~periodic_keras.layers.forecast.SeasonalLags`)
+    over ``batches`` batches of ``dataset`` (normalised targets, gaps weigh nothing; a tiny
+    ridge keeps it solvable) and its MLP's output layer to zero. Training then learns only
+    what the blend misses; untrained, the model forecasts the blend. Returns the skip weights.
+
+    >>> from periodic_keras.data.forecast import forecast_windows, regular_series
+    >>> from periodic_keras.models.forecaster import forecaster_model
+    >>> s = regular_series(np.sin(2 * np.pi * np.arange(400) / 12) + 0.01 * np.arange(400))
+    >>> m = forecaster_model(24, 6, periods=[12.0], lags=[1, 12], units=4, hidden=8)
+    >>> w = blend_seasonal_candidates(m, forecast_windows(s, 24, 6, season=12), batches=4)
+    >>> y = m.predict([s.filled()[None, -24:].astype("float32"), np.ones((1, 24), "float32"),
+    ...                np.array([[400]])], verbose=0)
+    >>> bool(np.abs(y - (np.sin(2 * np.pi * np.arange(400, 406) / 12) + 0.01 * np.arange(400, 406))).max() < 1e-3)
+    True
+    """
+    import keras
+
+    check_positive_int(batches=batches)
+    _, levels, scales = model.get_layer("scaler").output
+    probe = keras.Model(model.inputs, [model.get_layer("lags").output, levels, scales])
+    rows, targets, weights = [], [], []
+    for inputs, target in dataset.take(batches):
+        candidates, level, scale = (np.asarray(t, np.float64) for t in probe(inputs))
+        target = np.asarray(target, np.float64)
+        rows.append(candidates.reshape(-1, candidates.shape[-1]))
+        targets.append(((target[..., 0] - level) / scale).ravel())
+        weights.append((target[..., 1] > 0).ravel())
+    c, r, w = np.concatenate(rows), np.concatenate(targets), np.concatenate(weights).astype(np.float64)
+    gram = (c * w[:, None]).T @ c
+    ridge = 1e-6 * max(np.trace(gram) / len(gram), 1e-12) * np.eye(len(gram))
+    skip = np.linalg.solve(gram + ridge, (c * w[:, None]).T @ r)
+    model.get_layer("lag_skip").set_weights([skip[:, None].astype(np.float32)])
+    out = model.get_layer("decoder_out")
+    out.set_weights([np.zeros_like(v) for v in out.get_weights()])
+    return skip
 
 
 def _discover_periods(series: RegularSeries, max_periods: int) -> list:
@@ -141,7 +194,9 @@ class Forecaster:
         step: the grid step of the series' index (see :func:`regular_series`).
         harmonics, units, hidden: model size (:func:`periodic_keras.models.forecaster_model`).
         steps, batch_size, learning_rate: training (Adam, cosine decay); a short series gets
-            fewer steps, at most :data:`MAX_EPOCHS` passes over its windows (``steps_``).
+            fewer steps, at most :data:`MAX_EPOCHS` passes over its windows (``steps_``). A
+            series with at least :data:`BLEND_MIN_WINDOWS` windows also gets the anchored
+            seasonal candidates and starts from their least-squares blend (``blended_``).
         max_periods: most periods discovered.
         seed: seeds the weights and the windows: the same seed gives the same forecast.
 
@@ -209,12 +264,15 @@ class Forecaster:
         elif not hasattr(self, "series_"):
             raise ValueError("fit() needs a series (none was prepared)")
         training.set_seed(self.seed)
-        self.model = forecaster_model(self.context_, self.horizon, self.periods_, self.lags_, self.harmonics,
-                                      self.units, self.hidden)
         windows = len(self.series_) - self.context_ - self.horizon + 1
+        self.blended_ = windows >= BLEND_MIN_WINDOWS
+        self.model = forecaster_model(self.context_, self.horizon, self.periods_, self.lags_, self.harmonics,
+                                      self.units, self.hidden, anchored=self.blended_)
         self.steps_ = int(min(self.steps, max(50, math.ceil(MAX_EPOCHS * windows / self.batch_size))))
-        self.model.compile(optimizer=training.adam_cosine(self.steps_, self.learning_rate), loss=masked_scaled_mse)
         start = time.perf_counter()
+        if self.blended_:
+            blend_seasonal_candidates(self.model, self.dataset(), BLEND_BATCHES)
+        self.model.compile(optimizer=training.adam_cosine(self.steps_, self.learning_rate), loss=masked_scaled_mse)
         self.model.fit(self.dataset(), steps_per_epoch=self.steps_, epochs=1, verbose=verbose, shuffle=False)
         self.fit_seconds_ = time.perf_counter() - start
         return self

@@ -26,7 +26,9 @@ def parse_args(argv=None):
     p.add_argument("--series", nargs="+", default=None,
                    help="panel keys (sf taylor co2 air synthetic; default: all) or series it was not tuned on "
                         "(sunspots wine lynx wool elnino seattle)")
-    p.add_argument("--origins", type=int, default=5, help="rolling origins per series")
+    p.add_argument("--origins", type=int, default=None,
+                   help="rolling origins per series (default: 30 for the hourly day-ahead series sf and synthetic, "
+                        "5 for the others)")
     p.add_argument("--steps", type=int, default=800, help="forecaster optimizer steps per fit")
     p.add_argument("--seed", type=int, default=0, help="forecaster seed")
     p.add_argument("--no-statsforecast", action="store_true", help="leave out AutoETS, MSTL and AutoARIMA")

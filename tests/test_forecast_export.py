@@ -82,6 +82,18 @@ def test_other_indexes_export_with_their_time_axis(tmp_path, index, unit):
         assert np.array_equal(got.times.astype(day), edge_times(want.index).astype(day))
 
 
+def test_a_blended_forecaster_with_anchored_candidates_exports(tmp_path):
+    k = np.arange(1100)
+    s = pd.Series(10 + 0.002 * k + np.sin(2 * np.pi * k / 24) + np.random.default_rng(1).normal(0, 0.1, k.size),
+                  index=pd.date_range("2024-01-01", periods=k.size, freq="h"))
+    f = fitted(s, periods=[24.0])
+    assert f.blended_ and f.model.get_layer("lags").anchored
+    meta = f.export(str(tmp_path / "blended"))
+    assert meta["tflite"]["float32"]["parity_max_abs_diff"] <= 1e-4
+    got = edge.load_forecaster(str(tmp_path / "blended")).forecast(s.to_numpy()[-200:], edge_times(s.index)[-200:])
+    np.testing.assert_allclose(got.values, f.predict().to_numpy(), atol=1e-4)
+
+
 def test_parity_is_relative_for_large_values(tmp_path):
     s = pd.Series(30_000 + 5_000 * np.sin(2 * np.pi * np.arange(160) / 12),
                   index=pd.period_range("1980-01", periods=160, freq="M"))

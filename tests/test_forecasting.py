@@ -99,6 +99,59 @@ def test_forecaster_layers_serialise_and_load_safely(tmp_path):
     np.testing.assert_allclose(loaded(inputs), model(inputs), atol=1e-6)
 
 
+def test_anchored_lags_move_the_last_season_to_the_last_value():
+    import keras
+
+    from periodic_keras.layers.forecast import SeasonalLags
+
+    x = np.random.default_rng(1).normal(size=(3, 30)).astype("float32")
+    plain = SeasonalLags([1, 7, 12], context=30, horizon=16)
+    anchored = SeasonalLags([1, 7, 12], context=30, horizon=16, anchored=True)
+    out, base = keras.ops.convert_to_numpy(anchored(x)), keras.ops.convert_to_numpy(plain(x))
+    assert out.shape == (3, 16, anchored.channels) and anchored.channels == plain.channels + 2  # not for lag 1
+    np.testing.assert_array_equal(out[..., :plain.channels - 1], base[..., :-1])
+    for j, lag in enumerate([7, 12]):
+        k = np.arange(16)
+        expected = x[:, 30 + k - lag * (k // lag + 1)] + (x[:, -1:] - x[:, -1 - lag:-lag]) * (k // lag + 1)
+        np.testing.assert_allclose(out[..., plain.channels - 1 + j], expected, rtol=1e-6, atol=1e-6)
+    config = plain.get_config()
+    assert config["anchored"] is False and SeasonalLags.from_config({**config, "anchored": True}).anchored
+    del config["anchored"]                                     # a model saved before the option
+    assert SeasonalLags.from_config(config).channels == plain.channels
+
+
+def test_the_blend_starts_from_a_better_mix_than_seasonal_naive():
+    from periodic_keras.forecasting import blend_seasonal_candidates
+    from periodic_keras.models.forecaster import forecaster_model
+
+    s = regular_series(hourly(1200, trend=0.004).to_numpy())
+    model = forecaster_model(48, 24, periods=[24.0], lags=[1, 24], units=4, hidden=8, anchored=True)
+    ds = forecast_windows(s, 48, 24, season=24, seed=0)
+    skip = blend_seasonal_candidates(model, ds, batches=8)
+    assert skip.shape == (model.get_layer("lags").channels,) and np.abs(skip).sum() > 0.5
+    assert not any(np.any(w) for w in model.get_layer("decoder_out").get_weights())
+    errors = []
+    for (values, observed, start), target in ds.skip(8).take(4):        # windows it was not fitted on
+        y = np.asarray(target)[..., 0]
+        errors.append([np.mean((model.predict_on_batch([values, observed, start]) - y) ** 2),
+                       np.mean((np.asarray(values)[:, -24:] - y) ** 2)])   # seasonal naive (lag 24)
+    blend, naive = np.mean(errors, axis=0)
+    assert blend < 0.8 * naive
+
+
+def test_only_a_long_series_is_blended(monkeypatch):
+    from periodic_keras import forecasting
+
+    calls = []
+    monkeypatch.setattr(forecasting, "blend_seasonal_candidates", lambda *args: calls.append(args[2]))
+    short = Forecaster(horizon=24, periods=[24.0], steps=1, units=4, hidden=8).fit(hourly(200))
+    assert calls == [] and not short.blended_                  # 129 windows
+    assert short.model.get_layer("lags").channels == 5        # lags 1 and 24, two drifts, the place
+    long = Forecaster(horizon=24, periods=[24.0], steps=1, units=4, hidden=8).fit(hourly(1100))
+    assert calls == [forecasting.BLEND_BATCHES] and long.blended_ and 1100 - 48 - 24 + 1 >= forecasting.BLEND_MIN_WINDOWS
+    assert long.model.get_layer("lags").channels == 6         # + lag 24 anchored
+
+
 # --- fitting, forecasting, backtests --------------------------------------------------------------------
 
 
@@ -197,7 +250,22 @@ def test_benchmark_forecast_small_run(tmp_path):
     assert "benchmark" in jobs.forecast_benchmark_summary(out)
     with pytest.raises(ValueError, match="unknown series"):
         jobs.benchmark_forecast(series=["m4"], output_dir=str(tmp_path / "other"), statsforecast=False)
+    with pytest.raises(ValueError, match="origins"):
+        jobs.benchmark_forecast(series=["air"], origins=0, output_dir=str(tmp_path / "other"), statsforecast=False)
     assert not (tmp_path / "other").exists()
+
+
+def test_benchmark_origins_per_series(tmp_path, monkeypatch):
+    from periodic_keras import forecasting, jobs
+    from periodic_keras.jobs import forecast_bench
+
+    seen, real = [], forecasting.backtest
+    monkeypatch.setattr(forecasting, "backtest", lambda *a, **k: seen.append(k["origins"]) or real(*a, **k))
+    monkeypatch.setitem(forecast_bench.SERIES_ORIGINS, "synthetic", 2)
+    assert forecast_bench.SERIES_ORIGINS["sf"] > forecast_bench.DEFAULT_ORIGINS == 5
+    out = jobs.benchmark_forecast(series=["synthetic"], steps=5, statsforecast=False, generator_steps=0,
+                                  output_dir=str(tmp_path / "bench"), verbose=0)
+    assert seen == [2] and out["train_seconds"] > 0
 
 
 def test_generator_baseline_trains_once_on_the_first_history():

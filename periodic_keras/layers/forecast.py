@@ -112,18 +112,28 @@ class SeasonalLags(keras.layers.Layer):
     gets the context value ``L * m`` steps before it (:func:`lag_indices`) and, where the
     context holds two lags, the same plus ``m`` times the drift over one lag (the mean of
     the last ``L`` values less the mean of the ``L`` before): seasonal naive with drift,
-    which follows a trend. A last channel holds ``(k + 1) / horizon``. Input
+    which follows a trend. With ``anchored=True`` each lag ``2 <= L < context`` also gets the
+    seasonal-naive value plus ``m`` times the change of the *last* value over one lag
+    (``x[-1] - x[-1 - L]``): the last season's shape moved to where the series is now, which
+    follows a level that drifts smoothly within the season (hourly temperature normals: see
+    ``docs/forecasting.md``). A last channel holds ``(k + 1) / horizon``. Input
     ``[batch, context]``; output ``[batch, horizon, channels]``, ``channels`` =
-    ``len(lags)`` + the number of lags ``<= context / 2`` + 1.
+    ``len(lags)`` + the number of lags ``<= context / 2`` (+ the number of lags
+    ``2 <= L < context`` when anchored) + 1.
 
-    >>> out = SeasonalLags([2], context=4, horizon=3)(np.array([[1.0, 2.0, 3.0, 4.0]], "float32"))
+    >>> x = np.array([[1.0, 2.0, 3.0, 4.0]], "float32")
+    >>> out = SeasonalLags([2], context=4, horizon=3)(x)
     >>> [[round(float(v), 3) for v in row] for row in keras.ops.convert_to_numpy(out)[0]]
     [[3.0, 5.0, 0.333], [4.0, 6.0, 0.667], [3.0, 7.0, 1.0]]
+    >>> out = SeasonalLags([2], context=4, horizon=3, anchored=True)(x)
+    >>> keras.ops.convert_to_numpy(out)[0, :, 2].tolist()   # last value 4 is 2 above x[-3]
+    [5.0, 6.0, 7.0]
     """
 
-    def __init__(self, lags, context: int, horizon: int, **kwargs):
+    def __init__(self, lags, context: int, horizon: int, anchored: bool = False, **kwargs):
         super().__init__(**kwargs)
         check_positive_int(context=context, horizon=horizon)
+        self.anchored = bool(anchored)
         for lag in lags:
             check_positive_int(lag=lag)
         self.context, self.horizon, self.lags = int(context), int(horizon), [int(lag) for lag in lags]
@@ -131,26 +141,31 @@ class SeasonalLags(keras.layers.Layer):
             raise ValueError(f"lags must be 1..context={self.context}, got {self.lags}")
 
     def call(self, context):
-        columns = [ops.take(context, lag_indices(self.context, self.horizon, lag), axis=1) for lag in self.lags]
-        for lag, column in zip(self.lags, list(columns)):
+        plain = [ops.take(context, lag_indices(self.context, self.horizon, lag), axis=1) for lag in self.lags]
+        drifted, anchored = [], []
+        for lag, column in zip(self.lags, plain):
+            cycles = (np.arange(self.horizon) // lag + 1).astype(np.float32)[None, :]
             if 2 * lag <= self.context:
                 drift = ops.mean(context[:, -lag:], axis=1, keepdims=True) - ops.mean(
                     context[:, -2 * lag:-lag], axis=1, keepdims=True)
-                cycles = (np.arange(self.horizon) // lag + 1).astype(np.float32)
-                columns.append(column + drift * cycles[None, :])
+                drifted.append(column + drift * cycles)
+            if self.anchored and 2 <= lag < self.context:
+                anchored.append(column + (context[:, -1:] - context[:, -1 - lag:-lag]) * cycles)
         place = np.arange(1, self.horizon + 1, dtype=np.float32) / np.float32(self.horizon)
-        columns.append(ops.zeros_like(columns[0]) + place[None, :])
-        return ops.stack(columns, axis=-1)
+        columns = plain + drifted + anchored
+        return ops.stack(columns + [ops.zeros_like(columns[0]) + place[None, :]], axis=-1)
 
     @property
     def channels(self) -> int:
-        return len(self.lags) + sum(2 * lag <= self.context for lag in self.lags) + 1
+        return (len(self.lags) + sum(2 * lag <= self.context for lag in self.lags)
+                + self.anchored * sum(2 <= lag < self.context for lag in self.lags) + 1)
 
     def compute_output_spec(self, context):
         return keras.KerasTensor((context.shape[0], self.horizon, self.channels), dtype=context.dtype)
 
     def get_config(self):
-        return {**super().get_config(), "lags": list(self.lags), "context": self.context, "horizon": self.horizon}
+        return {**super().get_config(), "lags": list(self.lags), "context": self.context, "horizon": self.horizon,
+                "anchored": self.anchored}
 
 
 def patch_size(context: int, most_steps: int = 48) -> int:

@@ -13,7 +13,10 @@ position of the first forecast step, and returns the raw forecast:
    48 LSTM steps however long the context.
 4. For each horizon step a small MLP combines the LSTM's summary, the step's encoding and
    its seasonal-naive candidates (:class:`~periodic_keras.layers.forecast.SeasonalLags`),
-   plus a linear skip from those candidates; the result is scaled back.
+   plus a linear skip from those candidates; the result is scaled back. With
+   ``anchored=True`` the candidates include the last season moved to the last value;
+   :func:`periodic_keras.forecasting.blend_seasonal_candidates` can start the skip at their
+   least-squares blend.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def masked_scaled_mse(y_true, y_pred):
 
 
 def forecaster_model(context: int, horizon: int, periods, lags, harmonics: int = 3, units: int = 32,
-                     hidden: int = 64, name: str = "forecaster") -> keras.Model:
+                     hidden: int = 64, anchored: bool = False, name: str = "forecaster") -> keras.Model:
     """Functional Keras forecaster (see the module docstring).
 
     Args:
@@ -48,6 +51,8 @@ def forecaster_model(context: int, horizon: int, periods, lags, harmonics: int =
         lags: seasonal lags in whole steps (``<= context``), e.g. ``[1, 24, 168]``.
         harmonics: sin/cos pairs per period.
         units: LSTM units; ``hidden``: width of the per-step MLP.
+        anchored: add the anchored seasonal candidates (the last season moved to the last
+            value; :class:`~periodic_keras.layers.forecast.SeasonalLags`).
 
     Inputs: ``values`` ``[batch, context]`` float32 (gaps filled), ``observed``
     ``[batch, context]`` (1 where given), ``start`` ``[batch, 1]`` int64 (grid position of
@@ -76,7 +81,7 @@ def forecaster_model(context: int, horizon: int, periods, lags, harmonics: int =
     patches = layers.Reshape((used // step, step * features.shape[-1]), name="patches")(features)
     summary = layers.LSTM(units, name="lstm")(patches)
 
-    candidates = SeasonalLags(lags, context, horizon, name="lags")(normalised)
+    candidates = SeasonalLags(lags, context, horizon, anchored=anchored, name="lags")(normalised)
     per_step = ops.concatenate([layers.RepeatVector(horizon)(summary), enc_horizon, candidates], axis=-1)
     x = layers.Dense(hidden, activation="relu", name="decoder_1")(per_step)
     x = layers.Dense(hidden, activation="relu", name="decoder_2")(x)
