@@ -270,7 +270,7 @@ class Forecaster:
                                       self.units, self.hidden, anchored=self.blended_)
         self.steps_ = int(min(self.steps, max(50, math.ceil(MAX_EPOCHS * windows / self.batch_size))))
         start = time.perf_counter()
-        if self.blended_:
+        if self.blended_:  # its own pipeline: a second pass over fit's dataset would reshuffle its windows
             blend_seasonal_candidates(self.model, self.dataset(), BLEND_BATCHES)
         self.model.compile(optimizer=training.adam_cosine(self.steps_, self.learning_rate), loss=masked_scaled_mse)
         self.model.fit(self.dataset(), steps_per_epoch=self.steps_, epochs=1, verbose=verbose, shuffle=False)
