@@ -29,11 +29,11 @@ def __getattr__(name):
     """``periodic_keras.fit_frequency`` / ``fit_frequencies`` / ``find_periods``: loaded on first use
     (NumPy, and pandas for ``find_periods``)."""
     if name in ("fit_frequency", "fit_frequencies"):
-        from periodic_keras import fitting
+        from periodic_keras import classical
 
-        return getattr(fitting, name)
+        return getattr(classical, name)
     if name == "find_periods":
-        from periodic_keras import periods
+        from periodic_keras.classical import find_periods
 
-        return periods.find_periods
+        return find_periods
     raise AttributeError(f"module 'periodic_keras' has no attribute {name!r}")

@@ -13,8 +13,10 @@ import json
 import os
 import tempfile
 
+from periodic_keras.errors import LockedError, NotOwnedError
+
 __all__ = ["LockedError", "MARKER", "NotOwnedError", "STATE", "atomic_write_bytes", "atomic_write_text", "dir_lock",
-           "is_marked", "mark", "sha256_file"]
+           "is_marked", "mark", "sha256_file", "umask"]
 
 #: The folder a run or an export keeps its own state in, inside (or beside) the user's directory.
 STATE = ".periodic_keras"
@@ -23,15 +25,8 @@ MARKER = "owner.json"
 _OWNER = "periodic_keras"
 
 
-class NotOwnedError(ValueError):
-    """A path holds something this package did not write, so it will not replace or delete it."""
-
-
-class LockedError(OSError):
-    """Another process holds the lock on a run or export directory."""
-
-
-def _umask() -> int:
+def umask() -> int:
+    """The process's file-creation mask (read without changing it)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -47,7 +42,7 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

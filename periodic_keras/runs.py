@@ -24,10 +24,10 @@ import os
 import shutil
 import tempfile
 
-from periodic_keras._io import (MARKER, STATE, NotOwnedError, atomic_write_text, dir_lock, is_marked, mark,
-                                _umask)
+from periodic_keras._io import MARKER, STATE, atomic_write_text, dir_lock, is_marked, mark, umask
+from periodic_keras.errors import LockedError, NotOwnedError
 
-__all__ = ["NotOwnedError", "check_export_target", "claim_output_dir", "export_staging", "finish_run", "open_run",
+__all__ = ["LockedError", "NotOwnedError", "check_export_target", "claim_output_dir", "export_staging", "finish_run", "open_run",
            "pending_recovery", "phase_dir", "publish", "recover", "read_json"]
 
 METADATA = "metadata.json"
@@ -140,7 +140,7 @@ def check_export_target(export_dir: str, output_dir: str | None = None) -> None:
     >>> check_export_target(d)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    periodic_keras._io.NotOwnedError: export directory ... holds files but no periodic_keras export ...
+    periodic_keras.errors.NotOwnedError: export directory ... holds files but no periodic_keras export ...
     """
     if os.path.islink(export_dir):
         raise NotOwnedError(f"export directory {export_dir!r} is a symbolic link: give the real directory")
@@ -341,7 +341,7 @@ def export_staging(final: str):
         _recover_locked(final, box)
         check_export_target(final)
         tmp = tempfile.mkdtemp(dir=box, prefix="staging-")
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; give the usual directory mode
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700; give the usual directory mode
         try:
             yield tmp
         finally:

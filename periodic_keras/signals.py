@@ -1,7 +1,7 @@
 """Pure NumPy synthesis of periodic signals, deterministic from a seed.
 
 Every task's data starts here: the tf.data pipelines in :mod:`periodic_keras.data`
-only wrap these functions, and the classical baselines in :mod:`periodic_keras.dsp`
+only wrap these functions, and the classical baselines in :mod:`periodic_keras.classical.dsp`
 are tested on them. Nothing here imports TensorFlow.
 
 Conventions
@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = [
     "SECONDS_PER_YEAR", "as_rng", "burst_sequences", "check_frequency_range", "check_nonnegative_int",
-    "check_positive_int",
+    "check_positive_int", "check_range",
     "classic_sine_series", "clock_digits", "clock_times", "daily_cycle_samples",
     "cut_windows", "divider_sequences", "noise_std", "sine_continuation", "sine_windows", "sum_of_sines",
 ]
@@ -81,6 +81,28 @@ def check_nonnegative_int(**values) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+
+
+def check_range(name, value, low, integer=False):
+    """``(lo, hi)`` from a number or a pair; both finite, ``>= low`` and ``lo <= hi``.
+
+    >>> check_range("periods", (10, 100), 2.0), check_range("tones", 2, 1, integer=True)
+    ((10.0, 100.0), (2, 2))
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    pair = (value, value) if isinstance(value, kind) and not isinstance(value, bool) else value
+    try:
+        lo, hi = pair
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or a (low, high) pair, got {value!r}") from None
+    for v in (lo, hi):
+        if isinstance(v, bool) or not isinstance(v, kind) or not math.isfinite(v):
+            raise ValueError(f"{name} must hold finite {'integers' if integer else 'numbers'}, got {value!r}")
+    if lo > hi:
+        raise ValueError(f"{name} range is reversed: low {lo:g} > high {hi:g}")
+    if lo < low:
+        raise ValueError(f"{name} must be at least {low:g}, got {value!r}")
+    return (int(lo), int(hi)) if integer else (float(lo), float(hi))
 
 
 def cut_windows(a, window: int) -> np.ndarray:
@@ -309,7 +331,7 @@ def divider_sequences(n: int, length: int, period=20.0 * np.pi, amplitude=1.0, s
     frequency, so its sign depends on how many input cycles have passed since the start.
     Windows of the input repeat every ``P`` steps while the target flips sign: a model
     that sees one window cannot beat predicting zero (MSE 0.5); it needs state carried
-    from the start (see :mod:`periodic_keras.diagnose`).
+    from the start (see :mod:`periodic_keras.classical.diagnose`).
 
     Args:
         n: number of sequences.

@@ -2,11 +2,11 @@
 
 Two conventions are used, each where it is natural:
 
-- **cycles per window** ``f`` -- the window models and DSP (:mod:`periodic_keras.dsp`,
+- **cycles per window** ``f`` -- the window models and DSP (:mod:`periodic_keras.classical.dsp`,
   :mod:`periodic_keras.signals`, :mod:`periodic_keras.edge`, ``frequency_regressor``): a
   window of ``N`` samples holds ``f`` periods, ``0 < f < N / 2``.
 - **angular frequency** ``omega`` in rad per unit of x -- the fits of arbitrary samples
-  (:mod:`periodic_keras.fitting`, :mod:`periodic_keras.periods`): ``sin(omega * x)``; for
+  (:mod:`periodic_keras.classical.fitting`, :mod:`periodic_keras.classical.periods`): ``sin(omega * x)``; for
   pandas time indexes x is in days (or PeriodIndex steps), and periods come back as
   ``pd.Timedelta``.
 

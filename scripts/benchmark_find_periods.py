@@ -1,48 +1,13 @@
 #!/usr/bin/env python
 """Period-report benchmark: periodic_keras.find_periods against astropy's LombScargle on the
-same series, in the same run.
 
-Cases: (1) pure noise, --draws irregular series: how often each method reports a period at
-false-alarm levels 1 % and 5 % (at most the level is right); (2) a weak sine near the
-detection limit, --draws series: agreement of detections, periods and false-alarm
-probabilities; (3) real series shipped in packages (yearly sunspots, raw weekly CO2 with
-gaps, hourly SF temperatures): the periods each reports. Writes results.csv/.md and
-calibration.png to --output-dir. Needs astropy: pip install 'periodic-keras[bench]'.
+The command line lives in :mod:`periodic_keras.cli.benchmark_find_periods` (installed: ``periodic-keras benchmark-find-periods``);
+``python scripts/benchmark_find_periods.py --help`` lists its options.
 """
 
-from __future__ import annotations
-
-import argparse
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from periodic_keras import quiet_tensorflow  # noqa: E402
-
-quiet_tensorflow()
-
-from periodic_keras import jobs  # noqa: E402
-
-
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--draws", type=int, default=500, help="random series in cases 1 and 2")
-    p.add_argument("--n-points", type=int, default=100, help="samples per random series")
-    p.add_argument("--seed", type=int, default=0, help="seed for all data")
-    p.add_argument("--output-dir", default=os.path.join("runs", "find_periods"), help="results table and plot")
-    p.add_argument("--quick", action="store_true", help="smoke run: 20 draws")
-    p.add_argument("--verbose", type=int, choices=(0, 1), default=1, help="1: one line per measurement")
-    args = p.parse_args(argv)
-    if args.quick:
-        args.draws = min(args.draws, 20)
-    return args
-
-
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    kwargs = {k: v for k, v in vars(args).items() if k != "quick"}
-    return jobs.run_script(jobs.benchmark_find_periods, kwargs, jobs.find_periods_summary)
-
+from periodic_keras.cli import benchmark_find_periods
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(benchmark_find_periods.main())

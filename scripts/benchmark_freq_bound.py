@@ -1,34 +1,13 @@
 #!/usr/bin/env python
 """The exported frequency model against the ML estimator and the MMSE bound, on many windows.
 
-Runs the export through the edge runtime (one LiteRT thread) on --n fresh windows per SNR
-(default 20 000 at 0, -3, -6 and -10 dB, where a few outliers set every RMSE), next to the
-maximum-likelihood estimator, Candan's, and the Bayes posterior-mean estimator told each
-window's SNR: no estimator that does not know the SNR has a lower expected squared error.
-Writes results.csv/.md (every estimator and SNR) and ratios.csv/.md (RMSE over ML's) to
---output-dir.
+The command line lives in :mod:`periodic_keras.cli.benchmark_freq_bound` (installed: ``periodic-keras benchmark-freq-bound``);
+``python scripts/benchmark_freq_bound.py --help`` lists its options.
 """
 
-from __future__ import annotations
-
-import argparse
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from periodic_keras import jobs  # noqa: E402
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    jobs.add_export_benchmark_arguments(p, "freq_bound")
-    p.add_argument("--snr", dest="snrs", type=float, nargs="+", default=[0.0, -3.0, -6.0, -10.0],
-                   help="SNRs in dB")
-    p.add_argument("--n", type=int, default=20000, help="windows per SNR")
-    p.add_argument("--seed", type=int, default=7, help="seed of the test windows")
-    args = p.parse_args(argv)
-    return jobs.run_script(jobs.benchmark_frequency_bound, vars(args), jobs.frequency_bound_summary)
-
+from periodic_keras.cli import benchmark_freq_bound
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(benchmark_freq_bound.main())

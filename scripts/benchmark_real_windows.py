@@ -1,32 +1,13 @@
 #!/usr/bin/env python
 """Real windows: the exported frequency model on windows cut from real series.
 
-Cuts windows of the export's length from real series that ship inside installed packages
-(hourly San Francisco and Seattle temperatures from vega_datasets; weekly Mauna Loa CO2 and
-yearly sunspots from statsmodels: pip install 'periodic-keras[real]'), runs the export through
-the edge runtime with its quality figures, and counts, per series, the answers within
---tolerance cycles/window of the maximum-likelihood estimate (tone and straight line fitted
-jointly), the flagged ones, and the failures (trusted but disagreeing). Writes
-results.csv/.md to --output-dir.
+The command line lives in :mod:`periodic_keras.cli.benchmark_real_windows` (installed: ``periodic-keras benchmark-real-windows``);
+``python scripts/benchmark_real_windows.py --help`` lists its options.
 """
 
-from __future__ import annotations
-
-import argparse
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from periodic_keras import jobs  # noqa: E402
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    jobs.add_export_benchmark_arguments(p, "real_windows")
-    p.add_argument("--tolerance", type=float, default=0.1, help="agreement with ML, cycles per window")
-    args = p.parse_args(argv)
-    return jobs.run_script(jobs.benchmark_real_windows, vars(args), jobs.real_windows_summary)
-
+from periodic_keras.cli import benchmark_real_windows
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(benchmark_real_windows.main())

@@ -1,6 +1,10 @@
-"""Run a script of ``scripts/`` (or any Python) in a fresh process, as a user would (shared by the tests)."""
+"""Run a script of ``scripts/`` (or any Python) in a fresh process, as a user would, or its
+``main(argv)`` in this process (shared by the tests)."""
 
+import contextlib
 import functools
+import importlib
+import io
 import os
 import subprocess
 import sys
@@ -23,6 +27,29 @@ def run_script(script, *args, timeout=300):
 def runner(script):
     """``run(*args, timeout=...)`` for one script."""
     return functools.partial(run_script, script)
+
+
+def run_main(script, *args, **_):
+    """``scripts/<script>``'s ``main(args)`` in this process, as ``python scripts/<script> *args``
+    runs it (``sys.argv[0]`` is the script, so messages name it); a CompletedProcess with the exit
+    status and what it printed. For argument tables: no fresh Python, no TensorFlow import."""
+    module = importlib.import_module(f"periodic_keras.cli.{os.path.splitext(script)[0]}")
+    out, err, argv = io.StringIO(), io.StringIO(), sys.argv
+    sys.argv = [os.path.join(ROOT, "scripts", script), *args]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = module.main(list(args))
+            except SystemExit as exc:  # argparse: --help (0) or a bad command line (2)
+                status = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = argv
+    return subprocess.CompletedProcess([script, *args], status, out.getvalue(), err.getvalue())
+
+
+def main_runner(script):
+    """``run(*args)`` for one script, in this process (:func:`run_main`)."""
+    return functools.partial(run_main, script)
 
 
 def safe_load_in_fresh_process(model, inputs, tmp_path, atol=1e-6):

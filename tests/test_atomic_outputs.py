@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from periodic_keras import _io, backups, edge, results, runs
+from periodic_keras import _io, edge, runs
+from periodic_keras.training import backups
+from periodic_keras.jobs import results
 from script_runner import ROOT
 from script_runner import run_python
 

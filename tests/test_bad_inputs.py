@@ -18,7 +18,9 @@ import typing
 import numpy as np
 import pytest
 
-from periodic_keras import dsp, edge, evaluate, fitting, periods, signals, units
+from periodic_keras import edge, signals, units
+from periodic_keras.classical import dsp, fitting, periods
+from periodic_keras.jobs import evaluate
 from periodic_keras._io import sha256_file
 from periodic_keras.data import as_series, frequency_arrays, windowed_dataset
 from script_runner import ROOT, run_script

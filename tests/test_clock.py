@@ -11,7 +11,7 @@ import keras
 
 from periodic_keras import edge, signals, training
 from periodic_keras.data import clock_arrays, clock_dataset, clock_targets
-from periodic_keras.evaluate import clock_exact_rates as exact_rates
+from periodic_keras.jobs.evaluate import clock_exact_rates as exact_rates
 from periodic_keras.models import clock_model, clock_reader, naive_clock_model
 from script_runner import ROOT, runner
 

@@ -4,7 +4,7 @@ import pytest
 from periodic_keras import training
 from periodic_keras.data import random_windows
 from periodic_keras.models import generate, sequence_generator
-from periodic_keras.models.generator import rollout
+from periodic_keras.models import rollout
 
 
 def _series():

@@ -1,9 +1,10 @@
-"""periodic_keras.diagnose: conflicting windows, the memoryless floor, the context that removes it."""
+"""periodic_keras.classical.diagnose: conflicting windows, the memoryless floor, the context that removes it."""
 
 import numpy as np
 import pytest
 
-from periodic_keras import diagnose, signals
+from periodic_keras import signals
+from periodic_keras.classical import diagnose
 
 
 @pytest.fixture(scope="module")

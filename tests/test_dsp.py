@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from periodic_keras import dsp
+from periodic_keras.classical import dsp
 from periodic_keras.signals import sine_windows
 
 N = 100

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from periodic_keras.family import check_warmup, family_draws, family_split
+from periodic_keras.classical import check_warmup, family_draws, family_split
 
 
 def test_draws_stay_in_range_and_the_parameters_rebuild_the_series():

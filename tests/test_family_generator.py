@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from periodic_keras import edge, evaluate, micro
-from periodic_keras.export_step import export_step_model
-from periodic_keras.family import family_draws
+from periodic_keras import edge
+from periodic_keras.jobs import evaluate
+from periodic_keras.edge import micro
+from periodic_keras.export import export_step_model
+from periodic_keras.classical import family_draws
 from periodic_keras.jobs.family_generator import EVAL_SETS, PARITY_TOLERANCE, VARIANT_LIMIT, train_family_generator
 from script_runner import runner
 

@@ -5,7 +5,7 @@ import keras
 import pytest
 import tensorflow as tf
 
-from periodic_keras.convert import op_names, tflite_models
+from periodic_keras.export import op_names, tflite_models
 from periodic_keras.layers import FAN
 from periodic_keras.models import activation_mlp
 

@@ -5,8 +5,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from periodic_keras import fitting
-from periodic_keras.fitting import SineFit, SinesFit, crlb_omega_std, fit_frequencies, fit_frequency, lomb_scargle
+from periodic_keras.classical import fitting
+from periodic_keras.classical import SineFit, SinesFit, crlb_omega_std, fit_frequencies, fit_frequency, lomb_scargle
 
 
 def test_super_nyquist_tone_on_wide_irregular_x_noiseless():
@@ -70,7 +70,7 @@ def test_regular_sampling_fft_path():
     # the FFT periodogram is the generalised Lomb-Scargle one on its grid
     t = x - x.mean()
     w = np.full(x.size, 1 / x.size)
-    grid, power = fitting._grid(t, w, fitting._regular_step(t), 1.0, 300.0, 3)
+    grid, power = fitting.frequency_grid(t, w, fitting.regular_step(t), 1.0, 300.0, 3)
     assert np.allclose(np.diff(grid), 2 * np.pi / (3 * x.size * dt))
     np.testing.assert_allclose(power(y), lomb_scargle(x, y, grid), atol=1e-9)
     with pytest.raises(ValueError, match="Nyquist"):

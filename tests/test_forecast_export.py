@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from periodic_keras import edge, edge_forecast
-from periodic_keras.data.forecast import RegularSeries
-from periodic_keras.export_forecast import time_axis
+from periodic_keras import edge
+from periodic_keras.data import RegularSeries
+from periodic_keras.export import time_axis
 from periodic_keras.forecasting import Forecaster
 from periodic_keras.runs import NotOwnedError
 from script_runner import run_python
@@ -138,7 +138,7 @@ def test_wrong_loader_and_unfitted_or_foreign_targets(hourly_export, tmp_path):
         edge.load(out)
     freq = os.path.join(os.path.dirname(__file__), "..", "exported", "freq")
     with pytest.raises(edge.ExportedModelError, match="not a forecaster export"):
-        edge_forecast.load(freq)
+        edge.load_forecaster(freq)
     with pytest.raises(ValueError, match="call fit"):
         Forecaster(horizon=4).export(str(tmp_path / "x"))
     (tmp_path / "mine").mkdir()

@@ -97,7 +97,7 @@ def test_an_export_dir_holding_other_files_is_refused_before_any_work(tmp_path):
 
 
 def test_the_verdict_names_the_method_to_prefer():
-    from periodic_keras.forecast_baselines import guarded_statsforecast as _statsforecast_baselines
+    from periodic_keras.forecasting import guarded_statsforecast as _statsforecast_baselines
     from periodic_keras.jobs.forecast import _backtest_summary
 
     def means(**mase):
@@ -119,8 +119,7 @@ def test_the_verdict_names_the_method_to_prefer():
 def test_statsforecast_required_but_missing(monkeypatch):
     import sys
 
-    from periodic_keras.forecast_baselines import guarded_statsforecast as _statsforecast_baselines
-
+    from periodic_keras.forecasting import guarded_statsforecast as _statsforecast_baselines
     monkeypatch.setitem(sys.modules, "statsforecast.models", None)  # as if not installed
     assert _statsforecast_baselines("auto") == {}
     with pytest.raises(ImportError, match="statsforecast"):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from periodic_keras.data.forecast import forecast_windows, regular_series, window_scale
+from periodic_keras.data import forecast_windows, regular_series, window_scale
 from periodic_keras.forecasting import Forecaster, backtest, forecast_metrics, seasonal_naive
 
 
@@ -74,8 +74,7 @@ def test_windows_targets_starts_and_gap_weights():
 def test_window_scale_matches_the_models_scaler():
     import keras
 
-    from periodic_keras.layers.forecast import WindowScaler
-
+    from periodic_keras.layers import WindowScaler
     rng = np.random.default_rng(0)
     x = rng.normal(5, 2, 40)
     mask = rng.uniform(size=40) > 0.2
@@ -89,8 +88,7 @@ def test_window_scale_matches_the_models_scaler():
 def test_forecaster_layers_serialise_and_load_safely(tmp_path):
     import keras
 
-    from periodic_keras.models.forecaster import forecaster_model
-
+    from periodic_keras.models import forecaster_model
     model = forecaster_model(24, 6, periods=[12.0], lags=[1, 12], units=4, hidden=8)
     inputs = [np.random.default_rng(0).normal(size=(2, 24)).astype("float32"), np.ones((2, 24), "float32"),
               np.array([[100], [7]], "int64")]
@@ -102,8 +100,7 @@ def test_forecaster_layers_serialise_and_load_safely(tmp_path):
 def test_anchored_lags_move_the_last_season_to_the_last_value():
     import keras
 
-    from periodic_keras.layers.forecast import SeasonalLags
-
+    from periodic_keras.layers import SeasonalLags
     x = np.random.default_rng(1).normal(size=(3, 30)).astype("float32")
     plain = SeasonalLags([1, 7, 12], context=30, horizon=16)
     anchored = SeasonalLags([1, 7, 12], context=30, horizon=16, anchored=True)
@@ -122,8 +119,7 @@ def test_anchored_lags_move_the_last_season_to_the_last_value():
 
 def test_the_blend_starts_from_a_better_mix_than_seasonal_naive():
     from periodic_keras.forecasting import blend_seasonal_candidates
-    from periodic_keras.models.forecaster import forecaster_model
-
+    from periodic_keras.models import forecaster_model
     s = regular_series(hourly(1200, trend=0.004).to_numpy())
     model = forecaster_model(48, 24, periods=[24.0], lags=[1, 24], units=4, hidden=8, anchored=True)
     ds = forecast_windows(s, 48, 24, season=24, seed=0)
@@ -140,7 +136,7 @@ def test_the_blend_starts_from_a_better_mix_than_seasonal_naive():
 
 
 def test_only_a_long_series_is_blended(monkeypatch):
-    from periodic_keras import forecasting
+    from periodic_keras.forecasting import forecaster as forecasting
 
     calls = []
     monkeypatch.setattr(forecasting, "blend_seasonal_candidates", lambda *args: calls.append(args[2]))
@@ -227,7 +223,7 @@ def test_best_lag_snaps_a_fractional_period_to_the_better_step():
 def test_statsforecast_baselines_name_their_extra(monkeypatch):
     import sys
 
-    from periodic_keras import forecast_baselines
+    from periodic_keras.forecasting import baselines as forecast_baselines
 
     with pytest.raises(ValueError, match="unknown statsforecast baseline"):
         forecast_baselines.statsforecast_baselines(["Prophet"])
@@ -269,8 +265,7 @@ def test_benchmark_origins_per_series(tmp_path, monkeypatch):
 
 
 def test_generator_baseline_trains_once_on_the_first_history():
-    from periodic_keras.forecast_baselines import GeneratorBaseline
-
+    from periodic_keras.forecasting import GeneratorBaseline
     s = regular_series(np.sin(2 * np.pi * np.arange(300) / 20))
     g = GeneratorBaseline(units=(4,), windows=(100, 400), steps=3)  # 400 does not fit: shortened
     first = g(s.head(250), 10, [20])

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from periodic_keras import signals, training
-from periodic_keras.data.generator import next_step_dataset, stateful_windows, step_weights
+from periodic_keras.data import next_step_dataset, stateful_windows, step_weights
 from periodic_keras.generation import closed_loop
 from periodic_keras.models import generate, keras_step_function, sequence_generator, step_model, zero_state
 

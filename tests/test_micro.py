@@ -7,7 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from periodic_keras import edge, micro
+from periodic_keras import edge
+from periodic_keras.edge import micro
 from periodic_keras.export import ExportError, export_step_model, op_names, tflite_models
 from periodic_keras.layers import PeriodicEncoding
 from periodic_keras.models import sequence_generator, step_model
@@ -198,15 +199,15 @@ def test_split_days_encoding_is_exact_and_serialisable():
 
 
 def test_export_refuses_a_tflm_float32_that_disagrees(monkeypatch, tmp_path):
-    from periodic_keras import export_step
+    from periodic_keras.export import step as export_step
 
-    real = export_step._tflm
+    real = export_step.tflm_figures
 
     def skewed(directory, entry, check):
         out = real(directory, entry, check)
         return {**out, "parity_max_abs_diff": 1.0} if out.get("runs") else out
 
-    monkeypatch.setattr(export_step, "_tflm", skewed)
+    monkeypatch.setattr(export_step, "tflm_figures", skewed)
     step = step_model(sequence_generator(units=(4,)), batch_size=1)
     with pytest.raises(ExportError, match="TFLM differs"):
         export_step_model(step, str(tmp_path / "g"), "generator", np.zeros((1, 10)), n_steps=5)
@@ -215,7 +216,7 @@ def test_export_refuses_a_tflm_float32_that_disagrees(monkeypatch, tmp_path):
 
 def test_dft_modes_and_gelu_tanh_match_the_trained_ops():
     from periodic_keras.layers import PeakPosterior, SpectralFeatures
-    from periodic_keras.layers.activations import gelu_tanh
+    from periodic_keras.layers import gelu_tanh
     from periodic_keras.data import frequency_arrays
 
     x, _ = frequency_arrays(64, "validation", 100, 1.0, 30.0, snr_db=(0.0, 30.0), seed=4)
@@ -268,8 +269,7 @@ def test_committed_freq_runs_in_tflm_near_the_bound():
 
 def test_committed_freq_micro_int8_meets_the_microcontroller_target():
     from periodic_keras.data import frequency_arrays
-    from periodic_keras.dsp import crlb_frequency_std
-
+    from periodic_keras.classical import crlb_frequency_std
     meta = _meta("freq_micro")
     int8 = meta["tflite"]["int8"]
     assert int8["bytes"] <= 64 * 1024 and int8["activations"] == "int8" and "spectrum" in int8["float_layers"]
@@ -378,7 +378,7 @@ def test_export_leaves_out_a_variant_that_answers_worse(tmp_path):
     import pandas as pd
 
     from periodic_keras.jobs.common import summary
-    from periodic_keras.results import variants_table
+    from periodic_keras.jobs.results import variants_table
 
     text = summary({"table": pd.DataFrame({"a": [1]}), "train_seconds": 1.0,
                     "table_paths": ["t.csv"], "plot": "p.png", "export": meta, "export_dir": out},

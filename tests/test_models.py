@@ -3,7 +3,7 @@ import pytest
 import keras
 
 from periodic_keras import training
-from periodic_keras.dsp import crlb_frequency_std
+from periodic_keras.classical import crlb_frequency_std
 from periodic_keras.data import frequency_arrays, frequency_dataset
 from periodic_keras.layers import SpectralFeatures
 from periodic_keras.models import FRONTENDS, frequency_regressor, inference_variant

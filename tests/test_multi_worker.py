@@ -10,13 +10,15 @@ import textwrap
 import numpy as np
 import pytest
 
-from periodic_keras import distributed, training
+from periodic_keras import training
+from periodic_keras.training import distributed
 from script_runner import ROOT, run_script
 
 WORKER = textwrap.dedent("""
     import json, os, sys, time
     import numpy as np
-    from periodic_keras import distributed, training
+    from periodic_keras import training
+    from periodic_keras.training import distributed
     from periodic_keras.data import frequency_arrays, frequency_dataset
     from periodic_keras.models import frequency_regressor
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from periodic_keras import fitting
+from periodic_keras.classical import fitting
 from periodic_keras.data import as_series, paired_sequences, windowed_dataset
 from periodic_keras.layers import FourierFeatures, LearnedPeriodicEncoding, PeriodicEncoding, Sine, Snake, SpectralFeatures
 

@@ -8,7 +8,7 @@ import pytest
 
 from periodic_keras import edge
 from periodic_keras.export import export_step_model
-from periodic_keras.family import family_split
+from periodic_keras.classical import family_split
 from periodic_keras.layers import OSCILLATOR_STATE, OscillatorLSTMCell
 from periodic_keras.models import generate, oscillator_generator, step_model
 
@@ -83,8 +83,7 @@ def test_bad_inputs_name_the_problem():
 
 
 def test_first_steps_repeat_the_last_value_until_an_order_has_enough_equations():
-    from periodic_keras.layers.oscillator import MIN_SAMPLES
-
+    from periodic_keras.layers import MIN_SAMPLES
     assert MIN_SAMPLES == {1: 6, 2: 9, 3: 12}
     d = family_split(16, 80, "train", seed=3, tones=(1, 3), noise_std=0.01)
     y = np.asarray(oscillator_generator().predict(d.x[:, :-1, None], verbose=0))[..., 0]

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 import periodic_keras
-from periodic_keras.fitting import fit_frequencies, fit_frequency
+from periodic_keras.classical import fit_frequencies, fit_frequency
+
 
 YEAR = pd.Timedelta(days=365.2422)
 
@@ -117,5 +118,5 @@ def test_y_is_required_for_arrays_and_counts_must_be_integers():
 
 def test_package_level_names():
     assert periodic_keras.fit_frequency is fit_frequency
-    from periodic_keras.periods import find_periods
+    from periodic_keras.classical import find_periods
     assert periodic_keras.find_periods is find_periods

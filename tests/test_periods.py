@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from astropy.timeseries import LombScargle
 
-from periodic_keras.periods import PeriodReport, false_alarm_probability, find_periods
+from periodic_keras.classical import PeriodReport, false_alarm_probability, find_periods
 
 
 @pytest.mark.parametrize("power", [0.03, 0.06, 0.1, 0.2])

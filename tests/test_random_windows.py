@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from periodic_keras import dsp, evaluate
+from periodic_keras.classical import dsp
+from periodic_keras.jobs import evaluate
 from periodic_keras.data import random_windows
 
 

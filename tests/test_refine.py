@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import keras
 
-from periodic_keras.dsp import candan_frequency, crlb_frequency_std, ml_frequency
+from periodic_keras.classical import candan_frequency, crlb_frequency_std, ml_frequency
 from periodic_keras.layers import SpectralFeatures, ToneRefinement
 from periodic_keras.signals import sine_windows
 from script_runner import builtin_litert_outputs, safe_load_in_fresh_process

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 import keras
 
-from periodic_keras import _io, backups, runs, training
+from periodic_keras import _io, runs, training
+from periodic_keras.training import backups
 from script_runner import ROOT, run_script
 
 

@@ -88,11 +88,11 @@ def test_micro_preset_exports_a_mixed_int8_model_under_64_kb(tmp_path):
 
 
 def test_job_frontends_match_the_models():
-    from periodic_keras import jobs, models
-
-    from periodic_keras import evaluate
+    from periodic_keras import jobs, models, training
+    from periodic_keras.jobs import evaluate
 
     assert jobs.FRONTENDS == models.FRONTENDS and jobs.REFINE_FROM == models.REFINE_FROM
+    assert jobs.STRATEGIES == training.STRATEGIES
     assert jobs.HEDGE_TEMPERATURE == models.HEDGE_TEMPERATURE
     assert jobs.DEFAULT_EVAL_SNRS == evaluate.DEFAULT_SNRS
 

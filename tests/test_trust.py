@@ -1,4 +1,4 @@
-"""Trust: each frequency answer comes with whether it can be believed (periodic_keras.trust, edge)."""
+"""Trust: each frequency answer comes with whether it can be believed (periodic_keras.classical.trust, edge)."""
 
 import json
 import os
@@ -7,7 +7,8 @@ import shutil
 import numpy as np
 import pytest
 
-from periodic_keras import dsp, edge, signals, trust
+from periodic_keras import edge, signals
+from periodic_keras.classical import dsp, trust
 from periodic_keras.edge import ExportedModelError
 from script_runner import ROOT
 

@@ -1,13 +1,20 @@
-"""tf.data pipelines, one module per task, plus adapters for a user's own series."""
+"""tf.data pipelines, one module per task, adapters for a user's own series, the regular time
+grid of a series to forecast, and real series that ship inside packages (:mod:`periodic_keras.data.real`).
 
+The TFDS builders live in ``periodic_keras.data.tfds_*``: importing one registers its builder.
+"""
+
+from periodic_keras.data import real
 from periodic_keras.data.adapters import as_series, windowed_dataset
 from periodic_keras.data.clock import CLOCK_OUTPUTS, clock_arrays, clock_dataset, clock_targets
-from periodic_keras.data.frequency import frequency_arrays, frequency_dataset
+from periodic_keras.data.forecast import RegularSeries, csv_series, forecast_windows, regular_series, window_scale
+from periodic_keras.data.frequency import SPLITS, frequency_arrays, frequency_dataset
 from periodic_keras.data.generator import next_step_dataset, random_windows, stateful_windows, step_weights
 from periodic_keras.data.memory import burst_dataset, divider_dataset, independent_windows, sequence_dataset
 from periodic_keras.data.windows import consecutive_windows, paired_sequences
 
-__all__ = ["CLOCK_OUTPUTS", "as_series", "burst_dataset", "clock_arrays", "clock_dataset", "clock_targets",
-           "consecutive_windows", "divider_dataset", "frequency_arrays", "frequency_dataset", "independent_windows",
-           "next_step_dataset", "paired_sequences", "random_windows", "sequence_dataset", "stateful_windows",
-           "step_weights", "windowed_dataset"]
+__all__ = ["CLOCK_OUTPUTS", "SPLITS", "RegularSeries", "as_series", "burst_dataset", "clock_arrays", "clock_dataset",
+           "clock_targets", "consecutive_windows", "csv_series", "divider_dataset", "forecast_windows",
+           "frequency_arrays", "frequency_dataset", "independent_windows", "next_step_dataset", "paired_sequences",
+           "random_windows", "real", "regular_series", "sequence_dataset", "stateful_windows", "step_weights",
+           "window_scale", "windowed_dataset"]

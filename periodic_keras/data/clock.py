@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from periodic_keras import signals
-from periodic_keras.data.frequency import _split_seed
+from periodic_keras.data.frequency import split_seed
 
 __all__ = ["CLOCK_OUTPUTS", "clock_arrays", "clock_dataset", "clock_targets"]
 
@@ -40,7 +40,7 @@ def clock_arrays(n: int, split: str = "test", years: float = 120.0, seed: int = 
     >>> t.shape, t.dtype.name, sorted(y)
     ((3, 1), 'int64', ['hh', 'mm', 'ss'])
     """
-    t, _ = signals.clock_times(n, years, seed=np.random.default_rng(_split_seed(seed, split, (n,))))
+    t, _ = signals.clock_times(n, years, seed=np.random.default_rng(split_seed(seed, split, (n,))))
     return t[:, None], clock_targets(t)
 
 
@@ -61,7 +61,7 @@ def clock_dataset(split: str = "train", batch_size: int = 1024, years: float = 1
         if split != "train":
             raise ValueError(f"split={split!r} is a fixed set: pass num_examples")
         signals.clock_times(1, years)  # validate before the stream starts
-        base = _split_seed(seed, split)
+        base = split_seed(seed, split)
 
         def stream():
             for i in range(2**62):

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from periodic_keras import signals
 
-__all__ = ["SPLITS", "frequency_arrays", "frequency_dataset"]
+__all__ = ["SPLITS", "frequency_arrays", "frequency_dataset", "split_seed"]
 
 #: Split names and the stream each one's seed is drawn from.
 SPLITS = {"train": 0, "validation": 1, "test": 2}
@@ -25,7 +25,13 @@ TRAIN_SNR_DB = (-5.0, 40.0)
 TRAIN_CLEAN_FRACTION = 0.25
 
 
-def _split_seed(seed: int, split: str, extra=()) -> np.random.SeedSequence:
+def split_seed(seed: int, split: str, extra=()) -> np.random.SeedSequence:
+    """The seed sequence of one split (``train``, ``validation``, ``test``): disjoint streams from one seed.
+
+    >>> int(np.random.default_rng(split_seed(0, "test")).integers(100)) != int(
+    ...     np.random.default_rng(split_seed(0, "train")).integers(100))
+    True
+    """
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}: expected one of {sorted(SPLITS)}")
     return np.random.SeedSequence([int(seed), SPLITS[split], *extra])
@@ -76,7 +82,7 @@ def frequency_arrays(
     """
     if n != 0:  # zero windows is a valid (empty) request, as in sine_windows
         signals.check_positive_int(n=n)
-    rng = np.random.default_rng(_split_seed(seed, split, (n,)))
+    rng = np.random.default_rng(split_seed(seed, split, (n,)))
     x, f = _mixed_windows(n, window, fmin, fmax, snr_db, clean_fraction, rng, **kwargs)
     return x[..., None], f
 
@@ -125,7 +131,7 @@ def frequency_dataset(
     if num_examples is None:
         if split != "train":
             raise ValueError(f"split={split!r} is a fixed set: pass num_examples")
-        base = _split_seed(seed, split)
+        base = split_seed(seed, split)
 
         def stream():
             for i in range(2**62):

@@ -5,11 +5,11 @@ per-step model:
 
 - :func:`sequence_dataset`: whole sequences from their start, the state starts at zero
   for each (the fix for both tasks);
-- :func:`periodic_keras.data.windows.consecutive_windows`: consecutive windows of long
+- :func:`periodic_keras.data.consecutive_windows`: consecutive windows of long
   sequences for a ``stateful=True`` model, the state carried within a sequence and reset
   between sequences (truncated back-propagation);
 - :func:`independent_windows`: shuffled windows, each seen from a zero state (the naive
-  windowed setup, reproduced to show why it fails; see :mod:`periodic_keras.diagnose`).
+  windowed setup, reproduced to show why it fails; see :mod:`periodic_keras.classical.diagnose`).
 
 :func:`divider_dataset` and :func:`burst_dataset` synthesise the tasks' data
 (:func:`periodic_keras.signals.divider_sequences`, :func:`~periodic_keras.signals.burst_sequences`).

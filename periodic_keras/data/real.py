@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["REAL_SERIES", "air_passengers", "co2_weekly", "real_series", "seattle_temps", "sf_temps",
-           "sunspots_yearly", "taylor_demand"]
+__all__ = ["REAL_SERIES", "air_passengers", "co2_weekly", "pmdarima_dataset", "real_series", "seattle_temps",
+           "sf_temps", "statsmodels_dataset", "sunspots_yearly", "taylor_demand"]
 
 
 def sf_temps() -> pd.Series:
@@ -42,7 +42,8 @@ def seattle_temps() -> pd.Series:
     return pd.Series(df["temp"].to_numpy(float), index=pd.to_datetime(df["date"]), name="temp_f")
 
 
-def _statsmodels_dataset(name: str):
+def statsmodels_dataset(name: str):
+    """The pandas frame of ``statsmodels.datasets.<name>`` (data inside the package, offline)."""
     try:
         from statsmodels import datasets
     except ImportError:
@@ -57,18 +58,19 @@ def co2_weekly(raw: bool = False) -> pd.Series:
     The 59 missing weeks are filled by linear interpolation, or left NaN with ``raw=True``.
     A yearly cycle (52.18 weeks) on a strong upward trend; the index is weekly dates.
     """
-    data = _statsmodels_dataset("co2")["co2"]
+    data = statsmodels_dataset("co2")["co2"]
     return (data if raw else data.interpolate(limit_direction="both")).rename("co2_ppm")
 
 
 def sunspots_yearly() -> pd.Series:
     """Yearly sunspot numbers, 1700–2008, from ``statsmodels`` (offline): an ~11-year cycle."""
-    data = _statsmodels_dataset("sunspots")
+    data = statsmodels_dataset("sunspots")
     return pd.Series(data["SUNACTIVITY"].to_numpy(float), index=data["YEAR"].astype(int).to_numpy(),
                      name="sunspots")
 
 
-def _pmdarima_dataset(name: str) -> pd.Series:
+def pmdarima_dataset(name: str) -> pd.Series:
+    """``pmdarima.datasets.load_<name>`` as a Series (data embedded in the package, offline)."""
     try:
         from pmdarima import datasets
     except ImportError:
@@ -80,7 +82,7 @@ def _pmdarima_dataset(name: str) -> pd.Series:
 def taylor_demand() -> pd.Series:
     """Half-hourly electricity demand in England and Wales (MW), 12 weeks from Monday 5 June
     2000, 4032 values, from ``pmdarima`` (embedded in the package): daily and weekly cycles."""
-    data = _pmdarima_dataset("taylor")
+    data = pmdarima_dataset("taylor")
     return pd.Series(data.to_numpy(float), index=pd.date_range("2000-06-05", periods=len(data), freq="30min"),
                      name="demand_mw")
 
@@ -88,7 +90,7 @@ def taylor_demand() -> pd.Series:
 def air_passengers() -> pd.Series:
     """Monthly international airline passengers (thousands), 1949–1960, 144 values, from
     ``pmdarima``: a yearly cycle that grows with the trend (multiplicative)."""
-    data = _pmdarima_dataset("airpassengers")
+    data = pmdarima_dataset("airpassengers")
     return pd.Series(data.to_numpy(float), index=pd.period_range("1949-01", periods=len(data), freq="M"),
                      name="passengers")
 

@@ -11,9 +11,10 @@ from periodic_keras.jobs.activations import (
 )
 from periodic_keras.jobs.clock import clock_summary, train_clock
 from periodic_keras.jobs.common import (
-    USER_ERRORS, add_export_benchmark_arguments, add_run_arguments, add_strategy_argument, hedge_arg,
+    STRATEGIES, USER_ERRORS, add_export_benchmark_arguments, add_run_arguments, add_strategy_argument, hedge_arg,
     resolve_run_arguments, run_cli, run_script, snr_arg,
 )
+from periodic_keras.jobs.export_table import export_table, export_table_summary
 from periodic_keras.jobs.family_generator import (
     DEFAULT_STEPS as FAMILY_STEPS, family_generator_summary, train_family_generator,
 )
@@ -29,17 +30,17 @@ from periodic_keras.jobs.generator import forecast_sf_temps, generator_summary, 
 from periodic_keras.jobs.memory import memory_summary, train_burst, train_divider
 from periodic_keras.jobs.periods import benchmark_find_periods, find_periods_summary
 from periodic_keras.jobs.real_windows import benchmark_real_windows, real_windows_summary
+from periodic_keras.jobs.seeds import SEED_TASKS, benchmark_seeds, seeds_summary
 
 __all__ = [
-    "BENCHMARK_ACTIVATIONS", "BENCHMARK_FUNCTIONS", "DEFAULT_EVAL_SNRS", "FAMILY_STEPS", "FREQ_MICRO", "FRONTENDS", "HEDGE_TEMPERATURE",
-    "REFINE_FROM", "USER_ERRORS",
-    "activations_summary", "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument",
-    "benchmark_activations",
-    "benchmark_find_periods", "benchmark_forecast", "benchmark_fit_frequency", "benchmark_frequency_bound",
-    "benchmark_real_windows", "clock_summary",
-    "family_generator_summary", "find_periods_summary", "fit_frequency_summary", "forecast_benchmark_summary", "forecast_csv", "forecast_sf_temps", "forecast_summary", "frequency_bound_summary", "frequency_summary",
-    "generator_summary", "memory_summary", "real_windows_summary", "resolve_run_arguments", "run_cli", "run_script",
-    "hedge_arg", "snr_arg",
-    "train_burst", "train_clock", "train_divider", "train_family_generator", "train_frequency",
-    "train_generator",
+    "BENCHMARK_ACTIVATIONS", "BENCHMARK_FUNCTIONS", "DEFAULT_EVAL_SNRS", "FAMILY_STEPS", "FREQ_MICRO", "FRONTENDS",
+    "HEDGE_TEMPERATURE", "REFINE_FROM", "SEED_TASKS", "STRATEGIES", "USER_ERRORS", "activations_summary",
+    "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument", "benchmark_activations",
+    "benchmark_find_periods", "benchmark_fit_frequency", "benchmark_forecast", "benchmark_frequency_bound",
+    "benchmark_real_windows", "benchmark_seeds", "clock_summary", "export_table", "export_table_summary",
+    "family_generator_summary", "find_periods_summary", "fit_frequency_summary", "forecast_benchmark_summary",
+    "forecast_csv", "forecast_sf_temps", "forecast_summary", "frequency_bound_summary", "frequency_summary",
+    "generator_summary", "hedge_arg", "memory_summary", "real_windows_summary", "resolve_run_arguments", "run_cli",
+    "run_script", "seeds_summary", "snr_arg", "train_burst", "train_clock", "train_divider",
+    "train_family_generator", "train_frequency", "train_generator",
 ]

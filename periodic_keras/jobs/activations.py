@@ -31,7 +31,7 @@ FUNCTIONS = {
     "x_plus_sin": ("x + sin(x)", lambda x: x + np.sin(x)),
     "two_sines": ("sin(x) + 0.5 sin(2.5 x)", lambda x: np.sin(x) + 0.5 * np.sin(2.5 * x)),
 }
-#: The MLPs compared: ``periodic_keras.models.activations.ACTIVATIONS``, repeated here so that
+#: The MLPs compared: ``periodic_keras.models.ACTIVATIONS``, repeated here so that
 #: importing the job (and checking a command line) loads no Keras; a test keeps the two equal.
 ACTIVATIONS = ("relu", "tanh", "snake", "sine", "fourier", "fan")
 #: The baselines' rows in the results table.
@@ -140,8 +140,9 @@ def benchmark_activations(
     import pandas as pd
     import tensorflow as tf
 
-    from periodic_keras import results, training
-    from periodic_keras.models.activations import activation_mlp
+    from periodic_keras import training
+    from periodic_keras.jobs import results
+    from periodic_keras.models import activation_mlp
 
     def scale(x):  # the training interval -> [-1, 1], for every model alike
         return ((2.0 * (x - low) / span) - 1.0).astype(np.float32)[:, None]

@@ -33,7 +33,7 @@ def _shown(digits) -> str:
 
 def _train(build, data, steps, learning_rate, run_dir, verbose, strategy):
     """Build and compile under ``strategy``, train; return (a model with plain variables, seconds)."""
-    from periodic_keras import distributed, training
+    from periodic_keras import training
 
     with strategy.scope():
         model = build()
@@ -42,7 +42,7 @@ def _train(build, data, steps, learning_rate, run_dir, verbose, strategy):
     start = time.time()
     training.fit(model, data, steps, run_dir=run_dir, verbose=verbose, strategy=strategy)
     seconds = time.time() - start
-    return (distributed.local_model(model) if distributed.is_multi_worker(strategy) else model), seconds
+    return (training.local_model(model) if training.is_multi_worker(strategy) else model), seconds
 
 
 @job(evaluation_only=("n_test",))
@@ -99,8 +99,9 @@ def train_clock(
     import pandas as pd
     import tensorflow as tf
 
-    from periodic_keras import results, training
-    from periodic_keras.evaluate import clock_exact_rates as exact_rates
+    from periodic_keras import training
+    from periodic_keras.jobs import results
+    from periodic_keras.jobs.evaluate import clock_exact_rates as exact_rates
     from periodic_keras.models import clock_model, clock_reader, naive_clock_model
 
     day = np.arange(86_400, dtype=np.int64)[:, None]

@@ -13,12 +13,15 @@ import sys
 import time
 
 from periodic_keras import runs
-from periodic_keras.edge import ExportedModelError
+from periodic_keras.errors import ExportedModelError, ExportError
 
-__all__ = ["NOT_TRAINING", "USER_ERRORS", "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument",
+__all__ = ["NOT_TRAINING", "STRATEGIES", "USER_ERRORS", "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument",
            "finish", "job", "load_frequency_export", "open_output",
            "hedge_arg", "phase", "resolve_run_arguments", "run_cli", "run_script", "snr_arg", "start_strategy", "summary"]
 
+#: The ``--strategy`` names: :data:`periodic_keras.training.STRATEGIES`, repeated here so that a
+#: command line is parsed without importing TensorFlow (kept in sync by the tests).
+STRATEGIES = ("default", "mirrored", "multi-worker")
 #: Job arguments that change nothing in the training: a rerun may change them and still resume.
 NOT_TRAINING = ("output_dir", "export_dir", "no_export", "verbose", "strategy", "restart")
 _JOB = contextvars.ContextVar("periodic_keras_job", default=None)
@@ -76,12 +79,7 @@ def finish(output_dir: str) -> None:
 
 
 #: Errors that mean "bad input or environment": a script reports them in one line.
-USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError, ExportedModelError)
-
-
-def _is_user_error(exc: BaseException) -> bool:
-    export = sys.modules.get("periodic_keras.export")  # ExportError exists only once export is loaded
-    return isinstance(exc, USER_ERRORS) or (export is not None and isinstance(exc, export.ExportError))
+USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError, ExportedModelError, ExportError)
 
 
 def check_benchmark_args(seed, output_dir) -> None:
@@ -119,8 +117,7 @@ def hedge_arg(text: str):
 
 
 def add_strategy_argument(parser) -> None:
-    """Add ``--strategy`` (one of :data:`periodic_keras.distributed.STRATEGIES`)."""
-    from periodic_keras.distributed import STRATEGIES
+    """Add ``--strategy`` (one of :data:`STRATEGIES`)."""
 
     parser.add_argument("--strategy", choices=STRATEGIES, default="default",
                         help="tf.distribute strategy: one device, all local devices (mirrored), or the machines "
@@ -137,16 +134,16 @@ def start_strategy(strategy: str, output_dir: str, export_dir, no_export: bool,
     worker other than the chief writes to ``output_dir/worker-<i>`` and exports nothing.
     The output directory and export target are then claimed and checked (:func:`open_output`).
     """
-    from periodic_keras import distributed
-
-    if strategy not in distributed.STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}: expected one of {distributed.STRATEGIES}")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}: expected one of {STRATEGIES}")
     if strategy == "multi-worker" and multi_worker_unsupported:
         raise ValueError(f"strategy 'multi-worker' is not supported here: {multi_worker_unsupported}; "
                          "use 'default' or 'mirrored'")
-    strat = distributed.get_strategy(strategy)
-    if distributed.is_multi_worker(strat):
-        output_dir, export_dir = distributed.worker_dirs(output_dir, export_dir)
+    from periodic_keras import training
+
+    strat = training.get_strategy(strategy)
+    if training.is_multi_worker(strat):
+        output_dir, export_dir = training.worker_dirs(output_dir, export_dir)
         no_export = no_export or export_dir is None
     open_output(output_dir, None if no_export else export_dir)
     return strat, output_dir, export_dir, no_export
@@ -213,7 +210,7 @@ def _run(job, kwargs: dict):
     try:
         return job(**kwargs), 0
     except Exception as exc:
-        if not _is_user_error(exc):
+        if not isinstance(exc, USER_ERRORS):
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"{prog}: error: {message}", file=sys.stderr)
@@ -255,7 +252,7 @@ def summary(result: dict, export_figures=None) -> str:
 
     ``export_figures(name, entry, metadata)`` formats one TFLite variant's figures.
     """
-    from periodic_keras import results
+    from periodic_keras.jobs import results
 
     lines = [results.to_markdown(result["table"]), "",
              f"training: {result['train_seconds']:.0f} s",

@@ -1,7 +1,7 @@
 """The family generator job: one generator that continues any sum of sines it is warmed up on.
 
 :func:`train_family_generator` builds :func:`periodic_keras.models.oscillator_generator`,
-trains its LSTM residual on the family of :mod:`periodic_keras.family` (optional), and
+trains its LSTM residual on the family of :mod:`periodic_keras.classical.family` (optional), and
 evaluates it on unseen draws -- single sines, two- and three-sine sums, noisy warm-ups --
 beside the least-squares oracle that knows the tone count, the classic one-sine generator
 and predicting zero; then exports the step model to ``exported/generator_family/``.
@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from periodic_keras.family import FAMILY_PERIODS, _range, check_warmup
+from periodic_keras.classical import FAMILY_PERIODS, check_warmup
 from periodic_keras.jobs.common import finish, job, open_output, phase, summary
-from periodic_keras.signals import check_nonnegative_int, check_positive_int
+from periodic_keras.signals import check_nonnegative_int, check_positive_int, check_range
 
 __all__ = ["DEFAULT_STEPS", "EVAL_SETS", "family_generator_summary", "train_family_generator"]
 
@@ -58,8 +58,8 @@ def _train(model, steps, batch_size, window, learning_rate, noise_std, train_ser
     """Teacher-forced training of the LSTM residual on random windows of clean family draws,
     inputs noisy at ``noise_std`` (targets clean): the oscillator has no weights to learn."""
     from periodic_keras import training
-    from periodic_keras.data.generator import random_windows
-    from periodic_keras.family import family_split
+    from periodic_keras.classical import family_split
+    from periodic_keras.data import random_windows
 
     train = family_split(train_series, length, "train", seed=seed, tones=tones).clean
     data = random_windows(train, window, batch_size, noise_std, seed=seed)
@@ -112,7 +112,7 @@ def train_family_generator(
     two- and three-sine sums, single sines whose warm-up has noise ``eval_noise``; periods
     10-100 steps, amplitudes 0.2-2): warm up on ``warmup`` steps, generate ``horizon``
     steps closed-loop, MSE against the clean continuation over all of them and the first
-    200, beside the least-squares oracle (:func:`periodic_keras.family.oracle_forecast`: the
+    200, beside the least-squares oracle (:func:`periodic_keras.classical.oracle_forecast`: the
     true tone count), the classic generator exported at ``classic_dir`` (skipped if absent)
     and predicting zero.
 
@@ -132,16 +132,17 @@ def train_family_generator(
                                      output_dir="/tmp/family", no_export=True)
         print(out["table"])
     """
-    tones = _range("tones", tones, 1, integer=True)
+    tones = check_range("tones", tones, 1, integer=True)
     warmup = _check_options(units, tolerance, steps, batch_size, window, learning_rate, noise_std, train_series,
                             warmup, horizon, test_draws, eval_noise)
     open_output(output_dir, None if no_export else export_dir)
 
     import pandas as pd
 
-    from periodic_keras import evaluate, export_step, results, training
-    from periodic_keras.family import family_split, oracle_forecast
-    from periodic_keras.layers.oscillator import MIN_SAMPLES
+    from periodic_keras import export, training
+    from periodic_keras.classical import family_split, oracle_forecast
+    from periodic_keras.jobs import evaluate, results
+    from periodic_keras.layers import MIN_SAMPLES
     from periodic_keras.models import generate, oscillator_generator, step_model
 
     training.set_seed(seed)
@@ -194,7 +195,7 @@ def train_family_generator(
             return {figure: float(err[:2].mean()), f"{figure}_two_sines": float(err[2].mean())}
 
         summary = table[(table["method"] == "family_generator") & (table["periods"] == "all")]
-        meta = export_step.export_step_model(
+        meta = export.export_step_model(
             step_model(model, batch_size=1), export_dir, "generator_family", prefix[:2], n_steps=horizon,
             variants=("float32", "float16", "int8"), reference=np.stack([f[i] for _, f, i in picks[:2]]),
             evaluate=figures, figure_limit=(figure, VARIANT_LIMIT), tolerance=PARITY_TOLERANCE,

@@ -1,13 +1,13 @@
-"""The frequency-fitting benchmark: :mod:`periodic_keras.fitting` against the issue's targets.
+"""The frequency-fitting benchmark: :mod:`periodic_keras.classical.fitting` against the issue's targets.
 
 :func:`benchmark_fit_frequency` measures, one row per target:
 
 1. ``omega = 31`` on ``x`` uniform in ``[-1000, 1000]``, noiseless: relative error of
-   :func:`~periodic_keras.fitting.fit_frequency` and the wall time of one fit;
+   :func:`~periodic_keras.classical.fit_frequency` and the wall time of one fit;
 2. the same geometry at 0 dB SNR (``A**2 / (2 sigma**2)``): RMSE of ``omega`` over the
    Cramér–Rao bound, over Monte-Carlo trials;
 3. two-tone sums (well apart, and 1.5 resolution widths apart) with small noise:
-   :func:`~periodic_keras.fitting.fit_frequencies` errors in resolution widths ``2 pi / span``;
+   :func:`~periodic_keras.classical.fit_frequencies` errors in resolution widths ``2 pi / span``;
 4. for comparison, gradient descent (full-batch Adam) on ``sin(omega x)`` with the single
    parameter ``omega`` -- from random starts and from 31.0001 -- which the comb-shaped loss
    defeats;
@@ -106,7 +106,7 @@ def benchmark_fit_frequency(
     epochs: int = 6,
     draws: int = 100,
 ) -> dict:
-    """Measure :mod:`periodic_keras.fitting` against the issue's targets; table and plot.
+    """Measure :mod:`periodic_keras.classical.fitting` against the issue's targets; table and plot.
 
     Cases (``x`` uniform in ``[-half_span, half_span]``, ``n_points`` points, one draw):
 
@@ -157,7 +157,8 @@ def benchmark_fit_frequency(
 
     import pandas as pd
 
-    from periodic_keras import fitting, results
+    from periodic_keras import classical
+    from periodic_keras.jobs import results
 
     begin = time.perf_counter()
     rows = []
@@ -177,7 +178,7 @@ def benchmark_fit_frequency(
 
     # 1. noiseless accuracy and time
     y = np.sin(OMEGA * x + 0.3)
-    seconds, fit = _median_seconds(lambda: fitting.fit_frequency(x, y, **band), repeats)
+    seconds, fit = _median_seconds(lambda: classical.fit_frequency(x, y, **band), repeats)
     rel = abs(fit.omega - OMEGA) / OMEGA
     grid_points = math.ceil(band["max_frequency"] * 5 * span / (2 * math.pi))
     add(1, "omega=31, noiseless", "relative error of omega", "<= 1e-6", rel, rel <= 1e-6, seconds,
@@ -194,7 +195,7 @@ def benchmark_fit_frequency(
         for _ in range(draws):
             xd = rng.uniform(-half_span, half_span, n_points)
             start = time.perf_counter()
-            fit = fitting.fit_frequency(xd, np.sin(OMEGA * xd + rng.uniform(-math.pi, math.pi)))
+            fit = classical.fit_frequency(xd, np.sin(OMEGA * xd + rng.uniform(-math.pi, math.pi)))
             slowest = max(slowest, time.perf_counter() - start)
             exact += abs(fit.omega - OMEGA) / OMEGA <= 1e-6
     add(1, "omega=31, default arguments", f"draws exact to 1e-6 of {draws}", f"{draws}", exact, exact == draws,
@@ -208,7 +209,7 @@ def benchmark_fit_frequency(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = time.perf_counter()
-        fit = fitting.fit_frequency(xc, np.sin(2.0 * xc))
+        fit = classical.fit_frequency(xc, np.sin(2.0 * xc))
     err = abs(fit.omega - 2.0)
     add(1, "omega=2, two clusters [0, 10] + [990, 1000]", "absolute error of omega", "<= 1e-9", err, err <= 1e-9,
         time.perf_counter() - start, f"default arguments; rmse {fit.rmse:.1e}; the periodogram is a comb of "
@@ -216,16 +217,16 @@ def benchmark_fit_frequency(
 
     # 1d. raw weekly CO2 (gaps, strong trend) as a pandas Series, default arguments
     try:
-        from periodic_keras.data.real import co2_weekly
+        from periodic_keras.data import real
 
-        co2 = co2_weekly(raw=True)
+        co2 = real.co2_weekly(raw=True)
     except ImportError:
         co2 = None
         if verbose:
             print("case 1 raw weekly CO2: skipped (needs statsmodels: pip install 'periodic-keras[real]')")
     if co2 is not None:
         start = time.perf_counter()
-        fit = fitting.fit_frequency(co2)
+        fit = classical.fit_frequency(co2)
         seconds = time.perf_counter() - start
         err = abs(fit.period / pd.Timedelta(days=_YEAR_DAYS) - 1)
         add(1, "raw weekly CO2, pandas Series", "relative error of the period (vs 365.2422 days)", "<= 2e-3", err,
@@ -241,8 +242,8 @@ def benchmark_fit_frequency(
     for i in range(trials):
         phase = rng.uniform(-math.pi, math.pi)
         y = np.sin(OMEGA * x + phase) + sigma * rng.standard_normal(n_points)
-        errors[i] = fitting.fit_frequency(x, y, **band).omega - OMEGA
-        bounds[i] = fitting.crlb_omega_std(x, OMEGA, 1.0, sigma, phase=phase)
+        errors[i] = classical.fit_frequency(x, y, **band).omega - OMEGA
+        bounds[i] = classical.crlb_omega_std(x, OMEGA, 1.0, sigma, phase=phase)
     seconds = time.perf_counter() - start
     crlb = float(np.sqrt(np.mean(bounds**2)))
     ratio = float(np.sqrt(np.mean(errors**2))) / crlb
@@ -263,7 +264,7 @@ def benchmark_fit_frequency(
         for _ in range(trials):
             p1, p2 = rng.uniform(-math.pi, math.pi, 2)
             y = np.sin(w1 * x2 + p1) + 0.5 * np.sin(w2 * x2 + p2) + _TWO_TONE_NOISE * rng.standard_normal(x2.size)
-            fit = fitting.fit_frequencies(x2, y, 2, max_frequency=10.0)
+            fit = classical.fit_frequencies(x2, y, 2, max_frequency=10.0)
             order = np.argsort(fit.omegas)  # tones matched by frequency order
             worst = np.maximum(worst, np.abs(np.asarray(fit.omegas)[order] - true) / width2)
             amp_err = max(amp_err, float(np.max(np.abs(np.asarray(fit.amplitudes)[order] - [1.0, 0.5]))))
@@ -344,11 +345,12 @@ def benchmark_fit_frequency(
 
 def _plot(x, omega, normalised_errors, path, snr_db, trials):
     """Case 1's periodogram next to case 2's errors in units of the bound."""
-    from periodic_keras import fitting, results
+    from periodic_keras import classical
+    from periodic_keras.jobs import results
 
     grid = np.linspace(0.01, 40.0, 40_000)
     return results.plot_periodogram_and_errors(
-        grid, fitting.lomb_scargle(x, np.sin(omega * x + 0.3), grid), normalised_errors, path,
+        grid, classical.lomb_scargle(x, np.sin(omega * x + 0.3), grid), normalised_errors, path,
         f"case 1: periodogram, {len(x)} points in [{x.min():.0f}, {x.max():.0f}]",
         f"case 2: {snr_db:g} dB, {trials} trials")
 

@@ -32,7 +32,7 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
             ``seed``: as :class:`~periodic_keras.forecasting.Forecaster`.
         origins: rolling backtest origins (0: no backtest).
         statsforecast: also backtest statsforecast's AutoETS, MSTL and AutoARIMA
-            (:func:`~periodic_keras.forecast_baselines.statsforecast_baselines`): ``"auto"``
+            (:func:`~periodic_keras.forecasting.statsforecast_baselines`): ``"auto"``
             when statsforecast is installed, ``True`` (ImportError without it) or ``False``.
         export_dir: also export the fitted forecaster there for the edge runtime
             (:meth:`~periodic_keras.forecasting.Forecaster.export`; the backtest's mean
@@ -59,14 +59,14 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     if isinstance(origins, bool) or not isinstance(origins, int) or origins < 0:
         raise ValueError(f"origins must be an integer >= 0, got {origins!r}")
     check_benchmark_args(seed, output_dir)
-    from periodic_keras.forecast_baselines import guarded_statsforecast
+    from periodic_keras.forecasting import guarded_statsforecast
 
     extra = guarded_statsforecast(statsforecast)
     if export_dir is not None:
         from periodic_keras.runs import check_export_target
 
         check_export_target(export_dir, output_dir)
-    from periodic_keras.data.forecast import csv_series, regular_series
+    from periodic_keras.data import csv_series, regular_series
     from periodic_keras.forecasting import Forecaster, backtest
 
     series = csv_series(csv, column, time_column)
@@ -74,14 +74,14 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     args = dict(periods=periods, context=context, steps=steps, units=units, seed=seed)
     forecaster = Forecaster(horizon, step=step, **args).prepare(grid)  # a too short series fails before any work
     if export_dir is not None:
-        from periodic_keras.export_forecast import time_axis
+        from periodic_keras.export import time_axis
 
         time_axis(grid)  # a time step the edge runtime cannot place fails here, not after the fits
     open_output(output_dir)
 
     import pandas as pd
 
-    from periodic_keras import results
+    from periodic_keras.jobs import results
     from periodic_keras._io import atomic_write_text
 
     table, last = None, None
@@ -137,9 +137,9 @@ def _backtest_summary(means, origins: int) -> dict:
 
 def _plot(grid, forecaster, forecast, horizon, last, path):
     """History, the last backtest origin's forecast (over the held-out truth) and the forecast."""
-    from periodic_keras import results
+    from periodic_keras.jobs import results
 
-    plt = results._pyplot()
+    plt = results.pyplot()
     fig, ax = plt.subplots(figsize=(11, 3.8))
     shown = min(len(grid), max(3 * round(max(forecaster.periods_)), 4 * horizon))
     history = grid.to_series().iloc[-shown:]
@@ -150,7 +150,7 @@ def _plot(grid, forecaster, forecast, horizon, last, path):
     ax.plot(forecast.index, forecast.to_numpy(), lw=1.4, color="tab:blue", label="forecast")
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title(f"{grid.name}: periods {', '.join(f'{p:.4g}' for p in forecaster.periods_)} steps")
-    return results._save_figure(fig, path)
+    return results.save_figure(fig, path)
 
 
 def forecast_summary(result: dict) -> str:

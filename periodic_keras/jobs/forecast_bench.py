@@ -46,14 +46,14 @@ def _unseen(name):
     if name == "sunspots":
         return real.sunspots_yearly()
     if name == "elnino":
-        data = real._statsmodels_dataset("elnino")
+        data = real.statsmodels_dataset("elnino")
         return _monthly(data.iloc[:, 1:].to_numpy().ravel(), f"{int(data.iloc[0, 0])}-01")
     if name == "seattle":
         from vega_datasets import local_data
 
         df = local_data.seattle_weather()
         return pd.Series(df["temp_max"].to_numpy(float), index=pd.to_datetime(df["date"]), name="temp_max")
-    data = real._pmdarima_dataset({"wine": "wineind", "lynx": "lynx", "wool": "woolyrnq"}[name])
+    data = real.pmdarima_dataset({"wine": "wineind", "lynx": "lynx", "wool": "woolyrnq"}[name])
     return pd.Series(data.to_numpy(float), name=name)
 
 
@@ -108,7 +108,7 @@ def benchmark_forecast(series=None, origins: int | None = None, steps: int = 800
         steps, seed: the forecaster's training steps and seed.
         statsforecast: add AutoETS, MSTL and AutoARIMA (needs statsforecast).
         generator_steps: training steps of the first release's LSTM generator recipe
-            (:class:`~periodic_keras.forecast_baselines.GeneratorBaseline`, trained once per
+            (:class:`~periodic_keras.forecasting.GeneratorBaseline`, trained once per
             series on the history before the first origin); 0 leaves it out.
 
     Outputs in ``output_dir``: ``results.csv``/``.md`` (``series``, ``method``, ``mae``,
@@ -130,14 +130,14 @@ def benchmark_forecast(series=None, origins: int | None = None, steps: int = 800
     unknown = set(names) - set(PANEL) - set(UNSEEN)
     if unknown:
         raise ValueError(f"unknown series {sorted(unknown)}: use {sorted(PANEL) + sorted(UNSEEN)}")
-    from periodic_keras.forecast_baselines import guarded_statsforecast
+    from periodic_keras.forecasting import guarded_statsforecast
 
     extra = guarded_statsforecast(bool(statsforecast))
     open_output(output_dir)
 
     import pandas as pd
 
-    from periodic_keras import results
+    from periodic_keras.jobs import results
     from periodic_keras.forecasting import backtest
 
     begin, rows, train = time.perf_counter(), [], 0.0
@@ -152,7 +152,7 @@ def benchmark_forecast(series=None, origins: int | None = None, steps: int = 800
 
         per_series = dict(extra)
         if generator_steps:
-            from periodic_keras.forecast_baselines import GeneratorBaseline, guarded
+            from periodic_keras.forecasting import GeneratorBaseline, guarded
 
             per_series["lstm_generator"] = guarded(GeneratorBaseline(steps=generator_steps, seed=seed))
         count = origins or SERIES_ORIGINS.get(key, DEFAULT_ORIGINS)

@@ -22,7 +22,7 @@ FRONTENDS = ("spectral", "conv", "none")
 REFINE_FROM = ("all", "lstm")
 #: Keep in sync with periodic_keras.models.HEDGE_TEMPERATURE (checked by the tests).
 HEDGE_TEMPERATURE = 1.25
-#: Evaluation conditions (periodic_keras.evaluate.DEFAULT_SNRS, repeated so that checking a
+#: Evaluation conditions (periodic_keras.jobs.evaluate.DEFAULT_SNRS, repeated so that checking a
 #: command line loads no TensorFlow; a test keeps the two equal).
 DEFAULT_EVAL_SNRS = (None, 40.0, 30.0, 20.0, 10.0, 5.0, 0.0, -3.0, -6.0, -10.0)
 #: The microcontroller model (``train_frequency(**MICRO, export_dir="exported/freq_micro")``,
@@ -80,7 +80,7 @@ def train_frequency(
     Every argument is checked before any training starts. Outputs: ``results.csv`` /
     ``results.md`` (one row per estimator and SNR: MAE, RMSE, RMSE/CRLB, n) and
     ``predictions.png`` in ``output_dir``; the export in ``export_dir``. ``strategy``: see
-    :mod:`periodic_keras.distributed` (under ``multi-worker`` run the same call on every
+    :mod:`periodic_keras.training.distributed` (under ``multi-worker`` run the same call on every
     worker; the chief writes ``output_dir`` and the export, worker ``i`` ``output_dir/worker-<i>``).
 
     ``output_dir`` must be new, empty or an earlier run's; ``export_dir`` new, empty or a
@@ -129,7 +129,9 @@ def train_frequency(
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
     strat, output_dir, export_dir, no_export = start_strategy(strategy, output_dir, export_dir, no_export)
 
-    from periodic_keras import distributed, evaluate, export, results, training, trust
+    from periodic_keras import export, training
+    from periodic_keras.jobs import evaluate, results
+    from periodic_keras import classical
     from periodic_keras.data import frequency_arrays, frequency_dataset
     from periodic_keras.models import frequency_regressor, micro_variant
 
@@ -151,8 +153,8 @@ def train_frequency(
     history = training.fit(model, train, steps, validation, steps_per_epoch=500,
                            run_dir=phase(output_dir, "train"), verbose=verbose, strategy=strat)
     train_seconds = time.time() - start
-    if distributed.is_multi_worker(strat):
-        model = distributed.local_model(model)  # plain variables to evaluate and export
+    if training.is_multi_worker(strat):
+        model = training.local_model(model)  # plain variables to evaluate and export
     if train_on_estimate:  # the same weights, now with the refinement
         trained, model = model, build(refine_steps)
         model.set_weights(trained.get_weights())
@@ -208,10 +210,10 @@ def train_frequency(
                              "int8 EXP or LOG, and an int8 output rounds the answer to its 8-bit step (2.2 x CRLB "
                              "at 10 dB instead of 0.98).",
                 "window": window, "fmin": fmin, "fmax": fmax,
-                "quality": {"thresholds": trust.THRESHOLDS,
+                "quality": {"thresholds": classical.THRESHOLDS,
                             "how": "edge: predict(x, return_quality=True) or quality(x); "
-                                   "periodic_keras.trust.tone_quality fits the window at the estimate",
-                            "outputs": ["trusted", "snr_db", "std", *trust.FLAGS]},
+                                   "periodic_keras.classical.tone_quality fits the window at the estimate",
+                            "outputs": ["trusted", "snr_db", "std", *classical.FLAGS]},
                 "evaluation": figures,
                 "training": {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
                              "seed": seed, "frontend": frontend, "lstm_units": lstm_units,
@@ -231,11 +233,11 @@ def train_frequency(
 def _crlb_figures(window: int, fmin: float, fmax: float, seed: int, snr_db: float = 10.0, n: int = 1000):
     """``evaluate`` for the export: each variant's RMSE at ``snr_db`` over the Cramér–Rao bound,
     in the runtime that runs it (``n`` held-out windows)."""
-    from periodic_keras import dsp
+    from periodic_keras import classical
     from periodic_keras.data import frequency_arrays
 
     x, f = frequency_arrays(n, "test", window, fmin, fmax, snr_db=snr_db, seed=seed + 7)
-    bound = float(dsp.crlb_frequency_std(snr_db, window))
+    bound = float(classical.crlb_frequency_std(snr_db, window))
 
     def figures(runner, variant, runtime):
         rmse = float(np.sqrt(np.mean((runner.predict(x) - f) ** 2)))

@@ -4,7 +4,7 @@ Below the ML estimator's threshold SNR a few outliers set every RMSE, so the rat
 ``train_freq.py``'s 2000 windows per SNR move by several percent from one set to the next.
 :func:`benchmark_frequency_bound` runs an export through :mod:`periodic_keras.edge` (one
 thread, as a device does) on many fresh windows per SNR, next to the ML estimator, Candan's
-and the Bayes estimator told the SNR (:func:`periodic_keras.dsp.mmse_frequency`).
+and the Bayes estimator told the SNR (:func:`periodic_keras.classical.mmse_frequency`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def benchmark_frequency_bound(export_dir: str = "exported/freq", variant: str = 
                               output_dir: str = "runs/freq_bound", verbose: int = 1) -> dict:
     """Score the export in ``export_dir`` on ``n`` windows per SNR; write ``results.csv``/``.md``.
 
-    Returns a dict with ``table`` (the rows of :func:`periodic_keras.evaluate.frequency_table`:
+    Returns a dict with ``table`` (the rows of :func:`periodic_keras.jobs.evaluate.frequency_table`:
     ``model``, ``ml``, ``candan``, ``mmse_known_snr`` and ``crlb``), ``ratios`` (each
     estimator's RMSE over the ML estimator's, one row per SNR) and ``table_paths``.
 
@@ -40,7 +40,7 @@ def benchmark_frequency_bound(export_dir: str = "exported/freq", variant: str = 
 
     import numpy as np
 
-    from periodic_keras import evaluate, results
+    from periodic_keras.jobs import evaluate, results
 
     window, fmin, fmax = int(meta["window"]), float(meta["fmin"]), float(meta["fmax"])
     sets = evaluate.frequency_test_sets(window, fmin, fmax, snrs, n, seed)
@@ -59,7 +59,7 @@ def benchmark_frequency_bound(export_dir: str = "exported/freq", variant: str = 
 
 def frequency_bound_summary(result: dict) -> str:
     """Human-readable summary of :func:`benchmark_frequency_bound`."""
-    from periodic_keras import results
+    from periodic_keras.jobs import results
 
     ms = result["table"].groupby("estimator", sort=False)["ms_per_window"].mean().dropna()
     timing = ", ".join(f"{name} {value:.3g}" for name, value in ms.items())

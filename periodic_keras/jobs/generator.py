@@ -74,8 +74,8 @@ def _fit_generator(train, units, windows, long_fraction, steps, batch_size, lear
     ``warm + free`` steps, inputs noisy at ``closed_loop_noise``, with the same optimizer
     and learning-rate schedule.
     """
-    from periodic_keras import distributed, training
-    from periodic_keras.data.generator import random_windows
+    from periodic_keras import training
+    from periodic_keras.data import random_windows
     from periodic_keras.models import sequence_generator
 
     training.set_seed(seed)
@@ -89,8 +89,8 @@ def _fit_generator(train, units, windows, long_fraction, steps, batch_size, lear
         training.compile_regressor(model, steps, learning_rate)
     start = time.time()
     training.fit(model, data, teacher, steps_per_epoch=500, run_dir=run_dir, verbose=verbose, strategy=strategy)
-    if distributed.is_multi_worker(strategy):
-        model = distributed.local_model(model)
+    if training.is_multi_worker(strategy):
+        model = training.local_model(model)
     if closed:
         warm, free = closed_loop_windows
         loop_data = random_windows(train, warm + free, batch_size, closed_loop_noise, int(noise_ramp),
@@ -158,7 +158,8 @@ def train_generator(
         strategy, output_dir, export_dir, no_export, None if options["closed_loop_fraction"] == 0 else
         "the closed-loop fine-tune is its own training loop (set closed_loop_fraction=0 to use it)")
 
-    from periodic_keras import evaluate, export, results, signals
+    from periodic_keras import export, signals
+    from periodic_keras.jobs import evaluate, results
     from periodic_keras.models import step_model
 
     x, offsets = signals.classic_sine_series(seed=data_seed)
@@ -235,15 +236,16 @@ def forecast_sf_temps(
     if warmup < period:
         raise ValueError(f"warmup ({warmup}) must cover at least one period ({period}) for the baseline")
 
-    from periodic_keras.data.real import sf_temps
+    from periodic_keras.data import real
 
-    series = sf_temps()
+    series = real.sf_temps()
     split = int(round(len(series) * (1.0 - test_fraction)))
     options = _training_options(units, windows, long_fraction, steps, batch_size, learning_rate, noise_std,
                                 noise_ramp, length=split)
     strat, output_dir, _, _ = start_strategy(strategy, output_dir, None, True)  # no closed-loop phase here
 
-    from periodic_keras import dsp, evaluate, results
+    from periodic_keras import classical
+    from periodic_keras.jobs import evaluate, results
     from periodic_keras.models import generate
 
     values = series.to_numpy(np.float64)
@@ -258,7 +260,7 @@ def forecast_sf_temps(
     history = np.stack([values[o - warmup:o] for o in origins])
     truth = np.stack([values[o:o + horizon] for o in origins])
     lstm = generate(model, np.stack([z[o - warmup:o] for o in origins]), horizon) * std + mean
-    table = evaluate.forecast_table({"lstm": lstm, "seasonal_naive": dsp.seasonal_naive(history, period, horizon),
+    table = evaluate.forecast_table({"lstm": lstm, "seasonal_naive": classical.seasonal_naive(history, period, horizon),
                                      "last_value": np.repeat(history[:, -1:], horizon, axis=1)}, truth)
     table_paths = results.write_table(table, os.path.join(output_dir, "results"))
     pick = np.linspace(0, len(origins) - 1, 3).astype(int)

@@ -8,7 +8,7 @@
   ended. The naive setup (hidden state carried over from the previous batch) next to the
   fix (state reset for each sequence), on 1000 held-out sequences of 130 and of 1300 steps.
 
-Both print the :mod:`periodic_keras.diagnose` report of the windowed data, write a
+Both print the :mod:`periodic_keras.classical.diagnose` report of the windowed data, write a
 results table and a plot, and export the fix as a streaming step model (state explicit,
 carried between calls on the device).
 """
@@ -55,10 +55,10 @@ def _export_stream(model, export_dir, task, inputs, reference, metadata, evaluat
 
 
 def _diagnosis(x, y, window, output_dir, seed):
-    from periodic_keras import diagnose
+    from periodic_keras.classical import diagnose_sequences
     from periodic_keras._io import atomic_write_text
 
-    report = diagnose.diagnose_sequences(x, y, window, seed=seed)
+    report = diagnose_sequences(x, y, window, seed=seed)
     path = os.path.join(output_dir, "diagnosis.txt")
     atomic_write_text(path, str(report) + "\n")
     return report, path
@@ -125,7 +125,8 @@ def train_divider(
 
     import pandas as pd
 
-    from periodic_keras import results, training
+    from periodic_keras import training
+    from periodic_keras.jobs import results
     from periodic_keras.data import consecutive_windows, independent_windows
     from periodic_keras.models import divider_model, sequence_model
 
@@ -235,7 +236,7 @@ def train_burst(
 
     Each is tested on ``n_test`` held-out sequences of every length in ``test_lengths``
     (per-step errors, threshold 0.5). ``diagnosis.txt`` holds the
-    :mod:`periodic_keras.diagnose` report of windows of ``window`` steps.
+    :mod:`periodic_keras.classical.diagnose` report of windows of ``window`` steps.
 
     ``strategy``: ``default`` or ``mirrored`` (multi-worker is refused: the naive setup is stateful).
 
@@ -266,7 +267,8 @@ def train_burst(
 
     import pandas as pd
 
-    from periodic_keras import results, training
+    from periodic_keras import training
+    from periodic_keras.jobs import results
     from periodic_keras.data import sequence_dataset
     from periodic_keras.models import burst_model
 

@@ -1,4 +1,4 @@
-"""The period-report benchmark: :func:`periodic_keras.periods.find_periods` against astropy's
+"""The period-report benchmark: :func:`periodic_keras.classical.find_periods` against astropy's
 ``LombScargle`` on the same series, in the same run.
 
 :func:`benchmark_find_periods` measures:
@@ -74,7 +74,7 @@ def _series(rng, n_points, amplitude):
 @job()
 def benchmark_find_periods(draws: int = 500, seed: int = 0, output_dir: str = "runs/find_periods", verbose: int = 1,
                            n_points: int = 100) -> dict:
-    """Measure :func:`~periodic_keras.periods.find_periods` against astropy's LombScargle.
+    """Measure :func:`~periodic_keras.classical.find_periods` against astropy's LombScargle.
 
     Cases 1 and 2 draw ``n_points`` samples uniform in ``[0, 100]`` (noise std 1; case 2
     adds a sine of amplitude 0.7 at a random frequency below 4.5 cycles per unit), both
@@ -100,9 +100,8 @@ def benchmark_find_periods(draws: int = 500, seed: int = 0, output_dir: str = "r
 
     import pandas as pd
 
-    from periodic_keras import results
-    from periodic_keras._timeaxis import series_xy
-    from periodic_keras.periods import find_periods
+    from periodic_keras.jobs import results
+    from periodic_keras.classical import find_periods, series_xy
 
     begin = time.perf_counter()
     rows = []
@@ -209,9 +208,9 @@ def _short(period):
 
 
 def _plot_calibration(levels, faps: dict, path):
-    from periodic_keras import results
+    from periodic_keras.jobs import results
 
-    plt = results._pyplot()
+    plt = results.pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for label, values in faps.items():
         ax.plot(levels, [np.mean(values < level) for level in levels], "o-", label=label, ms=3)
@@ -221,7 +220,7 @@ def _plot_calibration(levels, faps: dict, path):
     ax.set_xlabel("false-alarm level")
     ax.set_ylabel("fraction of pure-noise draws with a period")
     ax.legend(fontsize=8)
-    return results._save_figure(fig, path)
+    return results.save_figure(fig, path)
 
 
 def find_periods_summary(result: dict) -> str:

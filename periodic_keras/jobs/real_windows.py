@@ -22,7 +22,7 @@ def benchmark_real_windows(export_dir: str = "exported/freq", variant: str = "fl
     """Run the export in ``export_dir`` on real windows; write ``results.csv``/``.md``.
 
     Returns a dict with ``table`` (one row per series, see
-    :func:`periodic_keras.evaluate.real_window_table`) and ``table_paths``.
+    :func:`periodic_keras.jobs.evaluate.real_window_table`) and ``table_paths``.
 
     Example (with the committed model; statsmodels adds the CO2 and sunspot series)::
 
@@ -35,7 +35,7 @@ def benchmark_real_windows(export_dir: str = "exported/freq", variant: str = "fl
         raise ValueError(f"tolerance must be a positive number of cycles per window, got {tolerance!r}")
     open_output(output_dir)
 
-    from periodic_keras import evaluate, results
+    from periodic_keras.jobs import evaluate, results
     from periodic_keras.data.real import REAL_SERIES, real_series
 
     windows = real_series(int(meta["window"]))
@@ -50,7 +50,7 @@ def benchmark_real_windows(export_dir: str = "exported/freq", variant: str = "fl
 
 def real_windows_summary(result: dict) -> str:
     """Human-readable summary of :func:`benchmark_real_windows`."""
-    from periodic_keras import results
+    from periodic_keras.jobs import results
 
     lines = [results.to_markdown(result["table"]), "", f"table: {', '.join(result['table_paths'])}"]
     if result["missing"]:

@@ -1,13 +1,22 @@
-"""Periodic Keras layers (``keras.ops`` only, registered and serializable)."""
+"""Periodic Keras layers (``keras.ops`` only, registered and serializable), and the few
+``keras.ops`` helpers the model builders share (:func:`gelu_tanh`, :func:`class_index`).
 
-from periodic_keras.layers.activations import FourierFeatures, Sine, Snake
-from periodic_keras.layers.fan import FAN
+>>> import numpy as np
+>>> from periodic_keras.layers import Snake
+>>> tuple(Snake()(np.zeros((1, 3), "float32")).shape)
+(1, 3)
+"""
+
+from periodic_keras.layers._ops import class_index
+from periodic_keras.layers.activations import FourierFeatures, Sine, Snake, gelu_tanh
 from periodic_keras.layers.encoding import LearnedPeriodicEncoding, PeriodicEncoding
-from periodic_keras.layers.forecast import SeasonalLags, StepPositions, WindowScaler
-from periodic_keras.layers.oscillator import OSCILLATOR_STATE, OscillatorLSTMCell
+from periodic_keras.layers.fan import FAN
+from periodic_keras.layers.forecast import SeasonalLags, StepPositions, WindowScaler, patch_size
+from periodic_keras.layers.oscillator import MIN_SAMPLES, OSCILLATOR_STATE, OscillatorLSTMCell
 from periodic_keras.layers.posterior import PeakPosterior
 from periodic_keras.layers.refine import RefinementGate, ToneRefinement
 from periodic_keras.layers.spectral import SpectralFeatures
 
-__all__ = ["FAN", "FourierFeatures", "LearnedPeriodicEncoding", "OSCILLATOR_STATE", "OscillatorLSTMCell", "PeakPosterior", "PeriodicEncoding", "RefinementGate",
-           "SeasonalLags", "Sine", "Snake", "SpectralFeatures", "StepPositions", "ToneRefinement", "WindowScaler"]
+__all__ = ["FAN", "MIN_SAMPLES", "OSCILLATOR_STATE", "FourierFeatures", "LearnedPeriodicEncoding", "OscillatorLSTMCell",
+           "PeakPosterior", "PeriodicEncoding", "RefinementGate", "SeasonalLags", "Sine", "Snake", "SpectralFeatures",
+           "StepPositions", "ToneRefinement", "WindowScaler", "class_index", "gelu_tanh", "patch_size"]

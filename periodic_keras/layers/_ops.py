@@ -1,9 +1,11 @@
-"""Small ``keras.ops`` helpers the layers and model builders share."""
+"""Small helpers the layers share: ``keras.ops`` pieces that convert to builtin-ops TFLite, and
+argument checks. (Model builders reach :func:`class_index` through :mod:`periodic_keras.layers`.)"""
 
 from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -60,3 +62,36 @@ def class_index(probabilities, dtype="int32"):
     classes = probabilities.shape[-1]
     onehot = first_max_onehot(probabilities)
     return ops.cast(ops.sum(onehot * np.arange(classes, dtype="float32"), axis=-1), dtype)
+
+
+def check_positive(name, value):
+    """``value`` as a float, refused unless a finite number > 0 (a layer argument)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value}")
+    return float(value)
+
+
+def check_units(name, value):
+    """``value`` as an int, refused unless a positive integer (a layer width)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def float_inputs(layer, inputs):
+    """``inputs`` cast to ``layer.compute_dtype`` unless already floating (integer or bool inputs).
+
+    Keras autocasts only float inputs; integer ones would reach ``sin``/``exp`` or meet
+    float weights in a matmul and fail.
+    """
+    return inputs if keras.backend.is_float_dtype(inputs.dtype) else ops.cast(inputs, layer.compute_dtype)
+
+
+def last_dim(layer, input_shape):
+    """The known last (feature) dimension of ``input_shape``, refused when unknown."""
+    dim = input_shape[-1]
+    if dim is None:
+        raise ValueError(f"{type(layer).__name__} needs a known last (feature) dimension, got shape {input_shape}")
+    return int(dim)

@@ -20,6 +20,8 @@ import numpy as np
 import keras
 from keras import ops
 
+from periodic_keras.layers._ops import check_positive, check_units, float_inputs, last_dim
+
 __all__ = ["FourierFeatures", "Sine", "Snake", "gelu_tanh"]
 
 # Below this |a·x| Snake uses the series a·x²·(1 − (a·x)²/3), whose error there is < 1e-10.
@@ -35,36 +37,6 @@ def gelu_tanh(x):
     model trained with ``"gelu"`` (see :func:`periodic_keras.models.micro_variant`).
     """
     return 0.5 * x * (1.0 + ops.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
-
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return float(value)
-
-
-def _check_units(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def float_inputs(layer, inputs):
-    """``inputs`` cast to ``layer.compute_dtype`` unless already floating (integer or bool inputs).
-
-    Keras autocasts only float inputs; integer ones would reach ``sin``/``exp`` or meet
-    float weights in a matmul and fail.
-    """
-    return inputs if keras.backend.is_float_dtype(inputs.dtype) else ops.cast(inputs, layer.compute_dtype)
-
-
-def _last_dim(layer, input_shape):
-    dim = input_shape[-1]
-    if dim is None:
-        raise ValueError(f"{type(layer).__name__} needs a known last (feature) dimension, got shape {input_shape}")
-    return int(dim)
 
 
 @keras.saving.register_keras_serializable(package="periodic_keras")
@@ -94,11 +66,11 @@ class Snake(keras.layers.Layer):
 
     def __init__(self, alpha=1.0, trainable_alpha=True, **kwargs):
         super().__init__(**kwargs)
-        self.alpha_init = _check_positive("Snake alpha", alpha)
+        self.alpha_init = check_positive("Snake alpha", alpha)
         self.trainable_alpha = bool(trainable_alpha)
 
     def build(self, input_shape):
-        channels = _last_dim(self, input_shape)
+        channels = last_dim(self, input_shape)
         self.log_alpha = self.add_weight(
             name="log_alpha", shape=(channels,),
             initializer=keras.initializers.Constant(math.log(self.alpha_init)), trainable=self.trainable_alpha,
@@ -161,8 +133,8 @@ class Sine(keras.layers.Layer):
 
     def __init__(self, units, omega0=30.0, first=False, use_bias=True, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.units = _check_units("Sine units", units)
-        self.omega0 = _check_positive("Sine omega0", omega0)
+        self.units = check_units("Sine units", units)
+        self.omega0 = check_positive("Sine omega0", omega0)
         self.first, self.use_bias = bool(first), bool(use_bias)
         self.seed = None if seed is None else int(seed)
 
@@ -171,7 +143,7 @@ class Sine(keras.layers.Layer):
         return 1.0 / fan_in if self.first else math.sqrt(6.0 / fan_in) / self.omega0
 
     def build(self, input_shape):
-        fan_in = _last_dim(self, input_shape)
+        fan_in = last_dim(self, input_shape)
         limit = self.kernel_limit(fan_in)
         self.kernel = self.add_weight(
             name="kernel", shape=(fan_in, self.units),
@@ -229,7 +201,7 @@ class FourierFeatures(keras.layers.Layer):
 
     def __init__(self, num_features=64, scale=1.0, frequencies=None, trainable_frequencies=False, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.scale = _check_positive("FourierFeatures scale", scale)
+        self.scale = check_positive("FourierFeatures scale", scale)
         self.frequencies = None
         if frequencies is not None:
             b = np.asarray(frequencies, dtype="float64")
@@ -240,12 +212,12 @@ class FourierFeatures(keras.layers.Layer):
                 raise ValueError("frequencies contain NaN or inf")
             self.frequencies = b.tolist()
             num_features = b.shape[1]
-        self.num_features = _check_units("FourierFeatures num_features", num_features)
+        self.num_features = check_units("FourierFeatures num_features", num_features)
         self.trainable_frequencies = bool(trainable_frequencies)
         self.seed = None if seed is None else int(seed)
 
     def build(self, input_shape):
-        dim = _last_dim(self, input_shape)
+        dim = last_dim(self, input_shape)
         if self.frequencies is not None:
             given = np.asarray(self.frequencies)
             if given.shape[0] != dim:

@@ -243,7 +243,7 @@ class LearnedPeriodicEncoding(_HarmonicEncoding):
 
     Gradient descent cannot find a period from scratch (the loss in ``P`` is a comb
     of narrow basins); start it close with :meth:`from_data`, which fits the
-    strongest sinusoids of a series with :func:`periodic_keras.fitting.fit_frequencies`.
+    strongest sinusoids of a series with :func:`periodic_keras.classical.fit_frequencies`.
 
     Args:
         periods: initial periods (> 0), in units of the input.
@@ -289,7 +289,7 @@ class LearnedPeriodicEncoding(_HarmonicEncoding):
         """An encoding whose periods are the ``n_periods`` strongest in the series ``y(t)``.
 
         Fits ``y ~ trend + Σ A_i sin(2π t / P_i + φ_i)`` with
-        :func:`periodic_keras.fitting.fit_frequencies` (periodogram start, float64
+        :func:`periodic_keras.classical.fit_frequencies` (periodogram start, float64
         least squares, polynomial trend chosen from the data; ``t`` may be irregular,
         NaN values of ``y`` are dropped) and sets ``origin`` to the median of
         ``t``, so gradient descent starts inside the right basin and only refines.
@@ -313,7 +313,7 @@ class LearnedPeriodicEncoding(_HarmonicEncoding):
         >>> abs(enc.periods[0] - 86400) < 10, enc.origin == int(np.median(t))
         (True, True)
         """
-        from periodic_keras import fitting
+        from periodic_keras.classical import fit_frequencies
 
         t = np.asarray(t)
         if t.ndim != 1:
@@ -322,7 +322,7 @@ class LearnedPeriodicEncoding(_HarmonicEncoding):
         for name, value in (("min_period", min_period), ("max_period", max_period)):
             if value is not None and not (_is_number(value) and value > 0):
                 raise ValueError(f"{name} must be a number > 0, got {value!r}")
-        fit = fitting.fit_frequencies(
+        fit = fit_frequencies(
             t.astype(np.float64), y, n_periods,
             min_frequency=None if max_period is None else _TWO_PI / max_period,
             max_frequency=None if min_period is None else _TWO_PI / min_period,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from periodic_keras.layers.activations import _check_positive, _check_units, _last_dim, float_inputs
+from periodic_keras.layers._ops import check_positive, check_units, float_inputs, last_dim
 
 __all__ = ["FAN"]
 
@@ -47,8 +47,8 @@ class FAN(keras.layers.Layer):
     def __init__(self, units, p_ratio=0.25, activation="gelu", use_p_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        self.units = _check_units("FAN units", units)
-        self.p_ratio = _check_positive("FAN p_ratio", p_ratio)
+        self.units = check_units("FAN units", units)
+        self.p_ratio = check_positive("FAN p_ratio", p_ratio)
         if not self.p_ratio < 0.5:
             raise ValueError(f"FAN p_ratio must lie in (0, 0.5), got {p_ratio}")
         self.periodic_units = int(self.units * self.p_ratio)
@@ -62,7 +62,7 @@ class FAN(keras.layers.Layer):
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
     def build(self, input_shape):
-        dim = _last_dim(self, input_shape)
+        dim = last_dim(self, input_shape)
         p, g = self.periodic_units, self.units - 2 * self.periodic_units
         self.p_kernel = self.add_weight(name="p_kernel", shape=(dim, p), initializer=self.kernel_initializer)
         self.p_bias = (self.add_weight(name="p_bias", shape=(p,), initializer=self.bias_initializer)

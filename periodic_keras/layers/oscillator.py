@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from periodic_keras.layers.activations import _check_positive, _check_units
+from periodic_keras.layers._ops import check_positive, check_units
 
 __all__ = ["MIN_SAMPLES", "OSCILLATOR_STATE", "OscillatorLSTMCell"]
 
@@ -129,9 +129,9 @@ class OscillatorLSTMCell(keras.layers.Layer):
 
     def __init__(self, units=8, tolerance=1e-3, ridge=1e-6, **kwargs):
         super().__init__(**kwargs)
-        self.units = _check_units("OscillatorLSTMCell units", units)
-        self.tolerance = _check_positive("OscillatorLSTMCell tolerance", tolerance)
-        self.ridge = _check_positive("OscillatorLSTMCell ridge", ridge)
+        self.units = check_units("OscillatorLSTMCell units", units)
+        self.tolerance = check_positive("OscillatorLSTMCell tolerance", tolerance)
+        self.ridge = check_positive("OscillatorLSTMCell ridge", ridge)
         self.lstm = layers.LSTMCell(self.units, name="lstm")
         self.head = layers.Dense(1, kernel_initializer="zeros", name="head")
         self.state_size = [self.units, self.units, OSCILLATOR_STATE]

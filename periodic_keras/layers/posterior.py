@@ -18,8 +18,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from periodic_keras.layers._ops import DFT_MODES, dft
-from periodic_keras.layers.activations import float_inputs
+from periodic_keras.layers._ops import DFT_MODES, dft, float_inputs
 
 __all__ = ["PeakPosterior"]
 
@@ -59,10 +58,10 @@ class PeakPosterior(keras.layers.Layer):
     exact one); a model can learn ``τ`` per window.
 
     Measured at N = 100, f uniform in [1, 30], 20 000 windows per SNR, started from the ML
-    estimate (:func:`periodic_keras.dsp.ml_frequency`) with ``τ`` = 1.25: the ML answers to
+    estimate (:func:`periodic_keras.classical.ml_frequency`) with ``τ`` = 1.25: the ML answers to
     2e-6 cycles/window from noiseless to 0 dB, and 0.81, 0.85 and 0.84 × the ML estimator's
     RMSE at −3, −6 and −10 dB, where the Bayes estimator told the SNR
-    (:func:`periodic_keras.dsp.mmse_frequency`) reaches 0.82, 0.84 and 0.82 on the same windows.
+    (:func:`periodic_keras.classical.mmse_frequency`) reaches 0.82, 0.84 and 0.82 on the same windows.
 
     Args:
         window: samples per window ``N``.

@@ -18,8 +18,7 @@ import numbers
 import keras
 from keras import ops
 
-from periodic_keras.layers._ops import first_max_onehot
-from periodic_keras.layers.activations import float_inputs
+from periodic_keras.layers._ops import first_max_onehot, float_inputs
 
 __all__ = ["RefinementGate", "ToneRefinement"]
 

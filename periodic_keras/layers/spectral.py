@@ -17,8 +17,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from periodic_keras.layers._ops import DFT_MODES, dft, first_max_onehot
-from periodic_keras.layers.activations import float_inputs
+from periodic_keras.layers._ops import DFT_MODES, dft, first_max_onehot, float_inputs
 
 __all__ = ["SpectralFeatures"]
 

@@ -1,18 +1,26 @@
-"""Functional model builders, one module per task, plus the inference variants edge needs."""
+"""Functional model builders, one module per task, plus the inference variants edge needs.
+
+>>> from periodic_keras.models import frequency_regressor
+>>> frequency_regressor(32, 1, 8, lstm_units=4, dense_units=4).output_shape
+(None, 1)
+"""
 
 from periodic_keras.models.activations import ACTIVATIONS, activation_mlp
 from periodic_keras.models.clock import CLOCK_PERIODS, NAIVE_CLOCKS, clock_model, clock_reader, naive_clock_model
-from periodic_keras.models.forecaster import forecaster_model
+from periodic_keras.models.forecaster import forecaster_model, masked_scaled_mse
 from periodic_keras.models.frequency import (
     FRONTENDS, HEDGE_TEMPERATURE, REFINE_FROM, frequency_regressor, inference_variant, micro_variant,
 )
 from periodic_keras.models.generator import (
-    CELLS, generate, keras_step_function, oscillator_generator, sequence_generator, sequence_model, step_model, zero_state,
+    CELLS, generate, keras_step_function, oscillator_generator, rollout, sequence_generator, sequence_model, step_model,
+    zero_state,
 )
 from periodic_keras.models.memory import burst_model, divider_model, stream
 
 __all__ = [
-    "ACTIVATIONS", "CELLS", "CLOCK_PERIODS", "FRONTENDS", "HEDGE_TEMPERATURE", "NAIVE_CLOCKS", "REFINE_FROM", "activation_mlp", "burst_model", "clock_model", "clock_reader",
-    "divider_model", "forecaster_model", "frequency_regressor", "generate", "inference_variant", "keras_step_function", "micro_variant",
-    "naive_clock_model", "oscillator_generator", "sequence_generator", "sequence_model", "step_model", "stream", "zero_state",
+    "ACTIVATIONS", "CELLS", "CLOCK_PERIODS", "FRONTENDS", "HEDGE_TEMPERATURE", "NAIVE_CLOCKS", "REFINE_FROM",
+    "activation_mlp", "burst_model", "clock_model", "clock_reader", "divider_model", "forecaster_model",
+    "frequency_regressor", "generate", "inference_variant", "keras_step_function", "masked_scaled_mse", "micro_variant",
+    "naive_clock_model", "oscillator_generator", "rollout", "sequence_generator", "sequence_model", "step_model", "stream",
+    "zero_state",
 ]

@@ -20,8 +20,7 @@ import numbers
 import keras
 from keras import layers, ops
 
-from periodic_keras.layers import PeriodicEncoding, Sine
-from periodic_keras.layers._ops import class_index
+from periodic_keras.layers import PeriodicEncoding, Sine, class_index
 
 __all__ = ["CLOCK_PERIODS", "NAIVE_CLOCKS", "clock_model", "clock_reader", "naive_clock_model"]
 

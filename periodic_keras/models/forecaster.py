@@ -4,7 +4,7 @@ encodings of the time grid, forecasting the next ``horizon`` steps at once.
 ``forecaster_model`` takes the raw recent values (and which were observed) and the grid
 position of the first forecast step, and returns the raw forecast:
 
-1. :class:`~periodic_keras.layers.forecast.WindowScaler` normalises the window by its
+1. :class:`~periodic_keras.layers.WindowScaler` normalises the window by its
    level (the mean of its last season) and scale, so the model sees shapes, not levels.
 2. Every context and horizon step is encoded by
    :class:`~periodic_keras.layers.LearnedPeriodicEncoding` (fixed periods, ``harmonics``
@@ -12,7 +12,7 @@ position of the first forecast step, and returns the raw forecast:
 3. An LSTM reads the context in patches of a few steps (value, mask, encoding), at most
    48 LSTM steps however long the context.
 4. For each horizon step a small MLP combines the LSTM's summary, the step's encoding and
-   its seasonal-naive candidates (:class:`~periodic_keras.layers.forecast.SeasonalLags`),
+   its seasonal-naive candidates (:class:`~periodic_keras.layers.SeasonalLags`),
    plus a linear skip from those candidates; the result is scaled back. With
    ``anchored=True`` the candidates include the last season moved to the last value;
    :func:`periodic_keras.forecasting.blend_seasonal_candidates` can start the skip at their
@@ -24,8 +24,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from periodic_keras.layers import LearnedPeriodicEncoding
-from periodic_keras.layers.forecast import SeasonalLags, StepPositions, WindowScaler, patch_size
+from periodic_keras.layers import LearnedPeriodicEncoding, SeasonalLags, StepPositions, WindowScaler, patch_size
 
 __all__ = ["forecaster_model", "masked_scaled_mse"]
 
@@ -52,7 +51,7 @@ def forecaster_model(context: int, horizon: int, periods, lags, harmonics: int =
         harmonics: sin/cos pairs per period.
         units: LSTM units; ``hidden``: width of the per-step MLP.
         anchored: add the anchored seasonal candidates (the last season moved to the last
-            value; :class:`~periodic_keras.layers.forecast.SeasonalLags`).
+            value; :class:`~periodic_keras.layers.SeasonalLags`).
 
     Inputs: ``values`` ``[batch, context]`` float32 (gaps filled), ``observed``
     ``[batch, context]`` (1 where given), ``start`` ``[batch, 1]`` int64 (grid position of

@@ -13,8 +13,7 @@ import math
 import keras
 from keras import layers
 
-from periodic_keras.layers import PeakPosterior, SpectralFeatures, ToneRefinement
-from periodic_keras.layers.activations import gelu_tanh
+from periodic_keras.layers import PeakPosterior, SpectralFeatures, ToneRefinement, gelu_tanh
 from periodic_keras.signals import check_frequency_range, check_hedge, check_nonnegative_int, check_positive_int
 
 # Further spectral peaks the refinement also starts from (the best fit wins).
@@ -229,7 +228,7 @@ def micro_variant(model: keras.Model, batch_size: int | None = None, dft: str = 
     the DFTs of :class:`~periodic_keras.layers.SpectralFeatures` and
     :class:`~periodic_keras.layers.PeakPosterior` use ``dft`` (``"matmul"`` or ``"factored"``)
     instead of ``ops.rfft`` (RFFT2D, REAL, IMAG), and ``"gelu"`` activations become
-    :func:`~periodic_keras.layers.activations.gelu_tanh` (TFLM has no GELU). Measured on the
+    :func:`~periodic_keras.layers.gelu_tanh` (TFLM has no GELU). Measured on the
     committed ``exported/freq`` model: the TFLM output is within 5e-4 of Keras on 500 validation
     windows (the float32 TFLite's own parity) and the 10 dB RMSE is unchanged.
 

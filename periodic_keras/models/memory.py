@@ -1,7 +1,7 @@
 """Per-step models for the memory tasks: the frequency divider and the latching burst detector.
 
 Both read their input step by step and need state carried from the start of each
-sequence (and reset between sequences): see :mod:`periodic_keras.diagnose` for why a
+sequence (and reset between sequences): see :mod:`periodic_keras.classical.diagnose` for why a
 model that sees one window at a time cannot learn them. Train the full-sequence models
 (or their ``stateful=True`` variants on consecutive windows); stream them on a device
 through the step model (:func:`periodic_keras.models.step_model`, :func:`stream`).
