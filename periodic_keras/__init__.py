@@ -1,8 +1,9 @@
 """periodic_keras: Keras 3 recipes that make neural networks learn periodic signals.
 
 Importing the package imports nothing heavy: ``periodic_keras.edge`` must stay usable
-on a device with only NumPy and LiteRT. Import the submodules you need, e.g.
-``from periodic_keras.models import frequency_regressor``.
+on a device with only NumPy and LiteRT. Import the sub-packages you need, each from its face,
+e.g. ``from periodic_keras.models import frequency_regressor``; the map of the tree is
+``docs/architecture.md``.
 """
 
 import os
@@ -26,14 +27,15 @@ def quiet_tensorflow() -> None:
 
 
 def __getattr__(name):
-    """``periodic_keras.fit_frequency`` / ``fit_frequencies`` / ``find_periods``: loaded on first use
-    (NumPy, and pandas for ``find_periods``)."""
-    if name in ("fit_frequency", "fit_frequencies"):
+    """``periodic_keras.fit_frequency`` / ``fit_frequencies`` / ``find_periods``: loaded from
+    :mod:`periodic_keras.classical` on first use (NumPy; pandas for a pandas series).
+
+    >>> import periodic_keras
+    >>> periodic_keras.find_periods.__module__
+    'periodic_keras.classical.periods'
+    """
+    if name in ("fit_frequency", "fit_frequencies", "find_periods"):
         from periodic_keras import classical
 
         return getattr(classical, name)
-    if name == "find_periods":
-        from periodic_keras.classical import find_periods
-
-        return find_periods
     raise AttributeError(f"module 'periodic_keras' has no attribute {name!r}")

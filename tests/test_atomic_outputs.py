@@ -44,6 +44,7 @@ def _still_the_previous(target):
     assert abs(float(model.predict(np.sin(2 * np.pi * 12.3 * t)[None])[0]) - 12.3) < 0.1
 
 
+@pytest.mark.slow
 def test_export_killed_midway_keeps_the_previous_export(tmp_path):
     target = _previous_export(tmp_path)
     script = tmp_path / "exporter.py"

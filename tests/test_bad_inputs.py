@@ -23,7 +23,7 @@ from periodic_keras.classical import dsp, fitting, periods
 from periodic_keras.jobs import evaluate
 from periodic_keras._io import sha256_file
 from periodic_keras.data import as_series, frequency_arrays, windowed_dataset
-from script_runner import ROOT, run_script
+from script_runner import ROOT, run_main
 
 EXIT_2 = "exit status 2"
 
@@ -458,7 +458,7 @@ def test_the_catalogue_is_one_complete_table():
 def test_bad_input(case_id, description, call, error, match, tmp_path):
     ctx = Ctx(tmp_path)
     if isinstance(call, Script):
-        done = run_script(call.name, *call.args, "--output-dir", ctx.out, timeout=120)
+        done = run_main(call.name, *call.args, "--output-dir", ctx.out, timeout=120)
         assert done.returncode == 2, done.stderr
         assert "Traceback" not in done.stderr, done.stderr
         lines = [line for line in done.stderr.splitlines() if line.strip() and not _LOG_NOISE.match(line)]

@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 
 from periodic_keras import jobs
-from script_runner import runner
+from script_runner import main_runner as runner  # main(argv), in this process
+
+#: Fixtures that train or run a job: the tests using them are marked slow (tests/conftest.py).
+SLOW_FIXTURES = ('tiny',)
 
 COLUMNS = ["function", "model", "params", "mse_inside", "mse_left", "mse_right", "mse_outside", "train_s"]
 
@@ -83,6 +86,7 @@ def test_bad_arguments_raise_before_anything_is_written(kwargs, message, tmp_pat
     assert not os.path.exists(tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_script_quick_run(tmp_path):
     out = tmp_path / "run"
     done = run("--quick", "--functions", "sin", "--activations", "tanh", "fourier", "--output-dir", str(out))

@@ -8,7 +8,10 @@ import pytest
 
 from periodic_keras import jobs
 from periodic_keras.jobs.periods import COLUMNS
-from script_runner import runner
+from script_runner import main_runner as runner  # main(argv), in this process
+
+#: Fixtures that train or run a job: the tests using them are marked slow (tests/conftest.py).
+SLOW_FIXTURES = ('small',)
 
 run = runner("benchmark_find_periods.py")
 

@@ -11,7 +11,10 @@ import pytest
 
 from periodic_keras import jobs
 from periodic_keras.jobs.fitting import COLUMNS
-from script_runner import runner
+from script_runner import main_runner as runner  # main(argv), in this process
+
+#: Fixtures that train or run a job: the tests using them are marked slow (tests/conftest.py).
+SLOW_FIXTURES = ('small',)
 
 METRICS = [  # (case, metric) of every row, in order, for trials=5, repeats=2, epochs=2, draws=4
     (1, "relative error of omega"), (1, "seconds per fit (median of 2)"), (1, "draws exact to 1e-6 of 4"),
@@ -90,6 +93,7 @@ def test_bad_arguments_raise_before_anything_is_written(kwargs, message, tmp_pat
     assert not os.path.exists(tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_script_quick_run(tmp_path):
     out = tmp_path / "run"
     done = run("--quick", "--output-dir", str(out), "--verbose", "1")

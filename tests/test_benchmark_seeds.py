@@ -1,12 +1,14 @@
 """scripts/benchmark_seeds.py: one short clock seed end to end (tables written, key figures present)."""
 
 import pandas as pd
+import pytest
 
-from script_runner import runner
+from script_runner import main_runner as runner  # main(argv), in this process
 
 run = runner("benchmark_seeds.py")
 
 
+@pytest.mark.slow
 def test_clock_seed_table(tmp_path):
     done = run("--task", "clock", "--seeds", "3", "--steps", "20", "--output-dir", str(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]

@@ -1,11 +1,9 @@
-"""The clock task: labels, data, TFDS builder, model, export to int64 TFLite, script."""
+"""The clock task: labels, data, TFDS builder, model, export to int64 TFLite (the script: test_train_clock_script.py)."""
 
-import json
 import os
 import socket
 
 import numpy as np
-import pandas as pd
 import pytest
 import keras
 
@@ -13,8 +11,10 @@ from periodic_keras import edge, signals, training
 from periodic_keras.data import clock_arrays, clock_dataset, clock_targets
 from periodic_keras.jobs.evaluate import clock_exact_rates as exact_rates
 from periodic_keras.models import clock_model, clock_reader, naive_clock_model
-from script_runner import ROOT, runner
+from script_runner import ROOT
 
+#: Fixtures that train or run a job: the tests using them are marked slow (tests/conftest.py).
+SLOW_FIXTURES = ('trained',)
 
 
 def _python_clock(values):
@@ -86,6 +86,7 @@ def test_the_clock_is_learned_exactly_on_every_second_of_a_day(trained):
     assert reader.predict(np.array([[-1]], dtype=np.int64), verbose=0).tolist() == [[23, 59, 59]]
 
 
+@pytest.mark.slow
 def test_clock_export_runs_int64_tflite_on_the_edge(trained, tmp_path):
     from periodic_keras import export
 
@@ -120,6 +121,7 @@ def _no_network(*args, **kwargs):
     raise AssertionError(f"tfds tried to reach the network: {args!r}")
 
 
+@pytest.mark.slow
 def test_tfds_clock_builder_offline(tmp_path):
     tfds = pytest.importorskip("tensorflow_datasets")
     from periodic_keras.data import tfds_clock  # noqa: F401  (registers the builder)
@@ -137,38 +139,7 @@ def test_tfds_clock_builder_offline(tmp_path):
     assert (data["test"]["t"] < 0).any() and not np.array_equal(data["train"]["t"][:200], data["validation"]["t"])
 
 
-run = runner('train_clock.py')
-
-
-@pytest.mark.parametrize("args, message", [
-    (["--naive", "relu"], "unknown naive baseline"),
-    (["--years", "0"], "years must be a number > 0"),
-    (["--steps", "0"], "steps must be a positive integer"),
-    (["--learning-rate", "0"], "learning_rate must be positive"),
-])
-def test_script_bad_arguments_one_line(args, message, tmp_path):
-    done = run(*args, "--output-dir", str(tmp_path / "out"), "--no-export", timeout=120)
-    assert done.returncode == 2, done.stderr
-    assert message in done.stderr and "Traceback" not in done.stderr
-    assert not os.path.exists(tmp_path / "out")
-
-
-def test_script_quick_run_writes_table_plot_and_export(tmp_path):
-    out = tmp_path / "run"
-    done = run("--quick", "--output-dir", str(out))
-    assert done.returncode == 0, done.stderr[-3000:]
-    table = pd.read_csv(out / "results.csv")
-    assert list(table["model"]) == ["clock_model", "naive siren", "naive gelu_mlp", "clock_model TFLite float32",
-                                    "clock_model TFLM float32", "clock_model TFLite float16"]
-    assert table["exact_test"].between(0, 1).all() and (out / "clock.png").stat().st_size > 0
-    meta = json.loads((out / "exported" / "metadata.json").read_text())
-    assert meta["task"] == "clock" and meta["input"]["dtype"] == "int64"
-    assert meta["input"]["encoding"] == {"name": "days_seconds", "model_input": "days_seconds", "shape": [1, 2],
-                                         "dtype": "int32"}
-    assert meta["tflite"]["float32"]["tflm"]["runs"] and "int8" in meta["not_converted"]
-    assert meta["tflite"]["float32"]["parity_max_abs_diff"] == 0
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["float32", "float16"])
 def test_committed_clock_model_is_exact_on_the_edge(variant):
     runner = edge.load(os.path.join(ROOT, "exported", "clock"), variant)

@@ -95,6 +95,7 @@ def test_noisy_targets_are_told_apart_from_missing_memory():
     assert "memory will not help" in str(report) and "Carry the state" not in str(report)
 
 
+@pytest.mark.slow
 def test_context_floor_never_grows_and_weak_contexts_decide_nothing(divider):
     x, y, _ = divider
     report = diagnose.diagnose_sequences(x, y, window=16, contexts=(16, 32, 64, 128), max_windows=8000,
@@ -111,6 +112,7 @@ def test_context_floor_never_grows_and_weak_contexts_decide_nothing(divider):
     assert np.all(np.diff(finite) <= 0) and np.all(table.weak == (table.coverage < diagnose.MIN_COVERAGE))
 
 
+@pytest.mark.slow
 def test_trending_series_are_compared_by_shape():
     rng = np.random.default_rng(0)
     t = np.arange(3001.0)

@@ -59,6 +59,7 @@ def _slug(heading):
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", [p for p in PAGES if python_blocks(p)])
 def test_every_python_block_runs(page, tmp_path, monkeypatch):
     blocks = python_blocks(page)

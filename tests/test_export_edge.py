@@ -1,6 +1,8 @@
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -8,24 +10,21 @@ import pytest
 from periodic_keras import edge
 from periodic_keras.data import frequency_arrays
 from periodic_keras.export import ExportError, export_model
-from periodic_keras.models import frequency_regressor
 from script_runner import ROOT, run_python
 
 SMALL = dict(window=32, fmin=1.0, fmax=8.0)
 
 
-@pytest.fixture(scope="module")
-def small_model():
-    return frequency_regressor(**SMALL, lstm_units=4, dense_units=8)
+@pytest.fixture
+def small_model(small_freq_model):
+    """The session's small frequency model (tests/conftest.py)."""
+    return small_freq_model
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, small_model):
-    out = str(tmp_path_factory.mktemp("exp") / "freq")
-    x, f = frequency_arrays(40, "validation", **SMALL, snr_db=10.0)
-    meta = export_model(small_model, out, "freq", x, sample_targets=f, variants=("float32", "float16"),
-                        metadata={"window": 32, "fmin": 1.0, "fmax": 8.0})
-    return out, meta, x
+@pytest.fixture
+def exported(small_freq_export):
+    """The session's shared export of it: read only (``_copy`` before changing anything)."""
+    return small_freq_export
 
 
 def _copy(exported, tmp_path):
@@ -80,6 +79,35 @@ def test_edge_runtime_imports_no_tensorflow_or_keras(exported):
     done = run_python("-c", code, timeout=120)
     assert done.returncode == 0, done.stderr
     assert np.isfinite(float(done.stdout.split()[-1]))
+
+
+#: What docs/frequency.md tells a device to copy: the edge runtime and what it imports.
+DEVICE_FILES = ("__init__.py", "errors.py", "_io.py", "runs.py", "generation.py", "signals.py", "edge", "classical")
+
+
+def test_edge_runs_from_the_files_a_device_copies(tmp_path):
+    (tmp_path / "periodic_keras").mkdir()
+    for name in DEVICE_FILES:
+        src, dst = os.path.join(ROOT, "periodic_keras", name), str(tmp_path / "periodic_keras" / name)
+        shutil.copytree(src, dst) if os.path.isdir(src) else shutil.copy(src, dst)
+    code = (
+        "import sys\n"
+        "for name in ('tensorflow', 'keras', 'tf_keras', 'pandas', 'tensorflow_datasets'):\n"
+        "    sys.modules[name] = None  # as on a device: importing any of them fails\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "import numpy as np\n"
+        "from periodic_keras import edge\n"
+        "assert edge.__file__.startswith(sys.path[0]), edge.__file__\n"
+        f"m = edge.load({os.path.join(ROOT, 'exported', 'freq')!r})\n"
+        "f, q = m.predict(np.sin(2 * np.pi * 12.3 * np.arange(100) / 100)[None], return_quality=True)\n"
+        "g = edge.load_step(" + repr(os.path.join(ROOT, "exported", "generator_family")) + ")\n"
+        "print(f[0], bool(q['trusted'][0]), g.generate(np.sin(np.arange(60) / 3.0)[None], 3).shape)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=str(tmp_path),
+                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    frequency, trusted, shape = done.stdout.split(maxsplit=2)
+    assert abs(float(frequency) - 12.3) < 0.01 and trusted == "True" and shape.strip() == "(1, 3)"
 
 
 @pytest.mark.parametrize("data, error, match", [

@@ -13,7 +13,10 @@ from periodic_keras.edge import micro
 from periodic_keras.export import export_step_model
 from periodic_keras.classical import family_draws
 from periodic_keras.jobs.family_generator import EVAL_SETS, PARITY_TOLERANCE, VARIANT_LIMIT, train_family_generator
-from script_runner import runner
+from script_runner import main_runner as runner  # main(argv), in this process
+
+#: Fixtures that train or run a job: the tests using them are marked slow (tests/conftest.py).
+SLOW_FIXTURES = ('small_run',)
 
 run = runner("train_generator.py")
 
@@ -65,6 +68,7 @@ def test_export_generates_like_keras_and_leaves_out_variants_that_cannot(small_r
     assert json.load(open(os.path.join(root, "export", "metadata.json")))["evaluation"]["1 tone"]["draws"] == 6
 
 
+@pytest.mark.slow
 def test_training_the_residual_runs_and_keeps_the_oscillator(tmp_path):
     out = train_family_generator(steps=4, batch_size=4, window=50, train_series=8, warmup=100, horizon=100,
                                  test_draws=3, classic_dir=None, verbose=0, no_export=True,
@@ -95,6 +99,7 @@ def test_family_errors_refuse_a_forecast_of_the_wrong_shape():
         evaluate.family_errors({"zero": np.zeros((2, 10))}, d, 50)
 
 
+@pytest.mark.slow
 def test_step_export_leaves_out_a_variant_that_produces_nan(tmp_path):
     import keras
 
@@ -118,6 +123,7 @@ def test_step_export_checks_figure_limit_up_front(tmp_path):
     assert not os.path.exists(tmp_path / "e")
 
 
+@pytest.mark.slow
 def test_script_family_run_and_its_bad_arguments(tmp_path):
     done = run("--dataset", "family", "--warmup", "80", "--horizon", "120", "--test-draws", "3", "--classic-dir",
                str(tmp_path / "none"), "--output-dir", str(tmp_path / "out"), "--no-export", timeout=300)

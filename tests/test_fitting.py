@@ -205,6 +205,7 @@ def test_default_band_finds_a_frequency_far_above_the_average_spacing():
         assert abs(fit.omega - 31) / 31 < 1e-6 and fit.rmse < 1e-9
 
 
+@pytest.mark.slow
 def test_clustered_sampling_fits_the_right_fringe_and_says_the_band_was_truncated():
     # Two clusters 990 apart: the periodogram is a comb of near-equal fringes 2 pi / 990 apart, and the
     # grid's highest point is often a neighbour; every strong fringe is polished and the best one fitted.

@@ -15,6 +15,9 @@ from periodic_keras.forecasting import Forecaster
 from periodic_keras.runs import NotOwnedError
 from script_runner import run_python
 
+#: Fixtures that train or run a job: the tests using them are marked slow (tests/conftest.py).
+SLOW_FIXTURES = ('hourly_export',)
+
 t = np.arange(400)
 SINE = 10 + 0.01 * t + np.sin(2 * np.pi * t / 24) + np.random.default_rng(0).normal(0, 0.1, t.size)
 
@@ -67,6 +70,7 @@ def test_hourly_export_matches_keras_through_the_edge_runtime(hourly_export):
     (pd.date_range("1990-01-06", periods=160, freq="W-SAT"), "ns"),
     (pd.Index(100 + 0.5 * np.arange(160)), "number"),
 ])
+@pytest.mark.slow
 def test_other_indexes_export_with_their_time_axis(tmp_path, index, unit):
     s = pd.Series(SINE[:160], index=index)
     f = fitted(s, periods=[12.0])
@@ -82,6 +86,7 @@ def test_other_indexes_export_with_their_time_axis(tmp_path, index, unit):
         assert np.array_equal(got.times.astype(day), edge_times(want.index).astype(day))
 
 
+@pytest.mark.slow
 def test_a_blended_forecaster_with_anchored_candidates_exports(tmp_path):
     k = np.arange(1100)
     s = pd.Series(10 + 0.002 * k + np.sin(2 * np.pi * k / 24) + np.random.default_rng(1).normal(0, 0.1, k.size),
@@ -94,6 +99,7 @@ def test_a_blended_forecaster_with_anchored_candidates_exports(tmp_path):
     np.testing.assert_allclose(got.values, f.predict().to_numpy(), atol=1e-4)
 
 
+@pytest.mark.slow
 def test_parity_is_relative_for_large_values(tmp_path):
     s = pd.Series(30_000 + 5_000 * np.sin(2 * np.pi * np.arange(160) / 12),
                   index=pd.period_range("1980-01", periods=160, freq="M"))

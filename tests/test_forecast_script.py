@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from script_runner import runner
+from script_runner import main_runner as runner  # main(argv), in this process
 
 run = runner("forecast.py")
 
@@ -20,6 +20,7 @@ def tiny_csv(path, n=400, gaps=(100, 101, 300)):
     return path
 
 
+@pytest.mark.slow
 def test_forecast_csv_end_to_end(tmp_path):
     csv = tiny_csv(tmp_path / "in.csv")
     out = tmp_path / "run"

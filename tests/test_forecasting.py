@@ -7,6 +7,9 @@ import pytest
 from periodic_keras.data import forecast_windows, regular_series, window_scale
 from periodic_keras.forecasting import Forecaster, backtest, forecast_metrics, seasonal_naive
 
+#: Fixtures that train or run a job: the tests using them are marked slow (tests/conftest.py).
+SLOW_FIXTURES = ('fitted',)
+
 
 def hourly(n=700, seed=0, trend=0.01):
     t = np.arange(n)
@@ -135,6 +138,7 @@ def test_the_blend_starts_from_a_better_mix_than_seasonal_naive():
     assert blend < 0.8 * naive
 
 
+@pytest.mark.slow
 def test_only_a_long_series_is_blended(monkeypatch):
     from periodic_keras.forecasting import forecaster as forecasting
 
@@ -168,6 +172,7 @@ def test_periods_are_discovered_and_the_forecast_beats_seasonal_naive(fitted):
     assert np.mean(np.abs(forecast.to_numpy() - truth)) < 0.8 * np.mean(np.abs(naive - truth))
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_forecast(fitted):
     series, f = fitted
     again = Forecaster(horizon=24, steps=300, units=16, hidden=32).fit(series.iloc[:-24])
@@ -193,6 +198,7 @@ def test_short_series_and_bad_arguments():
         Forecaster(horizon=4).predict()
 
 
+@pytest.mark.slow
 def test_backtest_table_with_baselines():
     table = backtest(hourly(600), horizon=24, origins=2, periods=[24.0, 168.0], steps=150, units=8, hidden=16)
     assert list(table.columns) == ["origin", "method", "mae", "rmse", "mase", "smape", "seconds"]
@@ -232,6 +238,7 @@ def test_statsforecast_baselines_name_their_extra(monkeypatch):
         forecast_baselines.statsforecast_baselines()
 
 
+@pytest.mark.slow
 def test_benchmark_forecast_small_run(tmp_path):
     from periodic_keras import jobs
 
@@ -251,6 +258,7 @@ def test_benchmark_forecast_small_run(tmp_path):
     assert not (tmp_path / "other").exists()
 
 
+@pytest.mark.slow
 def test_benchmark_origins_per_series(tmp_path, monkeypatch):
     from periodic_keras import forecasting, jobs
     from periodic_keras.jobs import forecast_bench

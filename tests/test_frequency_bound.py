@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from periodic_keras import jobs
-from script_runner import ROOT, run_script
+from script_runner import ROOT, run_main
 
 
 def test_the_committed_model_ties_ml_above_the_threshold_and_hedges_below(tmp_path):
@@ -22,7 +22,7 @@ def test_the_committed_model_ties_ml_above_the_threshold_and_hedges_below(tmp_pa
 
 
 def test_script_refuses_a_non_frequency_export(tmp_path):
-    done = run_script("benchmark_freq_bound.py", "--export-dir", os.path.join(ROOT, "exported", "clock"),
+    done = run_main("benchmark_freq_bound.py", "--export-dir", os.path.join(ROOT, "exported", "clock"),
                       "--output-dir", str(tmp_path / "o"), timeout=120)
     assert done.returncode == 2 and "the bound needs a frequency export" in done.stderr
     assert not (tmp_path / "o").exists()

@@ -109,6 +109,7 @@ def test_generate_continues_with_the_step_model():
     np.testing.assert_allclose(out[:, 0], seq.predict(prefix[:, :, None], verbose=0)[:, -1, 0], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_small_generator_learns():
     training.set_seed(0)
     x, _ = signals.classic_sine_series(16, 121, seed=3)

@@ -3,30 +3,22 @@ import os
 import numpy as np
 import pytest
 
-from periodic_keras import edge, signals, training
+from periodic_keras import edge
 from periodic_keras.export import export_step_model
-from periodic_keras.models import generate, sequence_generator, step_model
+from periodic_keras.models import generate, step_model
 from script_runner import ROOT, run_python
 
 
-
-@pytest.fixture(scope="module")
-def trained():
-    training.set_seed(1)
-    model = sequence_generator(units=(8, 6))
-    x, _ = signals.classic_sine_series(8, 200, seed=4)
-    model.compile(optimizer="adam", loss="mse")
-    model.fit(x[:, :-1, None], x[:, 1:, None], epochs=5, batch_size=8, verbose=0)
-    return model, x
+@pytest.fixture
+def trained(small_generator):
+    """The session's small trained generator (tests/conftest.py)."""
+    return small_generator
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, trained):
-    model, x = trained
-    out = str(tmp_path_factory.mktemp("gen") / "generator")
-    meta = export_step_model(step_model(model, batch_size=1), out, "generator", x[:2, :100], n_steps=1000,
-                             variants=("float32", "float16"))
-    return out, meta
+@pytest.fixture
+def exported(small_generator_export):
+    """Its shared step export: read only."""
+    return small_generator_export
 
 
 def test_tflite_generation_matches_keras_over_1000_steps(trained, exported):

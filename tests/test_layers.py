@@ -199,6 +199,7 @@ def _all_layers_model():
     return keras.Model([stamp, value], keras.layers.Dense(2)(features))
 
 
+@pytest.mark.slow
 def test_serialization_round_trip_in_a_fresh_process(tmp_path):
     model = _all_layers_model()
     rng = np.random.default_rng(0)

@@ -23,6 +23,7 @@ def _train(enc, t, y, epochs):
     return model.evaluate(t[:, None], y, verbose=0)
 
 
+@pytest.mark.slow
 def test_daily_period_found_to_a_second_and_kept_by_training():
     t, y = _hourly_year()
     enc = LearnedPeriodicEncoding.from_data(t, y, harmonics=2, min_period=2 * 3600, max_period=30 * DAY)
@@ -32,6 +33,7 @@ def test_daily_period_found_to_a_second_and_kept_by_training():
     assert mse < 0.06  # the noise variance is 0.05
 
 
+@pytest.mark.slow
 def test_gradient_descent_alone_does_not_find_the_period():
     t, y = _hourly_year()
     enc = LearnedPeriodicEncoding([1.02 * DAY], harmonics=2, origin=int(np.median(t)))  # 2 % off

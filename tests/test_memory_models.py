@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 
 from periodic_keras import edge, export, signals, training
-from periodic_keras.data import consecutive_windows, sequence_dataset
-from periodic_keras.models import burst_model, divider_model, sequence_model, step_model, stream
+from periodic_keras.data import consecutive_windows
+from periodic_keras.models import divider_model, sequence_model, step_model, stream
 from script_runner import run_python
+
+#: Fixtures that train or run a job: the tests using them are marked slow (tests/conftest.py).
+SLOW_FIXTURES = ('divider',)
 
 
 
@@ -27,14 +30,10 @@ def divider():
     return model
 
 
-@pytest.fixture(scope="module")
-def burst():
-    training.set_seed(0)
-    x, y, _ = signals.burst_sequences(2048, 130, seed=0)
-    model = burst_model(8)
-    training.compile_binary_classifier(model, 500, 1e-2)
-    training.fit(model, sequence_dataset(x, y, 32), 500, verbose=0)
-    return model
+@pytest.fixture
+def burst(burst_detector):
+    """The session's trained burst detector (tests/conftest.py)."""
+    return burst_detector
 
 
 def test_divider_learns_with_carried_state_and_holds_on_longer_sequences(divider):
@@ -67,13 +66,10 @@ def test_step_model_keeps_the_head_activation_and_refuses_other_cells(burst):
         step_model(sequence_model(4, cell="gru"))
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, burst):
-    out = str(tmp_path_factory.mktemp("exp") / "burst")
-    x, _, _ = signals.burst_sequences(2, 300, seed=3)
-    meta = export.export_step_model(step_model(burst, batch_size=1), out, "burst", x, mode="stream",
-                                    metadata={"threshold": 0.5})
-    return out, meta, x
+@pytest.fixture
+def exported(burst_export):
+    """Its shared stream export: read only."""
+    return burst_export
 
 
 def test_stream_export_matches_keras_and_records_parity(exported, burst):

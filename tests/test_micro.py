@@ -27,6 +27,7 @@ def _tflm_variants(task):
     return [v for v, e in _meta(task)["tflite"].items() if (e.get("tflm") or {}).get("runs")]
 
 
+@pytest.mark.slow
 def test_int8_conversion_of_a_small_model_runs_in_tflm():
     rng = np.random.default_rng(0)
     keras.utils.set_random_seed(0)
@@ -55,6 +56,7 @@ def test_tflm_reports_what_it_lacks():
         runner(args_0=np.zeros((1, 1), np.float32))
 
 
+@pytest.mark.slow
 def test_step_export_writes_int8_tflm_figures_and_c_array(tmp_path):
     keras.utils.set_random_seed(0)
     step = step_model(sequence_generator(units=(8,)), batch_size=1)
@@ -198,6 +200,7 @@ def test_split_days_encoding_is_exact_and_serialisable():
     np.testing.assert_array_equal(edge.days_seconds(far)[:, 1], far[:, 0] % 86_400)
 
 
+@pytest.mark.slow
 def test_export_refuses_a_tflm_float32_that_disagrees(monkeypatch, tmp_path):
     from periodic_keras.export import step as export_step
 
@@ -238,6 +241,7 @@ def test_dft_modes_and_gelu_tanh_match_the_trained_ops():
     assert np.max(np.abs(keras.ops.convert_to_numpy(gelu_tanh(v) - keras.activations.gelu(v)))) < 1e-3
 
 
+@pytest.mark.slow
 def test_micro_variant_keeps_the_answers_and_converts_to_tflm_ops():
     from periodic_keras.models import frequency_regressor, micro_variant
     from periodic_keras.data import frequency_arrays
@@ -331,6 +335,7 @@ def _op_output_types(blob):
     return out, types[graph.tensors[last].type], producer[last]
 
 
+@pytest.mark.slow
 def test_mixed_int8_keeps_the_dsp_and_output_float():
     from periodic_keras.data import frequency_arrays
     from periodic_keras.jobs.frequency import DSP_LAYERS
@@ -358,6 +363,7 @@ def test_mixed_int8_keeps_the_dsp_and_output_float():
         tflite_models(model, ("int8",), representative=[[x[:1]]], activations="int8", float_layers=["spectrogram"])
 
 
+@pytest.mark.slow
 def test_export_leaves_out_a_variant_that_answers_worse(tmp_path):
     from periodic_keras.export import export_model
 

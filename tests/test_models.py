@@ -52,6 +52,7 @@ def test_spectral_candidates_are_the_next_local_peaks_inside_the_band():
         SpectralFeatures(100, 1, 30, candidates=-1)
 
 
+@pytest.mark.slow
 def test_model_learns_on_a_tiny_run():
     training.set_seed(0)
     # The learned part alone (no refinement, which would start from the spectral peaks anyway).
@@ -116,6 +117,7 @@ def test_compile_rejects_zero_steps():
         training.compile_regressor(frequency_regressor(**SMALL, lstm_units=4, dense_units=4), steps=0)
 
 
+@pytest.mark.slow
 def test_fit_draws_fresh_batches_across_epochs(monkeypatch):
     from periodic_keras.data import frequency as pipeline
 

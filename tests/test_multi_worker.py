@@ -12,7 +12,7 @@ import pytest
 
 from periodic_keras import training
 from periodic_keras.training import distributed
-from script_runner import ROOT, run_script
+from script_runner import ROOT, run_main
 
 WORKER = textwrap.dedent("""
     import json, os, sys, time
@@ -75,6 +75,7 @@ def _wait(procs, timeout=240):
         assert p.returncode == 0, text[-3000:]
 
 
+@pytest.mark.slow
 def test_two_workers_train_together_and_end_identical(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
@@ -120,10 +121,10 @@ def test_worker_info_and_bad_tf_config(monkeypatch):
 
 
 def test_scripts_refuse_multi_worker_without_tf_config_or_for_stateful_jobs(tmp_path):
-    done = run_script("train_freq.py", "--strategy", "multi-worker", "--output-dir", str(tmp_path / "f"),
+    done = run_main("train_freq.py", "--strategy", "multi-worker", "--output-dir", str(tmp_path / "f"),
                       timeout=120)
     assert done.returncode == 2 and "needs TF_CONFIG" in done.stderr and "Traceback" not in done.stderr
-    done = run_script("train_divider.py", "--strategy", "multi-worker", "--output-dir", str(tmp_path / "d"),
+    done = run_main("train_divider.py", "--strategy", "multi-worker", "--output-dir", str(tmp_path / "d"),
                       timeout=120)
     assert done.returncode == 2 and "stateful LSTM" in done.stderr
     assert not (tmp_path / "f").exists() and not (tmp_path / "d").exists()

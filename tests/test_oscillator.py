@@ -34,6 +34,7 @@ def test_continues_two_sine_sums_and_beats_predicting_zero():
     assert np.median(mse) <= 1e-2 and np.all(mse < zero)
 
 
+@pytest.mark.slow
 def test_sequence_model_equals_its_step_model_and_loads_in_safe_mode(tmp_path):
     model = oscillator_generator(units=4)
     x = family_split(2, 120, "validation", tones=(1, 2)).x[:, :, None]
@@ -52,6 +53,7 @@ def test_sequence_model_equals_its_step_model_and_loads_in_safe_mode(tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_exports_a_builtin_tflite_step_model_that_generates_the_same(tmp_path):
     series = _sine(23.7, 1.0, 0.3, 1120)
     out = str(tmp_path / "osc")

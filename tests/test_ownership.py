@@ -16,7 +16,7 @@ import pytest
 from periodic_keras import _io, edge, export, jobs, runs, training
 from periodic_keras.edge import ExportedModelError
 from periodic_keras.runs import NotOwnedError
-from script_runner import ROOT, run_script
+from script_runner import ROOT, run_main
 
 
 def snapshot(root) -> dict:
@@ -70,6 +70,7 @@ def test_a_folder_of_user_files_is_refused_as_output_directory(tmp_path):
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_a_user_folder_named_backup_inside_a_run_directory_survives(tmp_path):
     out = tmp_path / "A"
     _tiny_clock(out)  # the directory is the run's now
@@ -129,13 +130,14 @@ def test_export_directory_equal_to_or_around_the_output_directory_is_refused(tmp
 
 
 def test_script_with_output_dir_equal_to_export_dir_exits_2_and_writes_nothing(tmp_path):
-    done = run_script("train_freq.py", "--quick", "--output-dir", str(tmp_path / "X"), "--export-dir",
+    done = run_main("train_freq.py", "--quick", "--output-dir", str(tmp_path / "X"), "--export-dir",
                       str(tmp_path / "X"), timeout=120)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "Traceback" not in done.stderr and "is the output directory" in done.stderr
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_export_replaces_a_previous_export_and_leaves_nothing_beside_it(tmp_path):
     target = tmp_path / "freq"
     shutil.copytree(os.path.join(ROOT, "exported", "freq"), target)
@@ -148,6 +150,7 @@ def test_export_replaces_a_previous_export_and_leaves_nothing_beside_it(tmp_path
 # --- 5: one writer at a time ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_second_export_to_the_same_target_is_refused_and_the_first_completes(tmp_path):
     target = str(tmp_path / "freq")
     with runs.export_staging(target) as first:  # the first export holds the target
@@ -159,6 +162,7 @@ def test_a_second_export_to_the_same_target_is_refused_and_the_first_completes(t
     assert os.listdir(tmp_path) == ["freq"]
 
 
+@pytest.mark.slow
 def test_a_second_run_in_the_same_output_directory_is_refused(tmp_path):
     with runs.open_run(str(tmp_path / "out"), None, {"job": "x"}):
         with pytest.raises(OSError, match=r"another periodic_keras process is writing the run directory"):
@@ -259,6 +263,7 @@ def test_edge_reports_an_interrupted_swap_and_recover_finishes_it(tmp_path):
 # --- 8: resume is honest ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_rerun_with_other_arguments_is_refused_naming_them_and_restart_starts_afresh(tmp_path, monkeypatch):
     out = tmp_path / "D"
     monkeypatch.setattr(jobs.clock, "finish", lambda output_dir: None)  # as if killed before the end

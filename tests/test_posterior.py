@@ -97,11 +97,13 @@ def test_config_round_trip_and_mixed_precision_default():
         keras.config.set_dtype_policy(previous)
 
 
+@pytest.mark.slow
 def test_safe_mode_load_in_a_fresh_process(tmp_path):
     x, _, _ = sine_windows(16, N, 1.0, 30.0, snr_db=-3, seed=6)
     assert "PeakPosterior" in safe_load_in_fresh_process(_model(), x[..., None], tmp_path)
 
 
+@pytest.mark.slow
 def test_converts_to_builtin_tflite_and_matches_keras():
     model = _model()
     x, _, _ = sine_windows(40, N, 1.0, 30.0, snr_db=-6, seed=7)

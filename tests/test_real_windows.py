@@ -7,7 +7,7 @@ import pytest
 
 from periodic_keras import jobs
 from periodic_keras.data.real import REAL_SERIES, real_series
-from script_runner import ROOT, run_script
+from script_runner import ROOT, run_main
 
 
 def test_real_series_load_offline_as_windows():
@@ -27,7 +27,7 @@ def test_every_real_window_agrees_with_ml_or_is_flagged(tmp_path):
 
 
 def test_script_refuses_a_non_frequency_export(tmp_path):
-    done = run_script("benchmark_real_windows.py", "--export-dir", os.path.join(ROOT, "exported", "clock"),
+    done = run_main("benchmark_real_windows.py", "--export-dir", os.path.join(ROOT, "exported", "clock"),
                       "--output-dir", str(tmp_path / "o"), timeout=120)
     assert done.returncode == 2 and "real windows need a frequency export" in done.stderr
     assert not (tmp_path / "o").exists()

@@ -147,12 +147,14 @@ def test_config_round_trip_and_mixed_precision_default():
         keras.config.set_dtype_policy(previous)
 
 
+@pytest.mark.slow
 def test_safe_mode_load_in_a_fresh_process(tmp_path):
     model = _spectral_refine_model()
     x, _, _ = sine_windows(16, N, 1.0, 30.0, snr_db=20, seed=5)
     assert "ToneRefinement" in safe_load_in_fresh_process(model, x[..., None], tmp_path)
 
 
+@pytest.mark.slow
 def test_converts_to_builtin_tflite_and_matches_keras():
     model = _spectral_refine_model()
     x, f, _ = sine_windows(40, N, 1.0, 30.0, snr_db=20, seed=6)

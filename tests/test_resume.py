@@ -14,7 +14,7 @@ import keras
 
 from periodic_keras import _io, runs, training
 from periodic_keras.training import backups
-from script_runner import ROOT, run_script
+from script_runner import ROOT, run_main  # the same command again, in this process
 
 
 def _backup(output_dir, phase):
@@ -46,19 +46,20 @@ def _epochs(text):
     return [tuple(map(int, m)) for m in re.findall(r"Epoch (\d+)/(\d+)", text)]
 
 
+@pytest.mark.slow
 def test_clock_script_killed_mid_training_resumes_at_the_next_epoch(tmp_path):
-    args = ["--steps", "1200", "--naive", "--n-test", "1000", "--no-export", "--verbose", "2",
-            "--output-dir", str(tmp_path)]
+    args = ["--steps", "1200", "--hidden", "16", "--batch-size", "128", "--naive", "--n-test", "1000", "--no-export",
+            "--verbose", "2", "--output-dir", str(tmp_path)]  # a small clock: three 400-step epochs in seconds
     backup = _backup(tmp_path, "clock")
     _kill_when(_start("train_clock.py", *args), backup)  # killed during epoch 2 of 3
     assert not (tmp_path / "results.csv").exists()
     # Other training arguments: refused before any work, naming them; the backup is kept.
-    changed = run_script("train_clock.py", *args, "--seed", "7", "--learning-rate", "0.001", "--years", "5")
+    changed = run_main("train_clock.py", *args, "--seed", "7", "--learning-rate", "0.001", "--years", "5")
     assert changed.returncode == 2, changed.stderr[-3000:]
     assert re.search(r"interrupted run with other arguments \(learning_rate 0.01 -> 0.001; seed 0 -> 7; "
                      r"years 120.0 -> 5.0\).*--restart", changed.stderr), changed.stderr
     assert os.path.exists(backup)
-    done = run_script("train_clock.py", *args)
+    done = run_main("train_clock.py", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     epochs = _epochs(done.stdout)
     assert epochs and epochs[0][0] >= 2 and epochs[-1] == (3, 3), epochs  # resumed, and all 3 epochs done
@@ -66,12 +67,13 @@ def test_clock_script_killed_mid_training_resumes_at_the_next_epoch(tmp_path):
     assert not os.path.exists(backup)  # the run completed: its backups are cleared, a rerun starts afresh
 
 
+@pytest.mark.slow
 def test_burst_script_killed_in_a_later_phase_keeps_the_earlier_ones(tmp_path):
-    args = ["--quick", "--no-export", "--verbose", "2", "--output-dir", str(tmp_path)]
+    args = ["--quick", "--test-lengths", "130", "300", "--no-export", "--verbose", "2", "--output-dir", str(tmp_path)]
     _kill_when(_start("train_burst.py", *args), _backup(tmp_path, "fix_fixed"))
     for phase in ("naive_simple_rnn", "naive_lstm", "fix_fixed"):  # finished phases keep their backups
         assert os.path.exists(_backup(tmp_path, phase)), phase
-    done = run_script("train_burst.py", *args)
+    done = run_main("train_burst.py", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     trained = re.findall(r"^\d+/\d+ - \d+s", done.stdout, re.M)  # one Keras progress line per epoch run
     assert len(trained) == 1, done.stdout  # only the phase that was cut short trains again
@@ -92,6 +94,7 @@ def _data():
     return tf.data.Dataset.from_tensor_slices((x, x[:, :1] * 2)).repeat().batch(32)
 
 
+@pytest.mark.slow
 def test_fit_resumes_weights_optimizer_and_epoch_from_the_backup(tmp_path):
     model = _tiny()
     training.fit(model, _data(), 40, steps_per_epoch=10, run_dir=str(tmp_path), verbose=0)
@@ -117,9 +120,10 @@ def test_backup_of_another_training_is_refused(tmp_path):
         training.fit(_tiny(), _data(), 20, steps_per_epoch=10, run_dir=str(tmp_path), verbose=0)
 
 
+@pytest.mark.slow
 def test_sigterm_stops_like_ctrl_c_and_the_same_command_resumes(tmp_path):
-    args = ["--steps", "1200", "--naive", "--n-test", "1000", "--no-export", "--verbose", "2",
-            "--output-dir", str(tmp_path)]
+    args = ["--steps", "1200", "--hidden", "16", "--batch-size", "128", "--naive", "--n-test", "1000", "--no-export",
+            "--verbose", "2", "--output-dir", str(tmp_path)]
     proc = _start("train_clock.py", *args)
     deadline = time.time() + 240
     try:
@@ -136,6 +140,6 @@ def test_sigterm_stops_like_ctrl_c_and_the_same_command_resumes(tmp_path):
     lines = [line for line in output.splitlines() if "train_clock.py:" in line]
     assert lines == ["train_clock.py: terminated; finished outputs are intact, rerun the same command to resume"], output
     assert "Traceback" not in output and not (tmp_path / "results.csv").exists()
-    done = run_script("train_clock.py", *args)
+    done = run_main("train_clock.py", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     assert _epochs(done.stdout)[0][0] >= 2  # resumed after the epoch that had finished

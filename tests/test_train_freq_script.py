@@ -5,11 +5,10 @@ import pandas as pd
 import pytest
 
 from periodic_keras import edge
-from script_runner import runner
+from script_runner import main_runner, runner
 
-
-
-run = runner('train_freq.py')
+run = runner('train_freq.py')          # a fresh process, as a user runs it
+run_in = main_runner('train_freq.py')   # main(argv) in this process
 
 
 @pytest.mark.parametrize("args, message", [
@@ -29,7 +28,7 @@ run = runner('train_freq.py')
     (["--bin-units", "0"], "bin_units must be a positive integer"),
 ])
 def test_bad_arguments_exit_nonzero_with_one_clear_line(args, message, tmp_path):
-    done = run(*args, "--output-dir", str(tmp_path / "out"), "--no-export", timeout=120)
+    done = run_in(*args, "--output-dir", str(tmp_path / "out"), "--no-export")
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -37,7 +36,7 @@ def test_bad_arguments_exit_nonzero_with_one_clear_line(args, message, tmp_path)
 
 
 def test_help_documents_every_option():
-    done = run("--help", timeout=120)
+    done = run_in("--help")
     assert done.returncode == 0
     for option in ("--window", "--fmin", "--fmax", "--train-snr", "--eval-snr", "--steps", "--seed",
                    "--output-dir", "--export-dir", "--quick", "--preset", "--refine-from", "--train-on-estimate",
@@ -45,9 +44,10 @@ def test_help_documents_every_option():
         assert option in done.stdout
 
 
+@pytest.mark.slow
 def test_quick_run_writes_table_plot_and_export(tmp_path):
     out = tmp_path / "run"
-    done = run("--quick", "--steps", "30", "--n-test", "100", "--output-dir", str(out), "--verbose", "0")
+    done = run_in("--quick", "--steps", "30", "--n-test", "100", "--output-dir", str(out), "--verbose", "0")
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out / "results.csv")
     stages = {"lstm_only", "lstm_refined", "peaks_refined", "peaks_hedged"}  # the model's parts, as estimators
@@ -65,26 +65,6 @@ def test_quick_run_writes_table_plot_and_export(tmp_path):
     model = edge.load(str(out / "exported"))
     assert model.metadata["window"] == 100 and model.metadata["evaluation"]["lstm@10dB"]["n"] == 100
     assert str(out / "exported") in done.stdout
-
-
-def test_micro_preset_exports_a_mixed_int8_model_under_64_kb(tmp_path):
-    import json
-
-    out = tmp_path / "run"
-    done = run("--preset", "micro", "--n-test", "100", "--eval-snr", "10", "0", "--output-dir", str(out),
-               "--export-dir", str(tmp_path / "exp"), "--verbose", "0", timeout=900)
-    assert done.returncode == 0, done.stderr
-    meta = json.loads((tmp_path / "exp" / "metadata.json").read_text())
-    training = meta["training"]
-    assert training["refine_from"] == "all" and training["train_on_estimate"] and training["bin_units"] == 16
-    int8 = meta["tflite"]["int8"]
-    assert int8["bytes"] <= 64 * 1024 and "refined" in int8["float_layers"]
-    assert int8["tflm"]["runs"] and int8["tflm"]["rmse_over_crlb_10dB"] <= 1.3  # the target, in TFLM
-    assert meta["c_array"]["variant"] == "int8" and meta["c_array"]["length"] == int8["bytes"]
-    got = edge.load(str(tmp_path / "exp"), "int8", runtime="tflm").predict(np.sin(2 * np.pi * 7.3 * np.arange(100) / 100))
-    assert abs(got[0] - 7.3) < 1e-3
-    table = pd.read_csv(out / "results.csv")
-    assert {"lstm_only", "lstm_refined", "peaks_refined", "ml"} <= set(table["estimator"])
 
 
 def test_job_frontends_match_the_models():

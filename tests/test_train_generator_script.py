@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from periodic_keras import edge
-from script_runner import runner
+from script_runner import main_runner as runner  # main(argv), in this process
 
 
 
@@ -37,6 +37,7 @@ def test_bad_arguments_exit_nonzero_with_one_clear_line(args, message, tmp_path)
     assert not os.path.exists(tmp_path / "out" / "results.csv")
 
 
+@pytest.mark.slow
 def test_quick_run_writes_table_plot_and_a_streaming_export(tmp_path):
     out = tmp_path / "run"
     done = run("--quick", "--steps", "20", "--units", "8", "--windows", "50", "100", "--horizon", "200",
@@ -56,6 +57,7 @@ def test_quick_run_writes_table_plot_and_a_streaming_export(tmp_path):
     assert "ms/step" in done.stdout
 
 
+@pytest.mark.slow
 def test_sf_temps_quick_run_compares_with_seasonal_naive(tmp_path):
     out = tmp_path / "sf"
     done = run("--dataset", "sf-temps", "--quick", "--steps", "20", "--units", "8", "--windows", "50",

@@ -8,11 +8,9 @@ import pandas as pd
 import pytest
 
 from periodic_keras import edge
-from script_runner import run_script
+from script_runner import run_main
 
-
-
-run = run_script
+run = run_main  # main(argv) in this process (tests/test_scripts.py starts each script fresh)
 
 
 @pytest.mark.parametrize("script, args, message", [
@@ -28,13 +26,14 @@ run = run_script
     ("train_burst.py", ["--window", "500"], "window=500 is longer than the training sequences"),
 ])
 def test_bad_arguments_exit_nonzero_with_one_clear_line(script, args, message, tmp_path):
-    done = run(script, *args, "--output-dir", str(tmp_path / "out"), "--no-export", timeout=120)
+    done = run(script, *args, "--output-dir", str(tmp_path / "out"), "--no-export")
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert not os.path.exists(tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_divider_quick_run(tmp_path):
     out = tmp_path / "run"
     done = run("train_divider.py", "--quick", "--output-dir", str(out), "--verbose", "0")
@@ -52,6 +51,7 @@ def test_divider_quick_run(tmp_path):
     assert y.shape == (1, 100) and [s.shape for s in state] == [(1, 32), (1, 32)]
 
 
+@pytest.mark.slow
 def test_burst_quick_run(tmp_path):
     out = tmp_path / "run"
     done = run("train_burst.py", "--quick", "--test-lengths", "130", "300", "--output-dir", str(out),

@@ -69,8 +69,10 @@ def test_console_command_help_and_a_quick_job(installed):
     assert "train-freq" in done.stdout and "forecast" in done.stdout
     done = _run([command, "train-freq", "--help"], cwd=str(base), env=env)
     assert "usage: periodic-keras train-freq" in done.stdout and "--export-dir" in done.stdout
-    out = base / "periods"
-    done = _run([command, "benchmark-find-periods", "--quick", "--output-dir", str(out)], cwd=str(base), env=env)
-    assert (out / "results.csv").is_file() and "done in" in done.stdout
+    table = base / "exports.md"  # a quick job: the committed exports tabulated from their metadata
+    done = _run([command, "export-table", "--exported", os.path.join(ROOT, "exported"), "--output", str(table)],
+                cwd=str(base), env=env)
+    assert "| freq | freq | float32 | litert |" in done.stdout and "done in" in done.stdout
+    assert table.read_text().startswith("| export |")
     bad = subprocess.run([command, "no-such-command"], cwd=str(base), env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown command" in bad.stderr

@@ -33,11 +33,11 @@ from periodic_keras.classical.timeaxis import TimeAxis, series_xy
 from periodic_keras.classical.trust import FLAGS, THRESHOLDS, tone_quality
 
 __all__ = [
-    "AUTO_TREND_MAX", "CANDIDATES", "CONFLICT_FRACTION", "FAMILY_AMPLITUDE", "FAMILY_PERIODS", "FLAGS", "MAX_DEFAULT_MESH",
-    "MAX_GRID_POINTS", "MAX_HARMONIC", "MAX_TREND", "MIN_COVERAGE", "THRESHOLDS", "TREND_SHARE", "FamilyDraws",
-    "PeriodReport", "SineFit", "SinesFit", "TimeAxis", "WindowDiagnosis", "candan_frequency", "check_warmup",
-    "crlb_frequency_std", "crlb_frequency_var", "crlb_omega_std", "diagnose_sequences", "diagnose_windows",
-    "false_alarm_probability", "family_draws", "family_split", "find_periods", "fit_frequencies", "fit_frequency",
-    "lomb_scargle", "ml_frequency", "mmse_frequency", "oracle_forecast", "periodogram", "seasonal_naive", "series_xy",
-    "tone_quality",
+    "AUTO_TREND_MAX", "CANDIDATES", "CONFLICT_FRACTION", "FAMILY_AMPLITUDE", "FAMILY_PERIODS", "FLAGS",
+    "MAX_DEFAULT_MESH", "MAX_GRID_POINTS", "MAX_HARMONIC", "MAX_TREND", "MIN_COVERAGE", "THRESHOLDS",
+    "TREND_SHARE", "FamilyDraws", "PeriodReport", "SineFit", "SinesFit", "TimeAxis", "WindowDiagnosis",
+    "candan_frequency", "check_warmup", "crlb_frequency_std", "crlb_frequency_var", "crlb_omega_std",
+    "diagnose_sequences", "diagnose_windows", "false_alarm_probability", "family_draws", "family_split",
+    "find_periods", "fit_frequencies", "fit_frequency", "lomb_scargle", "ml_frequency", "mmse_frequency",
+    "oracle_forecast", "periodogram", "seasonal_naive", "series_xy", "tone_quality",
 ]

@@ -13,6 +13,8 @@ from periodic_keras.cli import (benchmark_activations, benchmark_find_periods, b
                                 train_generator)
 from periodic_keras.cli.main import COMMANDS, main
 
-__all__ = ["COMMANDS", "benchmark_activations", "benchmark_find_periods", "benchmark_fit_frequency", "benchmark_forecast",
-           "benchmark_freq_bound", "benchmark_real_windows", "benchmark_seeds", "export_table", "forecast", "main",
-           "train_burst", "train_clock", "train_divider", "train_freq", "train_generator"]
+__all__ = [
+    "COMMANDS", "benchmark_activations", "benchmark_find_periods", "benchmark_fit_frequency",
+    "benchmark_forecast", "benchmark_freq_bound", "benchmark_real_windows", "benchmark_seeds", "export_table",
+    "forecast", "main", "train_burst", "train_clock", "train_divider", "train_freq", "train_generator",
+]

@@ -119,8 +119,8 @@ def main(argv=None, prog=None) -> int:
         job = jobs.train_generator
         steps, weight = args.early_weight
         if steps != int(steps):
-            print(f"{prog or os.path.basename(sys.argv[0])}: error: --early-weight STEPS must be an integer, got {steps}",
-                  file=sys.stderr)
+            name = prog or os.path.basename(sys.argv[0])
+            print(f"{name}: error: --early-weight STEPS must be an integer, got {steps}", file=sys.stderr)
             return 2
         common.update(horizon=1000 if args.horizon is None else args.horizon, export_dir=args.export_dir,
                       no_export=args.no_export, early_weight=(int(steps), weight),

@@ -2,9 +2,9 @@
 
 This package must never import TensorFlow or Keras: an edge device has only NumPy
 and the ``ai_edge_litert`` interpreter, or a microcontroller's TensorFlow Lite Micro
-(``runtime="tflm"``: :mod:`periodic_keras.edge.micro`, the ``tflite-micro`` package). It checks every artefact against its
-``metadata.json`` (files present, SHA-256 checksums, input shape and dtype) before
-running it, and validates every input (shape, dtype, finiteness) with clear errors.
+(``runtime="tflm"``: :mod:`periodic_keras.edge.micro`, the ``tflite-micro`` package). It checks
+every artefact against its ``metadata.json`` (files present, SHA-256 checksums, input shape and
+dtype) before running it, and validates every input (shape, dtype, finiteness) with clear errors.
 
 Loading is contained and read-only: the model files named in the metadata must be plain
 file names inside the directory (no separators, no ``..``, no absolute paths, no links),

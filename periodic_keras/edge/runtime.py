@@ -19,7 +19,10 @@ import numpy as np
 from periodic_keras.edge.metadata import METADATA, read_metadata
 from periodic_keras.errors import ExportedModelError, NonFiniteOutputError
 
-__all__ = ["MAX_MODEL_BYTES", "RUNTIMES", "LiteRTRunner", "finite_output", "open_model", "read_model", "signature_order"]
+__all__ = [
+    "MAX_MODEL_BYTES", "RUNTIMES", "LiteRTRunner", "finite_output", "open_model", "read_model",
+    "signature_order",
+]
 
 
 #: The runtimes an export can run in: LiteRT (Linux-class devices) and TensorFlow Lite for

@@ -15,9 +15,9 @@
 """
 
 from periodic_keras.forecasting.backtest import backtest, forecast_metrics
-from periodic_keras.forecasting.baselines import (MAX_ARIMA_LENGTH, MAX_ARIMA_SEASON, GeneratorBaseline, best_lag, guarded,
-                                                  guarded_statsforecast, seasonal_naive, seasonal_naive_drift,
-                                                  statsforecast_baselines)
+from periodic_keras.forecasting.baselines import (MAX_ARIMA_LENGTH, MAX_ARIMA_SEASON, GeneratorBaseline, best_lag,
+                                                  guarded, guarded_statsforecast, seasonal_naive,
+                                                  seasonal_naive_drift, statsforecast_baselines)
 from periodic_keras.forecasting.forecaster import BLEND_MIN_WINDOWS, Forecaster, blend_seasonal_candidates
 
 __all__ = ["BLEND_MIN_WINDOWS", "MAX_ARIMA_LENGTH", "MAX_ARIMA_SEASON", "Forecaster", "GeneratorBaseline", "backtest",

@@ -1,0 +1,92 @@
+"""The exit-code contract of every script, in fresh processes as a user runs them: a bad command
+line exits 2 with one ``<script>: error: ...`` line, no traceback, nothing written.
+
+The other argument tables run the scripts' ``main(argv)`` in the test process
+(``script_runner.run_main``); this file is where each script also starts as its own process.
+All of them start at once, so the file costs about one interpreter start per core.
+"""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from periodic_keras import cli
+from script_runner import ROOT
+
+#: One bad command line per script (each fails before any work), and what its line says.
+BAD = {
+    "benchmark_activations.py": (["--activations", "gelu"], r"unknown activation 'gelu'"),
+    "benchmark_find_periods.py": (["--draws", "0"], r"draws must be a positive integer, got 0"),
+    "benchmark_fit_frequency.py": (["--n-points", "3"], r"n_points must be an integer >= 16, got 3"),
+    "benchmark_forecast.py": (["--origins", "0"], r"origins must be a positive integer, got 0"),
+    "benchmark_freq_bound.py": (["--n", "0"], r"n must be a positive integer, got 0"),
+    "benchmark_real_windows.py": (["--export-dir", os.path.join(ROOT, "exported", "clock")],
+                                  r"holds a 'clock' export; real windows need a frequency export"),
+    "benchmark_seeds.py": (["--task", "clock", "--seeds", "-1"], r"seed must be an integer >= 0, got -1"),
+    "export_table.py": (["--exported", os.path.join(ROOT, "no", "such", "dir")], r"is not a directory"),
+    "forecast.py": (["--csv", os.path.join(ROOT, "no-such.csv"), "--column", "y", "--horizon", "4"],
+                    r"series CSV file not found"),
+    "train_burst.py": (["--n-test", "-1"], r"n_test must be a positive integer, got -1"),
+    "train_clock.py": (["--naive", "relu"], r"unknown naive baseline\(s\) \['relu'\]"),
+    "train_divider.py": (["--window", "1000"], r"window=1000 is longer than the training sequences"),
+    "train_freq.py": (["--fmax", "60"], r"fmax=60.0 cycles/window is at or above the Nyquist limit"),
+    "train_generator.py": (["--early-weight", "2.5", "3"], r"--early-weight STEPS must be an integer, got 2.5"),
+}
+#: TensorFlow/absl log lines a process may print before ours (not ours to silence).
+_LOG_NOISE = re.compile(r"^(WARNING: All log messages before absl|[IWEF]\d{4} |INFO: Created TensorFlow Lite)")
+
+
+def test_every_script_is_a_command_and_has_a_case():
+    scripts = sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "scripts", "*.py")))
+    assert scripts == sorted(BAD)
+    assert sorted(f"{m}.py" for m in cli.COMMANDS.values()) == scripts
+    for script in scripts:  # thin wrappers: no path edits, one call into the package
+        text = open(os.path.join(ROOT, "scripts", script), encoding="utf-8").read()
+        assert "sys.path" not in text and f"from periodic_keras.cli import {script[:-3]}" in text, script
+
+
+@pytest.mark.slow
+def test_every_script_exits_2_with_one_line_in_a_fresh_process(tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    procs = {}
+    for script, (args, _) in BAD.items():
+        out = str(tmp_path / script / "out")
+        extra = [] if script == "export_table.py" else ["--output-dir", out]
+        procs[script] = (out, subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", script), *args, *extra],
+                                               cwd=str(tmp_path), env=env, text=True, stdout=subprocess.PIPE,
+                                               stderr=subprocess.PIPE))
+    failures = []
+    for script, (out, proc) in procs.items():
+        try:
+            _, err = proc.communicate(timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        lines = [line for line in err.splitlines() if line.strip() and not _LOG_NOISE.match(line)]
+        ok = (proc.returncode == 2 and "Traceback" not in err and len(lines) == 1
+              and lines[0].startswith(f"{script}: error: ") and re.search(BAD[script][1], lines[0])
+              and not os.path.exists(out))
+        if not ok:
+            failures.append(f"{script}: exit {proc.returncode}\n{err[-2000:]}")
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", ["train_freq.py"])
+def test_help_exits_0_in_a_fresh_process(script):
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", script), "--help"], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert done.returncode == 0 and done.stdout.startswith(f"usage: {script}"), done.stderr[-2000:]
+
+
+def test_the_console_command_dispatches_in_this_process(capsys):
+    assert cli.main(["--help"]) == 0 and "train-freq" in capsys.readouterr().out
+    assert cli.main([]) == 2 and "usage: periodic-keras" in capsys.readouterr().err
+    assert cli.main(["nope"]) == 2 and "unknown command 'nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["train_freq", "--help"])  # underscores work too; argparse exits 0 after the help
+    assert exc.value.code == 0 and capsys.readouterr().out.startswith("usage: periodic-keras train-freq")
