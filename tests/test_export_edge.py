@@ -15,26 +15,14 @@ from script_runner import ROOT, run_python
 SMALL = dict(window=32, fmin=1.0, fmax=8.0)
 
 
-@pytest.fixture
-def small_model(small_freq_model):
-    """The session's small frequency model (tests/conftest.py)."""
-    return small_freq_model
-
-
-@pytest.fixture
-def exported(small_freq_export):
-    """The session's shared export of it: read only (``_copy`` before changing anything)."""
-    return small_freq_export
-
-
-def _copy(exported, tmp_path):
+def _copy(small_freq_export, tmp_path):
     dst = str(tmp_path / "copy")
-    shutil.copytree(exported[0], dst)
+    shutil.copytree(small_freq_export[0], dst)
     return dst
 
 
-def test_export_writes_everything_and_parity_holds(exported):
-    out, meta, _ = exported
+def test_export_writes_everything_and_parity_holds(small_freq_export):
+    out, meta, _ = small_freq_export
     assert sorted(os.listdir(out)) == ["metadata.json", "model.tflite", "model_fp16.tflite", "saved_model"]
     on_disk = json.load(open(os.path.join(out, "metadata.json")))
     assert on_disk == json.loads(json.dumps(meta))
@@ -49,29 +37,29 @@ def test_export_writes_everything_and_parity_holds(exported):
     assert os.listdir(os.path.dirname(out)) == ["freq"]
 
 
-def test_tflite_uses_builtin_ops_only(exported):
+def test_tflite_uses_builtin_ops_only(small_freq_export):
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=os.path.join(exported[0], "model.tflite"))
+    interpreter = Interpreter(model_path=os.path.join(small_freq_export[0], "model.tflite"))
     ops = {detail["op_name"] for detail in interpreter._get_ops_details()}
     assert ops and not any(op.startswith("Flex") or op == "CUSTOM" for op in ops), ops
     assert "WHILE" not in ops  # the LSTM is unrolled: a straight-line graph
 
 
-def test_edge_matches_keras(exported, small_model):
-    out, _, x = exported
-    keras_pred = small_model.predict(x, verbose=0)[:, 0]
+def test_edge_matches_keras(small_freq_export, small_freq_model):
+    out, _, x = small_freq_export
+    keras_pred = small_freq_model.predict(x, verbose=0)[:, 0]
     np.testing.assert_allclose(edge.load(out).predict(x), keras_pred, atol=1e-4)
     # [batch, N] and a single [N] window are accepted too.
     np.testing.assert_allclose(edge.load(out).predict(x[..., 0]), keras_pred, atol=1e-4)
     assert edge.load(out, "float16").predict(x[0, :, 0]).shape == (1,)
 
 
-def test_edge_runtime_imports_no_tensorflow_or_keras(exported):
+def test_edge_runtime_imports_no_tensorflow_or_keras(small_freq_export):
     code = (
         "import sys, numpy as np\n"
         "from periodic_keras import edge\n"
-        f"m = edge.load({exported[0]!r})\n"
+        f"m = edge.load({small_freq_export[0]!r})\n"
         "print(m.predict(np.sin(np.arange(32) / 3.0)[None])[0])\n"
         "bad = [k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras', 'tf_keras')]\n"
         "assert not bad, bad\n"
@@ -118,28 +106,28 @@ def test_edge_runs_from_the_files_a_device_copies(tmp_path):
     (np.zeros((0, 32)), ValueError, "empty"),
     (np.array([["a"] * 32]), TypeError, "real numbers"),
 ])
-def test_edge_rejects_bad_windows(exported, data, error, match):
+def test_edge_rejects_bad_windows(small_freq_export, data, error, match):
     with pytest.raises(error, match=match):
-        edge.load(exported[0]).predict(data)
+        edge.load(small_freq_export[0]).predict(data)
 
 
-def test_edge_missing_directory_and_metadata(tmp_path, exported):
+def test_edge_missing_directory_and_metadata(tmp_path, small_freq_export):
     with pytest.raises(edge.ExportedModelError, match="not found"):
         edge.load(str(tmp_path / "nope"))
-    d = _copy(exported, tmp_path)
+    d = _copy(small_freq_export, tmp_path)
     os.remove(os.path.join(d, "metadata.json"))
     with pytest.raises(edge.ExportedModelError, match="metadata.json.* is missing"):
         edge.load(d)
 
 
-def test_edge_corrupt_metadata(tmp_path, exported):
-    d = _copy(exported, tmp_path)
+def test_edge_corrupt_metadata(tmp_path, small_freq_export):
+    d = _copy(small_freq_export, tmp_path)
     path = os.path.join(d, "metadata.json")
     with open(path, "w") as fh:
         fh.write("{not json")
     with pytest.raises(edge.ExportedModelError, match="not valid JSON"):
         edge.load(d)
-    meta = dict(exported[1])
+    meta = dict(small_freq_export[1])
     del meta["tflite"]
     with open(path, "w") as fh:
         json.dump(meta, fh)
@@ -147,8 +135,8 @@ def test_edge_corrupt_metadata(tmp_path, exported):
         edge.load(d)
 
 
-def test_edge_missing_corrupt_or_truncated_model(tmp_path, exported):
-    d = _copy(exported, tmp_path)
+def test_edge_missing_corrupt_or_truncated_model(tmp_path, small_freq_export):
+    d = _copy(small_freq_export, tmp_path)
     model_path = os.path.join(d, "model.tflite")
     blob = open(model_path, "rb").read()
     with open(model_path, "wb") as fh:
@@ -170,8 +158,8 @@ def test_edge_missing_corrupt_or_truncated_model(tmp_path, exported):
         edge.load(d, "int4")
 
 
-def test_edge_rejects_metadata_disagreeing_with_model(tmp_path, exported):
-    d = _copy(exported, tmp_path)
+def test_edge_rejects_metadata_disagreeing_with_model(tmp_path, small_freq_export):
+    d = _copy(small_freq_export, tmp_path)
     meta = json.load(open(os.path.join(d, "metadata.json")))
     meta["input"]["shape"] = [1, 64, 1]
     json.dump(meta, open(os.path.join(d, "metadata.json"), "w"))
@@ -179,12 +167,12 @@ def test_edge_rejects_metadata_disagreeing_with_model(tmp_path, exported):
         edge.load(d)
 
 
-def test_failed_export_leaves_previous_export_intact(tmp_path, small_model, exported):
-    d = _copy(exported, tmp_path)
+def test_failed_export_leaves_previous_export_intact(tmp_path, small_freq_model, small_freq_export):
+    d = _copy(small_freq_export, tmp_path)
     before = {name: os.path.getmtime(os.path.join(d, name)) for name in os.listdir(d)}
     x, _ = frequency_arrays(4, **SMALL)
     with pytest.raises(ExportError, match="differs from Keras"):
-        export_model(small_model, d, "freq", x, variants=("float32",), tolerance=-1.0)
+        export_model(small_freq_model, d, "freq", x, variants=("float32",), tolerance=-1.0)
     assert {name: os.path.getmtime(os.path.join(d, name)) for name in os.listdir(d)} == before
     assert sorted(os.listdir(tmp_path)) == ["copy"]  # staging directory removed
     edge.load(d).predict(x)
@@ -196,10 +184,10 @@ def test_failed_export_leaves_previous_export_intact(tmp_path, small_model, expo
     (dict(variants=("float16",)), ValueError, "must include 'float32'"),
     (dict(variants=("float32", "int3")), ValueError, "unknown TFLite variant"),
 ])
-def test_export_bad_arguments(tmp_path, small_model, kwargs, error, match):
+def test_export_bad_arguments(tmp_path, small_freq_model, kwargs, error, match):
     args = dict(sample_inputs=np.zeros((3, 32, 1))) | kwargs
     with pytest.raises(error, match=match):
-        export_model(small_model, str(tmp_path / "out"), "freq", **args)
+        export_model(small_freq_model, str(tmp_path / "out"), "freq", **args)
     assert not os.path.exists(tmp_path / "out")
 
 
@@ -216,9 +204,9 @@ def test_committed_frequency_model_estimates_well():
     assert meta["tflite"]["float32"]["bytes"] <= 200_000  # the issue's size target
 
 
-def test_export_rejects_mismatched_targets(tmp_path, small_model):
+def test_export_rejects_mismatched_targets(tmp_path, small_freq_model):
     with pytest.raises(ValueError, match="sample_targets has 2 items, sample_inputs 3"):
-        export_model(small_model, str(tmp_path / "o"), "freq", np.zeros((3, 32, 1)), sample_targets=np.zeros(2))
+        export_model(small_freq_model, str(tmp_path / "o"), "freq", np.zeros((3, 32, 1)), sample_targets=np.zeros(2))
 
 
 def test_export_leaves_out_a_variant_that_produces_nan(tmp_path):

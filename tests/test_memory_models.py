@@ -30,22 +30,16 @@ def divider():
     return model
 
 
-@pytest.fixture
-def burst(burst_detector):
-    """The session's trained burst detector (tests/conftest.py)."""
-    return burst_detector
-
-
 def test_divider_learns_with_carried_state_and_holds_on_longer_sequences(divider):
     xt, yt, _ = signals.divider_sequences(16, 512, period=(40, 80), seed=5)  # 4x the training length
     mse = float(np.mean((divider.predict(xt[..., None], verbose=0)[..., 0] - yt) ** 2))
     assert mse < 0.05, mse  # the windowed setup cannot beat ~0.5
 
 
-def test_burst_detector_learns_and_latches_on_long_sequences(burst):
+def test_burst_detector_learns_and_latches_on_long_sequences(burst_detector):
     for length in (130, 600):
         xt, yt, _ = signals.burst_sequences(200, length, seed=7)
-        wrong = (burst.predict(xt[..., None], verbose=0)[..., 0] > 0.5) != yt
+        wrong = (burst_detector.predict(xt[..., None], verbose=0)[..., 0] > 0.5) != yt
         assert wrong.mean() < 0.01, (length, wrong.mean())
 
 
@@ -59,37 +53,31 @@ def test_stream_matches_the_sequence_model_and_carries_state(divider):
     assert np.max(np.abs(fresh - full[:, 70:])) > 1e-3
 
 
-def test_step_model_keeps_the_head_activation_and_refuses_other_cells(burst):
-    step = step_model(burst)
+def test_step_model_keeps_the_head_activation_and_refuses_other_cells(burst_detector):
+    step = step_model(burst_detector)
     assert step.get_layer("head").activation.__name__ == "sigmoid"
     with pytest.raises(ValueError, match="LSTM layers only"):
         step_model(sequence_model(4, cell="gru"))
 
 
-@pytest.fixture
-def exported(burst_export):
-    """Its shared stream export: read only."""
-    return burst_export
-
-
-def test_stream_export_matches_keras_and_records_parity(exported, burst):
-    out, meta, x = exported
+def test_stream_export_matches_keras_and_records_parity(burst_export, burst_detector):
+    out, meta, x = burst_export
     assert meta["mode"] == "stream" and meta["parity"]["streamed_steps"] == 300
     assert meta["tflite"]["float32"]["parity_max_abs_diff"] <= 1e-4
     assert json.load(open(os.path.join(out, edge.METADATA)))["threshold"] == 0.5
     runner = edge.load_step(out)
     probs, state = runner.run(x)
-    np.testing.assert_allclose(probs, burst.predict(x[..., None], verbose=0)[..., 0], atol=1e-4)
+    np.testing.assert_allclose(probs, burst_detector.predict(x[..., None], verbose=0)[..., 0], atol=1e-4)
     a, s = runner.run(x[:, :100])
     b, _ = runner.run(x[:, 100:], s)  # a device reading in chunks carries the state
     np.testing.assert_allclose(np.concatenate([a, b], axis=1), probs, atol=1e-6)
 
 
-def test_edge_streaming_without_tensorflow(exported):
+def test_edge_streaming_without_tensorflow(burst_export):
     code = (
         "import sys, numpy as np\n"
         "from periodic_keras import edge\n"
-        f"m = edge.load_step({exported[0]!r})\n"
+        f"m = edge.load_step({burst_export[0]!r})\n"
         "y, s = m.run(np.zeros((2, 30)))\n"
         "print(y.shape, [a.shape for a in s])\n"
         "bad = [k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras')]\n"
@@ -106,13 +94,13 @@ def test_edge_streaming_without_tensorflow(exported):
     (lambda m: m.run(np.zeros((1, 5)), [np.zeros((1, 8))]), "state shapes"),
     (lambda m: m.run(np.zeros((2, 2, 2))), "shape \\[batch, steps\\]"),
 ])
-def test_edge_streaming_bad_inputs(exported, call, match):
+def test_edge_streaming_bad_inputs(burst_export, call, match):
     with pytest.raises(ValueError, match=match):
-        call(edge.load_step(exported[0]))
+        call(edge.load_step(burst_export[0]))
 
 
-def test_stream_export_bad_arguments(tmp_path, burst):
-    step = step_model(burst, batch_size=1)
+def test_stream_export_bad_arguments(tmp_path, burst_detector):
+    step = step_model(burst_detector, batch_size=1)
     with pytest.raises(ValueError, match="mode must be"):
         export.export_step_model(step, str(tmp_path / "a"), "burst", np.zeros((1, 5)), mode="drive")
     with pytest.raises(ValueError, match="reference has shape"):
