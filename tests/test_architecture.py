@@ -233,7 +233,7 @@ def test_faces_only_re_export(package):
 
 
 #: The floors, lowest first: a module imports only from its own floor or lower ones.
-FLOORS = [("errors", "_io", "signals", "units", "generation", "runs"), ("classical",), ("edge",), ("data",),
+FLOORS = [("errors", "_io", "signals", "units", "generation", "targets", "runs"), ("classical",), ("edge",), ("data",),
           ("layers",), ("models",), ("training",), ("export",), ("forecasting",), ("jobs",), ("cli", "__main__")]
 
 

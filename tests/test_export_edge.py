@@ -70,7 +70,8 @@ def test_edge_runtime_imports_no_tensorflow_or_keras(small_freq_export):
 
 
 #: What docs/frequency.md tells a device to copy: the edge runtime and what it imports.
-DEVICE_FILES = ("__init__.py", "errors.py", "_io.py", "runs.py", "generation.py", "signals.py", "edge", "classical")
+DEVICE_FILES = ("__init__.py", "errors.py", "_io.py", "targets.py", "runs.py", "generation.py", "signals.py", "edge",
+                "classical")
 
 
 def test_edge_runs_from_the_files_a_device_copies(tmp_path):

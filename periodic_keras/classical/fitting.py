@@ -171,6 +171,18 @@ def prepare_fit(x, y, n_tones, *, min_frequency, max_frequency, oversample, weig
                 polys=[trend_columns(t / half, d) for d in degrees], grid=grid, residual_power=residual_power)
 
 
+def _check_finite(p, amps, power, rmse):
+    """Refuse a fit whose amplitudes, trend or rmse overflow float64 once scaled back to y's
+    units: y near the float64 limit (1.8e308) leaves no headroom for a fit, e.g. a lone spike
+    of 1e308 fitted by a tone near the Nyquist frequency, whose amplitude exceeds the spike's."""
+    if np.all(np.isfinite(amps)) and np.all(np.isfinite(power)) and math.isfinite(rmse):
+        return
+    peak = float(np.max(np.abs(p["y"]))) * p["y_scale"]
+    raise ValueError(f"the fit overflows float64: y reaches {peak:.4g}, too close to the float64 limit "
+                     f"({np.finfo(np.float64).max:.3g}) for the fitted amplitudes, trend and residual; divide y by a "
+                     "power of ten first (and multiply the amplitudes by it)")
+
+
 def fit_result(p, omegas, coef, model) -> SinesFit:
     """The :class:`SinesFit` of one stage of :func:`tone_stages`, in the caller's units."""
     k = omegas.size
@@ -180,9 +192,11 @@ def fit_result(p, omegas, coef, model) -> SinesFit:
     psi = np.where(omegas < 0, math.pi - psi, psi)  # sin(-|w| t + psi) = sin(|w| t + pi - psi)
     omegas = np.abs(omegas)
     phases = (psi - omegas * p["x0"] + math.pi) % TWO_PI - math.pi  # back to x = 0
-    amps = np.hypot(a, b) * p["y_scale"]
-    rmse = float(np.sqrt(np.mean((p["y"] - model) ** 2)) * p["y_scale"])
-    power = np.polynomial.legendre.leg2poly(coef[:d]) * p["y_scale"]  # in u = (x - x0) / half
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+        amps = np.hypot(a, b) * p["y_scale"]
+        rmse = float(np.sqrt(np.mean((p["y"] - model) ** 2)) * p["y_scale"])
+        power = np.polynomial.legendre.leg2poly(coef[:d]) * p["y_scale"]  # in u = (x - x0) / half
+    _check_finite(p, amps, power, rmse)
     idx = np.argsort(-amps, kind="stable")
     return SinesFit(tuple(float(v) for v in omegas[idx]), tuple(float(v) for v in amps[idx]),
                     tuple(float(v) for v in phases[idx]), float(power[0]), rmse,

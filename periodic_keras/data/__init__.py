@@ -1,5 +1,7 @@
 """tf.data pipelines, one module per task, adapters for a user's own series, the regular time
-grid of a series to forecast, and real series that ship inside packages (:mod:`periodic_keras.data.real`).
+grid of a series to forecast (``grid``), a series read from a CSV file (``csv``), the windows a
+forecaster trains on (``forecast``), and real series that ship inside packages
+(:mod:`periodic_keras.data.real`).
 
 The TFDS builders live in ``periodic_keras.data.tfds_*``: importing one registers its builder.
 """
@@ -7,9 +9,11 @@ The TFDS builders live in ``periodic_keras.data.tfds_*``: importing one register
 from periodic_keras.data import real
 from periodic_keras.data.adapters import as_series, windowed_dataset
 from periodic_keras.data.clock import CLOCK_OUTPUTS, clock_arrays, clock_dataset, clock_targets
-from periodic_keras.data.forecast import RegularSeries, csv_series, forecast_windows, regular_series, window_scale
+from periodic_keras.data.csvfile import csv_series
+from periodic_keras.data.forecast import forecast_windows, window_scale
 from periodic_keras.data.frequency import SPLITS, frequency_arrays, frequency_dataset
 from periodic_keras.data.generator import next_step_dataset, random_windows, stateful_windows, step_weights
+from periodic_keras.data.grid import RegularSeries, regular_series
 from periodic_keras.data.memory import burst_dataset, divider_dataset, independent_windows, sequence_dataset
 from periodic_keras.data.windows import consecutive_windows, paired_sequences
 

@@ -17,11 +17,12 @@ Example::
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 import numpy as np
 
-from periodic_keras.edge.metadata import METADATA, finite_numbers
+from periodic_keras.edge.metadata import METADATA, check_forecaster
 from periodic_keras.edge.runtime import finite_output, open_model, signature_order
 from periodic_keras.errors import ExportedModelError
 
@@ -39,23 +40,20 @@ class EdgeForecaster:
     """An exported forecaster run with LiteRT. Use :func:`load_forecaster`.
 
     Attributes: ``context`` (history steps the model reads), ``horizon``, ``periods``
-    (steps), ``time_axis`` (the metadata's ``time`` field), ``metadata``.
+    (steps), ``time_axis`` (the metadata's ``time`` field), ``metadata``. Safe to share
+    between threads (each concurrent ``forecast`` runs in an interpreter of its own).
     """
 
-    def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None):
+    def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None,
+                 max_interpreters: int | None = None):
         self.task_dir, self.variant = task_dir, variant
-        self.metadata, self._runner, path = open_model(task_dir, variant, num_threads)
+        self.metadata, self._runner, path = open_model(task_dir, variant, num_threads,
+                                                       max_interpreters=max_interpreters)
         meta = self.metadata
         if meta.get("task") != "forecaster" or not isinstance(meta.get("forecaster"), dict):
             raise ExportedModelError(f"{task_dir!r} is not a forecaster export (task {meta.get('task')!r})")
-        plan, axis = meta["forecaster"], meta.get("time")
-        if not (isinstance(plan.get("context"), int) and isinstance(plan.get("horizon"), int)):
-            raise ExportedModelError(f"{task_dir!r}: fields 'forecaster.context' and 'forecaster.horizon' "
-                                          "must be integers")
-        if not (isinstance(axis, dict) and axis.get("unit") in ("ns", "month", "number")
-                and finite_numbers([axis.get("origin"), axis.get("step")]) and axis["step"] > 0):
-            raise ExportedModelError(f"{task_dir!r}: field 'time' must give unit (ns, month or number), origin "
-                                          "and a positive step")
+        check_forecaster(meta, os.path.join(task_dir, METADATA))
+        plan, axis = meta["forecaster"], meta["time"]
         self.context, self.horizon = plan["context"], plan["horizon"]
         self.periods, self.time_axis = plan.get("periods"), axis
         # positional inputs args_0, args_0_1, args_0_2
@@ -67,7 +65,12 @@ class EdgeForecaster:
         if (shapes, dtypes) != want:
             raise ExportedModelError(f"{path!r} takes inputs {list(zip(shapes, dtypes))}, but {METADATA} "
                                           f"describes a forecaster with context {self.context}")
-        (self._output,) = self._runner.outputs
+        outputs = self._runner.outputs
+        if len(outputs) != 1 or [int(d) for d in outputs[next(iter(outputs))]["shape"]] != [1, self.horizon]:
+            raise ExportedModelError(f"{path!r} gives outputs "
+                                     f"{[[int(d) for d in o['shape']] for o in outputs.values()]}, but {METADATA} "
+                                     f"describes a forecaster with horizon {self.horizon} (one output [1, horizon])")
+        (self._output,) = outputs
 
     def positions(self, times) -> np.ndarray:
         """Grid positions (int64, steps from the fitted series' first step) of ``times``.
@@ -165,11 +168,13 @@ class EdgeForecaster:
                             finite_output(np.asarray(out, np.float32).reshape(-1)))
 
 
-def load_forecaster(task_dir: str, variant: str = "float32", num_threads: int | None = None) -> EdgeForecaster:
-    """Load a forecaster export (NumPy + LiteRT only).
+def load_forecaster(task_dir: str, variant: str = "float32", num_threads: int | None = None,
+                    max_interpreters: int | None = None) -> EdgeForecaster:
+    """Load a forecaster export (NumPy + LiteRT only). ``num_threads``, ``max_interpreters``: as
+    :func:`periodic_keras.edge.load`.
 
     Raises:
         periodic_keras.edge.ExportedModelError: as :func:`periodic_keras.edge.load`, or an
             export that is not a forecaster.
     """
-    return EdgeForecaster(task_dir, variant, num_threads)
+    return EdgeForecaster(task_dir, variant, num_threads, max_interpreters)

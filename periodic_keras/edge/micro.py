@@ -29,6 +29,7 @@ import functools
 import os
 import re
 import tempfile
+import threading
 
 import numpy as np
 
@@ -59,12 +60,17 @@ def _runtime():
     return runtime
 
 
+#: File descriptor 2 is the process's: one capture at a time (two interleaved ones would leave
+#: stderr pointing at a deleted file).
+_STDERR_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def _captured_stderr():
     """Collect what C code writes to file descriptor 2 (TFLM reports there); yields a list
-    that holds the text once the block ends."""
+    that holds the text once the block ends. Captures take turns across threads."""
     text = []
-    with tempfile.TemporaryFile(mode="w+b") as sink:
+    with _STDERR_LOCK, tempfile.TemporaryFile(mode="w+b") as sink:
         saved = os.dup(2)
         try:
             os.dup2(sink.fileno(), 2)
@@ -92,21 +98,31 @@ class MicroRunner:
     ``inputs`` / ``outputs`` map the signature's names (``args_0``, ``args_0_1``, ...;
     ``output_0``, ...) to ``{"shape", "dtype"}``, in the interpreter's index order (what a
     firmware's ``interpreter.input(i)`` is: not always the signature's order);
-    ``runner(**inputs)`` sets them, invokes and returns ``{name: array}``. Raises
+    ``runner(**inputs)`` sets them, invokes and returns ``{name: array}`` (copies). Raises
     :class:`MicroError` with TFLM's message when the model cannot be allocated or run.
+
+    Safe to call from several threads: calls take turns (a lock around set-input / invoke /
+    copy-output, and TFLM's log capture redirects the process's stderr, one run at a time).
     """
 
     def __init__(self, blob: bytes, arena_size: int | None = None):
         runtime = _runtime()
-        model = runtime.convert_bytearray_to_object(bytearray(blob))
-        if not model.signatureDefs:
+        self._lock = threading.Lock()
+        try:  # untrusted bytes: a flatbuffer that does not parse fails in many ways
+            model = runtime.convert_bytearray_to_object(bytearray(blob))
+            signatures = model.signatureDefs
+            if signatures:
+                signature = signatures[0]
+                graph = model.subgraphs[signature.subgraphIndex]
+                by_tensor = {t.tensorIndex: t.name.decode() for t in signature.inputs}
+                self._in_order = [by_tensor[i] for i in graph.inputs]
+                by_tensor = {t.tensorIndex: t.name.decode() for t in signature.outputs}
+                self._out_order = [by_tensor[i] for i in graph.outputs]
+        except Exception as exc:  # noqa: BLE001 -- reported as what it is: not a model TFLM can read
+            raise MicroError(f"not a TFLite model with one signature covering its inputs and outputs "
+                             f"({type(exc).__name__}: {exc})") from None
+        if not signatures:
             raise MicroError("the model has no signature: cannot tell its inputs apart")
-        signature = model.signatureDefs[0]
-        graph = model.subgraphs[signature.subgraphIndex]
-        by_tensor = {t.tensorIndex: t.name.decode() for t in signature.inputs}
-        self._in_order = [by_tensor[i] for i in graph.inputs]
-        by_tensor = {t.tensorIndex: t.name.decode() for t in signature.outputs}
-        self._out_order = [by_tensor[i] for i in graph.outputs]
         with _captured_stderr() as log:
             try:
                 self._interpreter = runtime.Interpreter.from_bytes(bytes(blob), arena_size=arena_size or DEFAULT_ARENA)
@@ -128,6 +144,10 @@ class MicroRunner:
     def __call__(self, **inputs) -> dict:
         if set(inputs) != set(self._in_order):
             raise ValueError(f"expected inputs {sorted(self._in_order)}, got {sorted(inputs)}")
+        with self._lock:
+            return self._run(inputs)
+
+    def _run(self, inputs: dict) -> dict:
         for i, name in enumerate(self._in_order):
             spec = self.inputs[name]
             self._interpreter.set_input(np.ascontiguousarray(inputs[name], spec["dtype"]).reshape(spec["shape"]), i)
@@ -144,7 +164,7 @@ class MicroRunner:
 
     def arena_used(self) -> int:
         """Bytes of the arena this interpreter has allocated (call after one run)."""
-        with _captured_stderr() as log:
+        with self._lock, _captured_stderr() as log:
             self._interpreter.print_allocations()
         found = re.search(r"Arena allocation total (\d+) bytes", "".join(log))
         if not found:

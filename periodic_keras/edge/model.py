@@ -5,11 +5,12 @@ NumPy and LiteRT or TFLM only: never TensorFlow or Keras.
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
 
-from periodic_keras.edge.metadata import METADATA, finite_numbers, int_list
+from periodic_keras.edge.metadata import DTYPES, METADATA, check_band, shape_list
 from periodic_keras.edge.runtime import finite_output, open_model, signature_order
 from periodic_keras.errors import ExportedModelError
 
@@ -39,35 +40,46 @@ class EdgeModel:
     """One exported TFLite model plus its metadata, run with the LiteRT interpreter.
 
     Use :func:`load` to create one. ``predict`` takes a batch of inputs and runs the
-    fixed-batch model once per item.
+    fixed-batch model once per item. Safe to share between threads: each concurrent call runs
+    in an interpreter of its own (see :func:`load`).
     """
 
     def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None,
-                 runtime: str = "litert"):
+                 runtime: str = "litert", max_interpreters: int | None = None):
         self.task_dir, self.variant, self.runtime = task_dir, variant, runtime
-        self.metadata, self._runner, path = open_model(task_dir, variant, num_threads, runtime)
+        self.metadata, self._runner, path = open_model(task_dir, variant, num_threads, runtime, max_interpreters)
+        meta_path = os.path.join(task_dir, METADATA)
         if self.metadata.get("task") == "forecaster":
             raise ExportedModelError(f"{task_dir!r} is a forecaster export: load it with edge.load_forecaster")
         if len(self._runner.inputs) != 1:
             raise ExportedModelError(f"{path!r} has several inputs: load a step model with edge.load_step")
         ((self._in_name, actual),) = self._runner.inputs.items()
+        if not self._runner.outputs:
+            raise ExportedModelError(f"{path!r} has no outputs")
         self._out_name = signature_order(self._runner.outputs)[0]
         spec = self.metadata["input"]
         if "shape" not in spec:
             raise ExportedModelError(f"{task_dir!r} is a step model export: load it with edge.load_step")
+        if spec["dtype"] not in DTYPES or np.dtype(spec["dtype"]).kind not in "iuf":
+            raise ExportedModelError(f"{meta_path!r}: field 'input.dtype' must be a real number type, got "
+                                     f"{spec['dtype']!r}")
         self.input_shape, self.dtype = tuple(spec["shape"]), np.dtype(spec["dtype"])
         # The model may take the input re-encoded (the clock: int32 days and seconds of day, which TFLM runs).
         self._encoding, want = None, (self.input_shape, self.dtype.name)
         encoded = spec.get("encoding")
         if encoded is not None:
-            if not (isinstance(encoded, dict) and encoded.get("name") in INPUT_ENCODINGS
-                    and int_list(encoded.get("shape")) and isinstance(encoded.get("dtype"), str)):
-                raise ExportedModelError(f"{task_dir!r}: field 'input.encoding' must give a name from "
-                                         f"{sorted(INPUT_ENCODINGS)}, a shape and a dtype")
+            if not (isinstance(encoded, dict) and isinstance(encoded.get("name"), str)
+                    and encoded["name"] in INPUT_ENCODINGS
+                    and shape_list(encoded.get("shape")) and encoded.get("dtype") in DTYPES):
+                raise ExportedModelError(f"{meta_path!r}: field 'input.encoding' must give a name from "
+                                         f"{sorted(INPUT_ENCODINGS)}, a shape (positive integers) and a dtype "
+                                         f"(one of {list(DTYPES)})")
             self._encoding, want = encoded["name"], (tuple(encoded["shape"]), encoded["dtype"])
         got = (tuple(int(d) for d in actual["shape"]), actual["dtype"].name)
         if got != want:
             raise ExportedModelError(f"{path!r} takes {got[0]} {got[1]}, but {METADATA} says {want[0]} {want[1]}")
+        if self.metadata["task"] == "freq":  # what quality() reads: checked now, not when first asked
+            check_band(self.metadata, meta_path, int(np.prod(self.input_shape[1:])))
 
     def _check(self, x) -> np.ndarray:
         item_shape = self.input_shape[1:]
@@ -120,8 +132,9 @@ class EdgeModel:
             return out, self._quality(batch, out)
         spec = self._runner.outputs[self._out_name]
         out = np.empty((len(batch), *spec["shape"][1:]), spec["dtype"])
-        for i, item in enumerate(INPUT_ENCODINGS[self._encoding](batch) if self._encoding else batch):
-            out[i] = self._runner(**{self._in_name: item[None]})[self._out_name][0]
+        with self._runner.runner() as run:  # one interpreter for the whole batch, this call's alone
+            for i, item in enumerate(INPUT_ENCODINGS[self._encoding](batch) if self._encoding else batch):
+                out[i] = run(**{self._in_name: item[None]})[self._out_name][0]
         out = finite_output(out)
         return out.reshape(len(batch)) if out.ndim == 2 and out.shape[1] == 1 else out
 
@@ -141,19 +154,16 @@ class EdgeModel:
 
     def _quality(self, batch: np.ndarray, f: np.ndarray) -> dict:
         """:meth:`quality` of a checked ``batch`` and its estimates ``f``."""
-        from periodic_keras.classical import THRESHOLDS, tone_quality
+        from periodic_keras.classical import tone_quality
 
-        meta = self.metadata
+        meta, meta_path = self.metadata, os.path.join(self.task_dir, METADATA)
         band = (meta.get("window"), meta.get("fmin"), meta.get("fmax"))
         if meta["task"] != "freq" or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in band):
             raise ExportedModelError(f"quality figures exist for frequency exports (task 'freq' with window, fmin "
-                                     f"and fmax in {METADATA}); this one is task {meta['task']!r}")
-        section = meta.get("quality", {})  # exports older than the quality section: the defaults
-        thresholds = section.get("thresholds", {}) if isinstance(section, dict) else None
-        if not isinstance(thresholds, dict) or set(thresholds) - set(THRESHOLDS) or not all(
-                finite_numbers(v) for v in thresholds.values()):
-            raise ExportedModelError(f"field 'quality.thresholds' in {METADATA} must map names from "
-                                     f"{sorted(THRESHOLDS)} to finite numbers")
+                                     f"and fmax in {meta_path!r}); this one is task {meta['task']!r}")
+        # checked when loaded; again here, as self.metadata is the caller's to change
+        check_band(meta, meta_path, int(np.prod(self.input_shape[1:])))
+        thresholds = meta.get("quality", {}).get("thresholds", {})  # older exports: the defaults
         out = tone_quality(batch.reshape(len(batch), -1), f, float(band[1]), float(band[2]), **thresholds)
         return {"frequency": f, **out}
 
@@ -167,9 +177,47 @@ class EdgeModel:
             times.append((time.perf_counter() - start) / len(batch))
         return float(np.median(times) * 1e3)
 
+    def throughput(self, x, threads: int = 1, repeats: int = 3) -> float:
+        """Items per second when ``threads`` threads each call ``predict(x)`` ``repeats`` times
+        at once (wall time from the first call to the last answer).
+
+        >>> import os
+        >>> model = load(os.path.join(os.path.dirname(__file__), "..", "..", "exported", "freq"))
+        >>> model.throughput(np.zeros((4, 100)), threads=2, repeats=1) > 0
+        True
+        """
+        import threading
+
+        for name, value in (("threads", threads), ("repeats", repeats)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        batch = self._check(x)
+        self.predict(batch)  # warm: the first interpreter is open; others open in the timed run
+        start, errors = threading.Barrier(threads + 1), []
+
+        def work():
+            start.wait()
+            try:
+                for _ in range(repeats):
+                    self.predict(batch)
+            except Exception as exc:  # noqa: BLE001 -- re-raised in the calling thread
+                errors.append(exc)
+
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        start.wait()
+        began = time.perf_counter()
+        for worker in workers:
+            worker.join()
+        elapsed = time.perf_counter() - began
+        if errors:
+            raise errors[0]
+        return threads * repeats * len(batch) / elapsed
+
 
 def load(task_dir: str, variant: str = "float32", num_threads: int | None = None,
-         runtime: str = "litert") -> EdgeModel:
+         runtime: str = "litert", max_interpreters: int | None = None) -> EdgeModel:
     """Load ``exported/<task>/`` for inference on a device (NumPy + LiteRT or TFLM only).
 
     Args:
@@ -179,10 +227,15 @@ def load(task_dir: str, variant: str = "float32", num_threads: int | None = None
         runtime: ``"litert"`` (LiteRT) or ``"tflm"`` (TensorFlow Lite for Microcontrollers'
             interpreter, :mod:`periodic_keras.edge.micro`: runs the file as a microcontroller
             would; which variants it runs is in ``metadata.json``, ``tflite.<variant>.tflm``).
+        max_interpreters: the model may be called from many threads at once; each concurrent
+            call runs in a LiteRT interpreter of its own, opened when first needed, at most
+            this many (``None``: one per CPU core; callers beyond wait their turn; ``1``: calls
+            take turns in one interpreter). TFLM opens one: its calls take turns.
 
     Raises:
         ExportedModelError: missing directory, metadata or model file; a checksum that
             does not match; a file the runtime cannot load; a model disagreeing with metadata;
+            a metadata field of the wrong type or range (named, with the file);
             ``runtime="tflm"`` without the ``tflite-micro`` package.
 
     Example:
@@ -193,4 +246,4 @@ def load(task_dir: str, variant: str = "float32", num_threads: int | None = None
     >>> round(float(model.predict(np.sin(2 * np.pi * 12.5 * t)[None])[0]), 1)
     12.5
     """
-    return EdgeModel(task_dir, variant, num_threads, runtime)
+    return EdgeModel(task_dir, variant, num_threads, runtime, max_interpreters)

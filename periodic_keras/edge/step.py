@@ -6,9 +6,11 @@ NumPy and LiteRT or TFLM only: never TensorFlow or Keras.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from periodic_keras.edge.metadata import METADATA, int_list
+from periodic_keras.edge.metadata import METADATA, check_state
 from periodic_keras.edge.runtime import finite_output, open_model, signature_order
 from periodic_keras.errors import ExportedModelError
 from periodic_keras.generation import as_float32
@@ -24,19 +26,21 @@ class EdgeStepModel:
     with :func:`periodic_keras.generation.closed_loop`, exactly as
     :func:`periodic_keras.models.generate` does in Keras; ``run`` streams given inputs
     (a driven model: the divider, the burst detector) and returns the state to carry on.
+
+    Safe to share between threads: the state is explicit (passed in, returned), and each call
+    of ``step``, ``run`` or ``generate`` runs in an interpreter of its own for its whole length
+    (see :func:`periodic_keras.edge.load`), so concurrent calls each get the serial answer.
     """
 
     def __init__(self, task_dir: str, variant: str = "float32", num_threads: int | None = None,
-                 runtime: str = "litert"):
+                 runtime: str = "litert", max_interpreters: int | None = None):
         self.task_dir, self.variant, self.runtime = task_dir, variant, runtime
-        self.metadata, self._runner, path = open_model(task_dir, variant, num_threads, runtime)
+        self.metadata, self._runner, path = open_model(task_dir, variant, num_threads, runtime, max_interpreters)
         spec, state = self.metadata["input"], self.metadata.get("state")
         if state is None or "names" not in spec:
             raise ExportedModelError(f"{task_dir!r} is not a step model export (no 'state' in "
                                           f"{METADATA})")
-        if not isinstance(state, dict) or not int_list(state.get("widths")):
-            raise ExportedModelError(f"{task_dir!r}: field 'state.widths' in {METADATA} is missing or not "
-                                          "a list of integers")
+        check_state(self.metadata, os.path.join(task_dir, METADATA))
         details = self._runner.inputs
         # Inputs are positional (args_0, args_0_1, ...), outputs output_0, output_1, ...:
         # pair them in position order with the names in the metadata.
@@ -88,15 +92,17 @@ class EdgeStepModel:
         if not np.isfinite(x).all():
             raise ValueError("x holds NaN/inf")
         x = as_float32(x, "x").reshape(-1, 1)
-        y, new = self._step(x, self._check_state(state, len(x)))
+        state = self._check_state(state, len(x))
+        with self._runner.runner() as run:
+            y, new = self._step(x, state, run)
         return finite_output(y), new
 
-    def _step(self, x, state):
-        """:meth:`step` without the checks (``generate`` and ``run`` check their inputs once)."""
+    def _step(self, x, state, run):
+        """:meth:`step` without the checks (``generate`` and ``run`` check their inputs once), in the runner ``run``."""
         ys, new = np.empty((len(x), 1), np.float32), [np.empty_like(s) for s in state]
         for b in range(len(x)):
             values = [x[b : b + 1], *(s[b : b + 1] for s in state)]
-            out = self._runner(**dict(zip(self._inputs, values)))
+            out = run(**dict(zip(self._inputs, values)))
             ys[b] = out[self._outputs[0]][0]
             for i, name in enumerate(self._outputs[1:]):
                 new[i][b] = out[name][0]
@@ -108,7 +114,8 @@ class EdgeStepModel:
 
         x = check_prefix(prefix)
         state = self._check_state(self.zero_state(len(x)) if state is None else state, len(x))
-        out, _ = closed_loop(self._step, x, n_steps, state)
+        with self._runner.runner() as run:  # one interpreter for the whole call: no other call comes between
+            out, _ = closed_loop(lambda x_t, s: self._step(x_t, s, run), x, n_steps, state)
         return finite_output(out)
 
     def run(self, inputs, state=None):
@@ -121,15 +128,17 @@ class EdgeStepModel:
         from periodic_keras.generation import as_batch, stream
 
         x = as_batch(inputs, "inputs")
-        out, new = stream(self._step, x, self._check_state(self.zero_state(len(x)) if state is None else state, len(x)))
+        state = self._check_state(self.zero_state(len(x)) if state is None else state, len(x))
+        with self._runner.runner() as run:
+            out, new = stream(lambda x_t, s: self._step(x_t, s, run), x, state)
         return finite_output(out), new
 
 
 def load_step(task_dir: str, variant: str = "float32", num_threads: int | None = None,
-              runtime: str = "litert") -> EdgeStepModel:
+              runtime: str = "litert", max_interpreters: int | None = None) -> EdgeStepModel:
     """Load a step-model export (e.g. ``exported/generator``) for streaming: :class:`EdgeStepModel`.
 
-    ``runtime``: as :func:`periodic_keras.edge.load`.
+    ``num_threads``, ``runtime``, ``max_interpreters``: as :func:`periodic_keras.edge.load`.
 
     Raises:
         ExportedModelError: as :func:`periodic_keras.edge.load`, or when the export is not a step model.
@@ -143,4 +152,4 @@ def load_step(task_dir: str, variant: str = "float32", num_threads: int | None =
     >>> bool(np.abs(gen.generate(warmup, 5)[0] - truth).max() < 1e-3)
     True
     """
-    return EdgeStepModel(task_dir, variant, num_threads, runtime)
+    return EdgeStepModel(task_dir, variant, num_threads, runtime, max_interpreters)

@@ -11,7 +11,9 @@ export's own staging directory.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import errno
 import json
 import os
 import platform
@@ -23,10 +25,11 @@ from periodic_keras import edge
 from periodic_keras._io import atomic_write_text, sha256_file
 from periodic_keras.errors import ExportError
 from periodic_keras.export.convert import TFLITE_VARIANTS, export_fixed_saved_model, op_names, tflite_models
-from periodic_keras.runs import publish
+from periodic_keras.runs import export_staging, publish
+from periodic_keras.targets import FILES, file_listing
 
 __all__ = ["FORMAT_VERSION", "build_metadata", "check_figure_limit", "check_variants", "measure_litert", "refuse_worse",
-           "tflm_figures", "verify_and_publish", "write_c_array", "write_tflite"]
+           "staging", "tflm_figures", "verify_and_publish", "write_c_array", "write_tflite"]
 
 FORMAT_VERSION = 1
 
@@ -144,8 +147,32 @@ def verify_and_publish(tmp: str, out_dir: str, meta: dict, tolerance: float, wha
     micro = meta["tflite"]["float32"].get("tflm") or {}
     if micro.get("runs") and not micro["parity_max_abs_diff"] <= tolerance:  # a runtime that answers otherwise
         raise ExportError(f"{what} in TFLM differs from Keras by {micro['parity_max_abs_diff']:.3g} > {tolerance}")
+    meta[FILES] = file_listing(tmp)  # the proof a later export needs before it replaces this one
     atomic_write_text(os.path.join(tmp, edge.METADATA), json.dumps(meta, indent=2))
     publish(tmp, out_dir)
+
+
+def _no_space(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    # TensorFlow reports a full disk as ResourceExhaustedError / an OpError naming it
+    return type(exc).__name__ in ("ResourceExhaustedError", "InternalError", "UnknownError") and (
+        "No space left on device" in str(exc) or "Disk quota exceeded" in str(exc))
+
+
+@contextlib.contextmanager
+def staging(out_dir: str):
+    """:func:`periodic_keras.runs.export_staging` for the exporters: a full disk while the
+    export is written becomes one :class:`ExportError` naming the target (the previous
+    export is untouched: only the staging directory was being written)."""
+    try:
+        with export_staging(out_dir) as tmp:
+            yield tmp
+    except Exception as exc:
+        if not _no_space(exc):
+            raise
+        raise ExportError(f"no space left on the device while writing the export {out_dir!r} (the previous export, "
+                          "if any, is untouched): free some space or choose another export directory") from None
 
 
 def check_variants(variants) -> None:

@@ -29,9 +29,10 @@ from periodic_keras import edge
 from periodic_keras._io import atomic_write_text
 from periodic_keras.data import RegularSeries
 from periodic_keras.errors import ExportError
-from periodic_keras.export.artifacts import build_metadata, check_variants, verify_and_publish, write_tflite
+from periodic_keras.export.artifacts import build_metadata, check_variants, staging, verify_and_publish, write_tflite
 from periodic_keras.export.convert import export_fixed_saved_model
-from periodic_keras.runs import check_export_target, export_staging
+from periodic_keras.export.keep import check_nothing_lost
+from periodic_keras.runs import check_export_target
 
 __all__ = ["export_forecaster", "time_axis"]
 
@@ -127,6 +128,7 @@ def export_forecaster(forecaster, out_dir: str, variants=("float32",), tolerance
         raise ValueError("export a fitted forecaster: call fit() first")
     check_variants(variants)
     check_export_target(out_dir)
+    check_nothing_lost(out_dir)
     series, model = forecaster.series_, forecaster.model
     axis = time_axis(series)
     ends = _check_ends(series, forecaster.context_, forecaster.horizon, checks)
@@ -137,7 +139,7 @@ def export_forecaster(forecaster, out_dir: str, variants=("float32",), tolerance
     magnitude = max(1.0, float(np.max(np.abs(reference))))
     bound = tolerance * magnitude
 
-    with export_staging(out_dir) as tmp:
+    with staging(out_dir) as tmp:
         saved = os.path.join(tmp, "saved_model")
         export_fixed_saved_model(model, saved)
         loaded = tf.saved_model.load(saved)  # keep a reference: its variables die with it

@@ -13,9 +13,10 @@ from periodic_keras import edge
 from periodic_keras._io import atomic_write_text
 from periodic_keras.errors import ExportError
 from periodic_keras.export.artifacts import (build_metadata, check_figure_limit, check_variants, measure_litert,
-                                             refuse_worse, tflm_figures, verify_and_publish, write_c_array,
+                                             refuse_worse, staging, tflm_figures, verify_and_publish, write_c_array,
                                              write_tflite)
-from periodic_keras.runs import check_export_target, export_staging
+from periodic_keras.export.keep import check_nothing_lost
+from periodic_keras.runs import check_export_target
 
 __all__ = ["export_model"]
 
@@ -93,6 +94,7 @@ def export_model(
     """
     check_variants(variants)
     check_export_target(out_dir)
+    check_nothing_lost(out_dir)
     if sample_targets is not None and len(sample_targets) != len(sample_inputs):
         raise ValueError(f"sample_targets has {len(sample_targets)} items, sample_inputs {len(sample_inputs)}")
     if input_encoding is not None and input_encoding not in edge.INPUT_ENCODINGS:
@@ -107,7 +109,7 @@ def export_model(
     expected = tuple(model.inputs[0].shape[1:])
     reference = np.asarray(model.predict(x, verbose=0))
 
-    with export_staging(out_dir) as tmp:
+    with staging(out_dir) as tmp:
         saved = os.path.join(tmp, "saved_model")
         model.export(saved, format="tf_saved_model", verbose=False)
         loaded = tf.saved_model.load(saved)  # keep a reference: its variables die with it

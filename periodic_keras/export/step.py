@@ -17,12 +17,13 @@ import numpy as np
 from periodic_keras import edge
 from periodic_keras._io import atomic_write_text
 from periodic_keras.export.artifacts import (build_metadata, check_figure_limit, check_variants, measure_litert,
-                                             refuse_worse, tflm_figures, verify_and_publish, write_c_array,
+                                             refuse_worse, staging, tflm_figures, verify_and_publish, write_c_array,
                                              write_tflite)
 from periodic_keras.export.convert import export_fixed_saved_model
 from periodic_keras.generation import as_batch, closed_loop, stream
 from periodic_keras.models import keras_step_function, zero_state
-from periodic_keras.runs import check_export_target, export_staging
+from periodic_keras.export.keep import check_nothing_lost
+from periodic_keras.runs import check_export_target
 
 __all__ = ["export_step_model"]
 
@@ -90,6 +91,7 @@ def export_step_model(
     """
     check_variants(variants)
     check_export_target(out_dir)
+    check_nothing_lost(out_dir)
     check_figure_limit(figure_limit, evaluate)
     if mode not in ("generate", "stream"):
         raise ValueError(f"mode must be 'generate' or 'stream', got {mode!r}")
@@ -121,7 +123,7 @@ def export_step_model(
                    "zeros to start a new sequence")
         parity = {"inputs_shape": list(x.shape), "streamed_steps": int(x.shape[1])}
 
-    with export_staging(out_dir) as tmp:
+    with staging(out_dir) as tmp:
         saved = os.path.join(tmp, "saved_model")
         export_fixed_saved_model(step, saved)
         tflite = write_tflite(tmp, step, [v for v in variants if v != "int8"], saved_model=saved)

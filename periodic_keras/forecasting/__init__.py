@@ -18,8 +18,10 @@ from periodic_keras.forecasting.backtest import backtest, forecast_metrics
 from periodic_keras.forecasting.baselines import (MAX_ARIMA_LENGTH, MAX_ARIMA_SEASON, GeneratorBaseline, best_lag,
                                                   guarded, guarded_statsforecast, seasonal_naive,
                                                   seasonal_naive_drift, statsforecast_baselines)
-from periodic_keras.forecasting.forecaster import BLEND_MIN_WINDOWS, Forecaster, blend_seasonal_candidates
+from periodic_keras.forecasting.forecaster import (BLEND_MIN_WINDOWS, DISCOVERY_STEPS, Forecaster,
+                                                   blend_seasonal_candidates, check_values)
 
-__all__ = ["BLEND_MIN_WINDOWS", "MAX_ARIMA_LENGTH", "MAX_ARIMA_SEASON", "Forecaster", "GeneratorBaseline", "backtest",
-           "best_lag", "blend_seasonal_candidates", "forecast_metrics", "guarded", "guarded_statsforecast",
-           "seasonal_naive", "seasonal_naive_drift", "statsforecast_baselines"]
+__all__ = ["BLEND_MIN_WINDOWS", "DISCOVERY_STEPS", "MAX_ARIMA_LENGTH", "MAX_ARIMA_SEASON", "Forecaster",
+           "GeneratorBaseline", "backtest", "best_lag", "blend_seasonal_candidates", "check_values",
+           "forecast_metrics", "guarded", "guarded_statsforecast", "seasonal_naive", "seasonal_naive_drift",
+           "statsforecast_baselines"]

@@ -27,7 +27,7 @@ from periodic_keras.data import RegularSeries, forecast_windows, regular_series
 from periodic_keras.forecasting.baselines import best_lag
 from periodic_keras.signals import check_positive_int
 
-__all__ = ["BLEND_MIN_WINDOWS", "Forecaster", "blend_seasonal_candidates"]
+__all__ = ["BLEND_MIN_WINDOWS", "DISCOVERY_STEPS", "Forecaster", "blend_seasonal_candidates", "check_values"]
 
 
 #: Discovered periods weaker than this fraction of the strongest tone are left out.
@@ -39,6 +39,60 @@ MAX_EPOCHS = 200
 #: Discovered periods seen fewer times than this in the series are left out: a context of two
 #: of them would leave too few training windows (sunspots' "101-year period" in 309 years).
 MIN_CYCLES = 4
+
+
+#: Periods are discovered on at most this many of the most recent steps (2**16): the
+#: classical search costs about ``n log n`` plus a least-squares fit per tone, minutes on a
+#: million steps, and a period longer than a quarter of this (16 384 steps) would need a
+#: context of twice its length. A longer series is still trained on all of its windows.
+DISCOVERY_STEPS = 65_536
+#: The model computes in float32 (the window scaler squares deviations): values beyond this
+#: magnitude would overflow it, so they are refused.
+MAX_ABS_VALUE = 1e15
+#: The model's window scale is floored at 1e-6: a series varying less than this (standard
+#: deviation) would be flattened by the floor, so it is refused (scale it up first).
+MIN_SPREAD = 1e-4
+#: A series whose standard deviation is below this fraction of its largest magnitude varies
+#: by fewer than about 100 float32 steps (float32 resolves 1.2e-7 of a value): refused
+#: (subtract its level first).
+MIN_RELATIVE_SPREAD = 1e-5
+
+
+def check_values(series: RegularSeries) -> None:
+    """Refuse values the float32 model cannot forecast correctly, before any work.
+
+    The forecaster's model computes in float32 and normalises each window by its level and
+    scale. Values beyond :data:`MAX_ABS_VALUE` in magnitude would overflow it (NaN
+    forecasts), and a series whose spread (standard deviation of its observed values) is
+    below :data:`MIN_SPREAD`, or below :data:`MIN_RELATIVE_SPREAD` of its largest magnitude,
+    is flattened by float32 rounding or the scale's floor (forecasts near zero or near the
+    level, whatever the data). Such series are refused with a ValueError saying how to
+    rescale them (divide or multiply by a power of ten, or subtract the level); nothing is
+    rescaled silently, so the forecast and an exported model always work in the series' own
+    units. A constant series is accepted (its forecast is that constant).
+
+    >>> from periodic_keras.data import regular_series
+    >>> check_values(regular_series(np.sin(np.arange(50.0))))
+    >>> check_values(regular_series(1e-300 * np.sin(np.arange(50.0))))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the series varies too little for the float32 model: standard deviation 7...e-301 is below 0.0001; multiply the series by a power of ten first (and divide the forecast by it)
+    """
+    v = series.values[series.observed]
+    peak = float(np.max(np.abs(v)))
+    if peak > MAX_ABS_VALUE:
+        at = int(np.argmax(np.abs(np.where(series.observed, series.values, 0.0))))
+        raise ValueError(f"the series holds {series.values[at]:.4g} at step {at}: beyond the magnitude the float32 "
+                         f"model computes with (|value| <= {MAX_ABS_VALUE:.0e}); divide the series by a power of ten "
+                         "first (and multiply the forecast by it)")
+    std = peak * float(np.std(v / peak)) if peak > 0 else 0.0  # scaled: squares of 1e-300 underflow
+    if 0 < std < MIN_SPREAD or (std == 0 and 0 < peak < MIN_SPREAD):
+        raise ValueError(f"the series varies too little for the float32 model: standard deviation {std:.3g} is below "
+                         f"{MIN_SPREAD:g}; multiply the series by a power of ten first (and divide the forecast by it)")
+    if 0 < std < MIN_RELATIVE_SPREAD * peak:
+        raise ValueError(f"the series varies by a standard deviation of {std:.3g} around values up to {peak:.4g}: "
+                         f"below float32's resolution there ({peak * 2.0**-23:.3g}); subtract its level (e.g. its "
+                         "mean) first and add it back to the forecast")
 
 
 #: Training batches :func:`blend_seasonal_candidates` fits the skip on (64 x 64 windows).
@@ -97,18 +151,19 @@ def _discover_periods(series: RegularSeries, max_periods: int) -> list:
     """Significant periods (in steps, strongest first) worth encoding: fundamentals with at least
     :data:`MIN_RELATIVE_AMPLITUDE` of the strongest tone's amplitude, seen at least
     :data:`MIN_CYCLES` times in the series, not within 5 % of a stronger one (harmonics 2 and
-    3 are in the encoding)."""
+    3 are in the encoding). Searched on the last :data:`DISCOVERY_STEPS` steps."""
     from periodic_keras.classical import find_periods
 
-    k = np.flatnonzero(series.observed)
+    recent = series.values[-DISCOVERY_STEPS:]  # a long series: its most recent steps (see DISCOVERY_STEPS)
+    k = np.flatnonzero(np.isfinite(recent))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        report = find_periods(k.astype(np.float64), series.values[k], max_periods=max_periods + 3)
+        report = find_periods(k.astype(np.float64), recent[k], max_periods=max_periods + 3)
     table = report.table.sort_values("amplitude", ascending=False)
     found = []
     for period, amplitude, harmonic in zip(table["period"], table["amplitude"], table["harmonic"]):
         strong = amplitude >= MIN_RELATIVE_AMPLITUDE * table["amplitude"].iloc[0]
-        if (strong and harmonic not in (2, 3) and 2.0 <= period <= len(series) / MIN_CYCLES
+        if (strong and harmonic not in (2, 3) and 2.0 <= period <= recent.size / MIN_CYCLES
                 and all(abs(period / p - 1) > 0.05 for p in found)):
             found.append(float(period))
     return found[:max_periods]  # strongest first
@@ -146,9 +201,13 @@ class Forecaster:
         if context is not None:
             check_positive_int(context=context)
         if periods is not None:
-            periods = [float(p) for p in np.atleast_1d(periods)]
+            try:
+                periods = [float(p) for p in np.atleast_1d(periods)]
+            except (TypeError, ValueError):
+                raise ValueError(f"periods must be numbers of steps >= 2, got {periods!r}") from None
             if not periods or not all(math.isfinite(p) and p >= 2 for p in periods):
-                raise ValueError(f"periods must be numbers of steps >= 2, got {periods}")
+                raise ValueError(f"periods must be finite numbers of steps >= 2, got "
+                                 f"[{', '.join(f'{p:.6g}' for p in periods)}]")
         if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
             raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
         self.horizon, self.periods, self.context, self.step = int(horizon), periods, context, step
@@ -159,15 +218,30 @@ class Forecaster:
 
     def prepare(self, series) -> "Forecaster":
         """Place ``series`` on its grid and plan the model: periods (found unless given),
-        context, lags. Refuses a series shorter than two periods plus the horizon, before
-        any training. :meth:`fit` calls it; call it first to check a series cheaply."""
-        self.series_ = regular_series(series, step=self.step)
+        context, lags. Refuses, before any training: a series shorter than two periods plus
+        the horizon, a given period not shorter than the series, values the float32 model
+        cannot forecast (:func:`check_values`), and a grid whose forecast times cannot be
+        represented (e.g. numeric times near the float64 or int64 limit). :meth:`fit` calls
+        it; call it first to check a series cheaply.
+
+        A long series costs little more here than one of :data:`DISCOVERY_STEPS` steps:
+        periods are searched on its most recent :data:`DISCOVERY_STEPS` steps (a million
+        hourly steps: about 4 s on one core).
+        """
+        series_ = regular_series(series, step=self.step)
+        check_values(series_)
+        series_.future_index(self.horizon)  # forecast times beyond what the index holds: ValueError now
+        self.series_ = series_
         self.periods_, self.context_, self.lags_, self.seasons_ = self._plan(self.series_)
         return self
 
     def _plan(self, series: RegularSeries):
         """Periods, context, lags and whole-step seasons for ``series``."""
         periods = self.periods
+        n = len(series)
+        if periods is not None and max(periods) >= n:
+            raise ValueError(f"a period of {max(periods):.6g} steps is not shorter than the series ({n} steps): give "
+                             "periods in steps of the series' grid, below its length")
         if periods is None:
             periods = _discover_periods(series, self.max_periods)
             if not periods:
@@ -175,7 +249,6 @@ class Forecaster:
                               f"{self.horizon} steps (the horizon); pass periods= if you know them", stacklevel=3)
                 periods = [float(max(2, self.horizon))]
         longest = round(max(periods))
-        n = len(series)
         if n < 2 * longest + self.horizon:
             raise ValueError(f"the series has {n} steps, fewer than two of its longest period ({longest} steps) plus "
                              f"the horizon ({self.horizon}): give more history, a shorter horizon or shorter periods")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import errno
 import functools
 import inspect
 import numbers
@@ -15,8 +16,8 @@ import time
 from periodic_keras import runs
 from periodic_keras.errors import ExportedModelError, ExportError
 
-__all__ = ["NOT_TRAINING", "STRATEGIES", "USER_ERRORS", "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument",
-           "finish", "job", "load_frequency_export", "open_output",
+__all__ = ["NOT_TRAINING", "STRATEGIES", "USER_ERRORS", "add_export_benchmark_arguments", "add_run_arguments",
+           "add_strategy_argument", "describe_os_error", "finish", "job", "load_frequency_export", "open_output",
            "hedge_arg", "phase", "resolve_run_arguments", "run_cli", "run_script", "snr_arg", "start_strategy", "summary"]
 
 #: The ``--strategy`` names: :data:`periodic_keras.training.STRATEGIES`, repeated here so that a
@@ -54,17 +55,25 @@ def job(evaluation_only=()):
     return decorate
 
 
-def open_output(output_dir: str, export_dir: str | None = None) -> str:
+def open_output(output_dir: str, export_dir: str | None = None, inputs=()) -> str:
     """Claim, lock and check this job's ``output_dir`` (and export target) until the job ends.
 
-    See :func:`periodic_keras.runs.open_run`: a directory of other files, an export target
-    that is not a previous export or would contain the outputs, another run at work there,
-    or an interrupted run with other arguments is refused before any work starts.
+    See :func:`periodic_keras.runs.open_run`: an input file inside either directory, a
+    directory of other files, an export target that is not a previous export or would
+    contain the outputs, another run at work there, or an interrupted run with other
+    arguments is refused before any work starts; so is an export that would replace TFLM
+    figures or a C array without tflite-micro to rebuild them
+    (:func:`periodic_keras.export.check_nothing_lost`).
     """
     run = _JOB.get()
     if run is None:
         raise RuntimeError("open_output runs inside a function decorated with periodic_keras.jobs.common.job")
-    run["stack"].enter_context(runs.open_run(output_dir, export_dir, run["args"], run["restart"]))
+    if export_dir is not None:  # before the claim: an export that would drop what it cannot rebuild
+        runs.check_export_target(export_dir, output_dir)
+        from periodic_keras.export import check_nothing_lost
+
+        check_nothing_lost(export_dir)
+    run["stack"].enter_context(runs.open_run(output_dir, export_dir, run["args"], run["restart"], inputs=inputs))
     return output_dir
 
 
@@ -80,6 +89,31 @@ def finish(output_dir: str) -> None:
 
 #: Errors that mean "bad input or environment": a script reports them in one line.
 USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError, ExportedModelError, ExportError)
+
+
+#: What to do about the OS errors a user can fix, by errno name.
+_ADVICE = {"ENOSPC": "no space left on the device: free some space or choose another directory",
+           "EDQUOT": "disk quota exceeded: free some space or choose another directory",
+           "ENOTDIR": "a part of the path is a file, not a directory: choose another path",
+           "ELOOP": "a symbolic link where a file or directory was expected: remove it or choose another path",
+           "EACCES": "permission denied: choose a path this user may write, or change its permissions",
+           "EROFS": "the file system is read-only: choose another path",
+           "ENAMETOOLONG": "the path is too long: choose a shorter one"}
+
+
+def describe_os_error(exc: BaseException):
+    """One line for an :class:`OSError` a user can fix (what happened, the path, what to do);
+    other errors unchanged.
+
+    >>> import errno
+    >>> describe_os_error(OSError(errno.ENOSPC, "No space left on device", "runs/x/results.csv"))
+    "'runs/x/results.csv': no space left on the device: free some space or choose another directory"
+    """
+    name = errno.errorcode.get(getattr(exc, "errno", None) or -1)
+    if not isinstance(exc, OSError) or name not in _ADVICE:
+        return exc
+    path = exc.filename if exc.filename is not None else "(no path)"
+    return f"{os.fspath(path)!r}: {_ADVICE[name]}"
 
 
 def check_benchmark_args(seed, output_dir) -> None:
@@ -171,10 +205,10 @@ def load_frequency_export(export_dir: str, variant: str, who_needs: str, num_thr
     benchmark; any other task's export is refused: "... export; <who_needs> a frequency export"."""
     from periodic_keras import edge
 
-    model = edge.load(export_dir, variant, num_threads=num_threads)
-    if model.metadata["task"] != "freq":
-        raise ValueError(f"{export_dir!r} holds a {model.metadata['task']!r} export; {who_needs} a frequency export")
-    return model
+    task = edge.read_metadata(export_dir)["task"]  # before an interpreter is opened (and prints)
+    if task != "freq":
+        raise ValueError(f"{export_dir!r} holds a {task!r} export; {who_needs} a frequency export")
+    return edge.load(export_dir, variant, num_threads=num_threads)
 
 
 def add_export_benchmark_arguments(parser, output_dir: str) -> None:
@@ -212,7 +246,7 @@ def _run(job, kwargs: dict):
     except Exception as exc:
         if not isinstance(exc, USER_ERRORS):
             raise
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else describe_os_error(exc)
         print(f"{prog}: error: {message}", file=sys.stderr)
         return None, 2
     except KeyboardInterrupt as exc:

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from periodic_keras._io import atomic_write_text
 from periodic_keras.classical import FAMILY_PERIODS, check_warmup
 from periodic_keras.jobs.common import finish, job, open_output, phase, summary
 from periodic_keras.signals import check_nonnegative_int, check_positive_int, check_range
@@ -169,7 +170,7 @@ def train_family_generator(
     per_draw = pd.concat(frames, ignore_index=True)
     table = evaluate.family_summary(per_draw)
     table_paths = results.write_table(table, os.path.join(output_dir, "results"))
-    per_draw.to_csv(os.path.join(output_dir, "draws.csv"), index=False)
+    atomic_write_text(os.path.join(output_dir, "draws.csv"), per_draw.to_csv(index=False))  # recorded as the run's
 
     # The figure: the shortest and longest single sine, and the median two-sine sum.
     single, forecast1 = sets["1 tone"]

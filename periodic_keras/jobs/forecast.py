@@ -41,7 +41,11 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     Outputs in ``output_dir``: ``forecast.csv`` (columns ``time``, ``forecast``),
     ``backtest.csv``/``.md`` (:func:`~periodic_keras.forecasting.backtest`, baselines beside
     the forecaster) and ``forecast.png`` (history, the last backtest origin's forecast against
-    the held-out truth, and the forecast). Every input is checked before anything is written.
+    the held-out truth, and the forecast). Every input is checked before anything is written
+    (:func:`~periodic_keras.data.csv_series`: times strictly increasing, never sorted or
+    averaged for you; :meth:`~periodic_keras.forecasting.Forecaster.prepare`: values the
+    float32 model can compute with, periods shorter than the series, forecast times that
+    can be represented).
 
     Returns:
         dict with ``table`` (the backtest means), ``table_paths``, ``plot``, ``forecast``
@@ -62,9 +66,10 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
     from periodic_keras.forecasting import guarded_statsforecast
 
     extra = guarded_statsforecast(statsforecast)
-    if export_dir is not None:
-        from periodic_keras.runs import check_export_target
+    from periodic_keras.runs import check_export_target, check_inputs
 
+    check_inputs([csv], output_dir, export_dir)  # forecast.csv in the output directory must not be the input
+    if export_dir is not None:
         check_export_target(export_dir, output_dir)
     from periodic_keras.data import csv_series, regular_series
     from periodic_keras.forecasting import Forecaster, backtest
@@ -77,7 +82,7 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
         from periodic_keras.export import time_axis
 
         time_axis(grid)  # a time step the edge runtime cannot place fails here, not after the fits
-    open_output(output_dir)
+    open_output(output_dir, inputs=[csv])
 
     import pandas as pd
 
