@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.benchmark_activations` (insta
 ``python scripts/benchmark_activations.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import benchmark_activations
+from periodic_keras.cli import exit_command, benchmark_activations
 
 if __name__ == "__main__":
-    sys.exit(benchmark_activations.main())
+    exit_command(benchmark_activations.main())

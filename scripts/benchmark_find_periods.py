@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.benchmark_find_periods` (inst
 ``python scripts/benchmark_find_periods.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import benchmark_find_periods
+from periodic_keras.cli import exit_command, benchmark_find_periods
 
 if __name__ == "__main__":
-    sys.exit(benchmark_find_periods.main())
+    exit_command(benchmark_find_periods.main())

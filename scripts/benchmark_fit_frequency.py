@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.benchmark_fit_frequency` (ins
 ``python scripts/benchmark_fit_frequency.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import benchmark_fit_frequency
+from periodic_keras.cli import exit_command, benchmark_fit_frequency
 
 if __name__ == "__main__":
-    sys.exit(benchmark_fit_frequency.main())
+    exit_command(benchmark_fit_frequency.main())

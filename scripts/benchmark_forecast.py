@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.benchmark_forecast` (installe
 ``python scripts/benchmark_forecast.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import benchmark_forecast
+from periodic_keras.cli import exit_command, benchmark_forecast
 
 if __name__ == "__main__":
-    sys.exit(benchmark_forecast.main())
+    exit_command(benchmark_forecast.main())

@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.benchmark_freq_bound` (instal
 ``python scripts/benchmark_freq_bound.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import benchmark_freq_bound
+from periodic_keras.cli import exit_command, benchmark_freq_bound
 
 if __name__ == "__main__":
-    sys.exit(benchmark_freq_bound.main())
+    exit_command(benchmark_freq_bound.main())

@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.benchmark_real_windows` (inst
 ``python scripts/benchmark_real_windows.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import benchmark_real_windows
+from periodic_keras.cli import exit_command, benchmark_real_windows
 
 if __name__ == "__main__":
-    sys.exit(benchmark_real_windows.main())
+    exit_command(benchmark_real_windows.main())

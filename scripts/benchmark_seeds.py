@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.benchmark_seeds` (installed: 
 ``python scripts/benchmark_seeds.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import benchmark_seeds
+from periodic_keras.cli import exit_command, benchmark_seeds
 
 if __name__ == "__main__":
-    sys.exit(benchmark_seeds.main())
+    exit_command(benchmark_seeds.main())

@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.export_table` (installed: ``p
 ``python scripts/export_table.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import export_table
+from periodic_keras.cli import exit_command, export_table
 
 if __name__ == "__main__":
-    sys.exit(export_table.main())
+    exit_command(export_table.main())

@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.forecast` (installed: ``perio
 ``python scripts/forecast.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import forecast
+from periodic_keras.cli import exit_command, forecast
 
 if __name__ == "__main__":
-    sys.exit(forecast.main())
+    exit_command(forecast.main())

@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.train_burst` (installed: ``pe
 ``python scripts/train_burst.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import train_burst
+from periodic_keras.cli import exit_command, train_burst
 
 if __name__ == "__main__":
-    sys.exit(train_burst.main())
+    exit_command(train_burst.main())

@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.train_clock` (installed: ``pe
 ``python scripts/train_clock.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import train_clock
+from periodic_keras.cli import exit_command, train_clock
 
 if __name__ == "__main__":
-    sys.exit(train_clock.main())
+    exit_command(train_clock.main())

@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.train_divider` (installed: ``
 ``python scripts/train_divider.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import train_divider
+from periodic_keras.cli import exit_command, train_divider
 
 if __name__ == "__main__":
-    sys.exit(train_divider.main())
+    exit_command(train_divider.main())

@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.train_freq` (installed: ``per
 ``python scripts/train_freq.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import train_freq
+from periodic_keras.cli import exit_command, train_freq
 
 if __name__ == "__main__":
-    sys.exit(train_freq.main())
+    exit_command(train_freq.main())

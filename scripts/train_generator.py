@@ -5,9 +5,7 @@ The command line lives in :mod:`periodic_keras.cli.train_generator` (installed: 
 ``python scripts/train_generator.py --help`` lists its options.
 """
 
-import sys
-
-from periodic_keras.cli import train_generator
+from periodic_keras.cli import exit_command, train_generator
 
 if __name__ == "__main__":
-    sys.exit(train_generator.main())
+    exit_command(train_generator.main())

@@ -44,7 +44,8 @@ def test_every_script_is_a_command_and_has_a_case():
     assert sorted(f"{m}.py" for m in cli.COMMANDS.values()) == scripts
     for script in scripts:  # thin wrappers: no path edits, one call into the package
         text = open(os.path.join(ROOT, "scripts", script), encoding="utf-8").read()
-        assert "sys.path" not in text and f"from periodic_keras.cli import {script[:-3]}" in text, script
+        assert "sys.path" not in text and f"from periodic_keras.cli import exit_command, {script[:-3]}" in text, script
+        assert f"exit_command({script[:-3]}.main())" in text, script  # an interrupt ends the process at once
 
 
 @pytest.mark.slow
@@ -130,3 +131,16 @@ def test_tensorflow_starts_quietly_unless_asked(tmp_path, case):
     else:
         assert done.returncode == 1 and "Could not find cuda drivers" in done.stderr, done.stderr
         assert lines[-1].startswith("ImportError: libtensorflow_framework") and "after the import" not in done.stderr
+
+
+def test_an_interrupted_command_ends_at_once_even_with_a_thread_that_holds_shutdown():
+    with pytest.raises(SystemExit) as done:
+        cli.exit_command(2)
+    assert done.value.code == 2
+    code = ("import threading, time\nfrom periodic_keras.cli import exit_command\n"
+            "threading.Thread(target=time.sleep, args=(120,)).start()  # would hold interpreter shutdown\n"
+            "print('stopped', flush=True)\nexit_command(143)\n")
+    ended = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, PYTHONPATH=ROOT))
+    # a plain sys.exit would wait 120 s for the thread: the 60 s guard above would fail the test
+    assert ended.returncode == 143 and ended.stdout == "stopped\n", ended.stderr[-2000:]

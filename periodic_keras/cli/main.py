@@ -8,9 +8,10 @@ options are those of the script (``periodic-keras train-freq --help``).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "exit_command", "main", "run"]
 
 #: command -> module of :mod:`periodic_keras.cli` (and of ``scripts/``)
 COMMANDS = {name.replace("_", "-"): name for name in (
@@ -46,3 +47,25 @@ def main(argv=None) -> int:
         return 2
     module = importlib.import_module(f"periodic_keras.cli.{COMMANDS[command]}")
     return module.main(argv[1:], prog=f"periodic-keras {command}")
+
+
+def exit_command(status: int):
+    """End a command's process with ``status``. After an interrupt (130: Ctrl-C, 143: SIGTERM)
+    the job has already unwound, its lock is released and its finished outputs are complete,
+    so the process ends at once (``os._exit``): a training run stopped by SIGTERM under load
+    printed its line and then hung in interpreter shutdown behind TensorFlow's threads (seen
+    once in CI). Only the script and console entry points call this, never a library call."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+    if status in (130, 143):
+        os._exit(status)
+    sys.exit(status)
+
+
+def run():
+    """The ``periodic-keras`` console entry point: :func:`main`, then :func:`exit_command`."""
+    exit_command(main())
+
