@@ -153,17 +153,15 @@ def _check_resume(output_dir: str, args: dict, restart: bool) -> None:
 
 
 @contextlib.contextmanager
-def open_run(output_dir: str, export_dir: str | None, args: dict, restart: bool = False, inputs=()):
+def open_run(output_dir: str, export_dir: str | None, args: dict, restart: bool = False):
     """Claim, lock and check ``output_dir`` for a run with arguments ``args``, for the ``with`` block.
 
-    In order, before any work: the ``inputs`` (files the run reads) lie outside both
-    directories (:func:`check_inputs`), the export target (:func:`check_export_target`, also
-    against ``output_dir``), the output directory (:func:`claim_output_dir`), its lock (a
-    second run there is refused), and resume (an interrupted run there with other ``args``
-    is refused unless ``restart``, which discards its backups). Call :func:`finish_run` once
-    the run has completed.
+    In order, before any work: the export target (:func:`check_export_target`, also against
+    ``output_dir``), the output directory (:func:`claim_output_dir`), its lock (a second
+    run there is refused), and resume (an interrupted run there with other ``args`` is
+    refused unless ``restart``, which discards its backups). Call :func:`finish_run` once
+    the run has completed. (A job that reads files checks them first, :func:`check_inputs`.)
     """
-    check_inputs(inputs, output_dir, export_dir)
     if export_dir is not None:
         check_export_target(export_dir, output_dir)
     claim_output_dir(output_dir)

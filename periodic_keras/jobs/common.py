@@ -55,14 +55,13 @@ def job(evaluation_only=()):
     return decorate
 
 
-def open_output(output_dir: str, export_dir: str | None = None, inputs=()) -> str:
+def open_output(output_dir: str, export_dir: str | None = None) -> str:
     """Claim, lock and check this job's ``output_dir`` (and export target) until the job ends.
 
-    See :func:`periodic_keras.runs.open_run`: an input file inside either directory, a
-    directory of other files, an export target that is not a previous export or would
-    contain the outputs, another run at work there, or an interrupted run with other
-    arguments is refused before any work starts; so is an export that would replace TFLM
-    figures or a C array without tflite-micro to rebuild them
+    See :func:`periodic_keras.runs.open_run`: a directory of other files, an export target
+    that is not a previous export or would contain the outputs, another run at work there,
+    or an interrupted run with other arguments is refused before any work starts; so is an
+    export that would replace TFLM figures or a C array without tflite-micro to rebuild them
     (:func:`periodic_keras.export.check_nothing_lost`).
     """
     run = _JOB.get()
@@ -73,7 +72,7 @@ def open_output(output_dir: str, export_dir: str | None = None, inputs=()) -> st
         from periodic_keras.export import check_nothing_lost
 
         check_nothing_lost(export_dir)
-    run["stack"].enter_context(runs.open_run(output_dir, export_dir, run["args"], run["restart"], inputs=inputs))
+    run["stack"].enter_context(runs.open_run(output_dir, export_dir, run["args"], run["restart"]))
     return output_dir
 
 

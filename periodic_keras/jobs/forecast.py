@@ -82,7 +82,7 @@ def forecast_csv(csv: str, column: str, horizon: int, output_dir: str = "runs/fo
         from periodic_keras.export import time_axis
 
         time_axis(grid)  # a time step the edge runtime cannot place fails here, not after the fits
-    open_output(output_dir, inputs=[csv])
+    open_output(output_dir)  # the CSV was checked against both directories above
 
     import pandas as pd
 
