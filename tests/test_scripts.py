@@ -24,6 +24,7 @@ BAD = {
     "benchmark_fit_frequency.py": (["--n-points", "3"], r"n_points must be an integer >= 16, got 3"),
     "benchmark_forecast.py": (["--origins", "0"], r"origins must be a positive integer, got 0"),
     "benchmark_freq_bound.py": (["--n", "0"], r"n must be a positive integer, got 0"),
+    "benchmark_fundamental.py": (["--n-test", "0"], r"n_test must be a positive integer, got 0"),
     "benchmark_real_windows.py": (["--export-dir", os.path.join(ROOT, "exported", "clock")],
                                   r"holds a 'clock' export; real windows need a frequency export"),
     "benchmark_seeds.py": (["--task", "clock", "--seeds", "-1"], r"seed must be an integer >= 0, got -1"),

@@ -17,12 +17,18 @@ import numpy as np
 
 from periodic_keras.signals import MIN_WINDOW, check_positive_int
 
-__all__ = ["periodogram", "candan_frequency", "ml_frequency", "mmse_frequency", "crlb_frequency_var", "crlb_frequency_std",
-           "seasonal_naive"]
+__all__ = ["as_windows", "check_search_range", "periodogram", "candan_frequency", "ml_frequency", "mmse_frequency",
+           "crlb_frequency_var", "crlb_frequency_std", "seasonal_naive"]
 
 
-def _as_windows(x) -> np.ndarray:
-    """Validate ``x`` (real numbers, at least 1-D, N >= MIN_WINDOW, finite); return float64."""
+def as_windows(x) -> np.ndarray:
+    """Validate ``x`` (real numbers, at least 1-D, N >= MIN_WINDOW, finite); return float64.
+
+    The input check every estimator here shares (windows on the last axis).
+
+    >>> as_windows([[1, 2, 3, 4, 5, 6, 7, 8]]).dtype
+    dtype('float64')
+    """
     x = np.asarray(x)
     if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
         raise TypeError(f"x must hold real numbers, got dtype {x.dtype}")
@@ -35,6 +41,9 @@ def _as_windows(x) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise ValueError("x contains NaN or inf values")
     return x
+
+
+_as_windows = as_windows
 
 
 def _dft_length(nfft, window: int) -> int:
@@ -77,7 +86,16 @@ def periodogram(x, nfft=None):
     return freqs, np.abs(spectrum) ** 2 / window
 
 
-def _check_search_range(fmin, fmax, window: int) -> None:
+def check_search_range(fmin, fmax, window: int) -> None:
+    """Raise ``ValueError`` unless ``fmin``/``fmax`` (``None`` or finite numbers) lie in
+    ``(0, window/2)`` with ``fmin <= fmax``: the search range every estimator here shares.
+
+    >>> check_search_range(1, 30, 100)
+    >>> check_search_range(30, 1, 100)
+    Traceback (most recent call last):
+    ...
+    ValueError: fmin=30 is above fmax=1
+    """
     for name, value in (("fmin", fmin), ("fmax", fmax)):
         if value is None:
             continue
@@ -88,6 +106,9 @@ def _check_search_range(fmin, fmax, window: int) -> None:
                              f"(0, {window / 2}) for window={window}")
     if fmin is not None and fmax is not None and fmin > fmax:
         raise ValueError(f"fmin={fmin} is above fmax={fmax}")
+
+
+_check_search_range = check_search_range
 
 
 def _jacobsen_gain(window: int, m: int) -> float:

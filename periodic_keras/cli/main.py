@@ -16,7 +16,7 @@ __all__ = ["COMMANDS", "exit_command", "main", "run"]
 #: command -> module of :mod:`periodic_keras.cli` (and of ``scripts/``)
 COMMANDS = {name.replace("_", "-"): name for name in (
     "train_freq", "train_generator", "train_divider", "train_burst", "train_clock", "forecast",
-    "benchmark_forecast", "benchmark_freq_bound", "benchmark_real_windows", "benchmark_seeds",
+    "benchmark_forecast", "benchmark_freq_bound", "benchmark_fundamental", "benchmark_real_windows", "benchmark_seeds",
     "benchmark_fit_frequency", "benchmark_find_periods", "benchmark_activations", "export_table")}
 
 

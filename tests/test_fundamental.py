@@ -1,0 +1,213 @@
+"""The fundamental-frequency model's layers, builder and benchmark job (issue 30)."""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from periodic_keras.data import gross_errors
+from periodic_keras.layers import HarmonicFeatures, HarmonicRefinement
+from periodic_keras.layers import CandidateChoice
+from periodic_keras.models import fundamental_regressor, grid_targets
+
+T = np.arange(100) / 100
+
+
+def _harmonic(f0, amplitudes, phases=None, n=100):
+    t = np.arange(n) / n
+    phases = np.zeros(len(amplitudes)) if phases is None else phases
+    return sum(a * np.sin(2 * np.pi * (k + 1) * f0 * t + p) for k, (a, p) in enumerate(zip(amplitudes, phases))
+               if (k + 1) * f0 < n / 2)
+
+
+def _refine(x, start, **kwargs):
+    layer = HarmonicRefinement(100, 1.0, 30.0, **kwargs)
+    f, snr, explained = layer([np.asarray(x, "float32"), np.asarray(start, "float32").reshape(-1, 1)])
+    return keras.ops.convert_to_numpy(f)[:, 0], keras.ops.convert_to_numpy(snr)[:, 0]
+
+
+def test_refinement_is_exact_on_noiseless_tones_and_harmonic_waveforms():
+    rng = np.random.default_rng(0)
+    f0 = rng.uniform(1.0, 30.0, 120)
+    tones = np.stack([np.sin(2 * np.pi * f * T + rng.uniform(0, 6)) + 3.0 for f in f0])
+    got, snr = _refine(tones, f0 + rng.uniform(-0.1, 0.1, len(f0)))
+    assert np.max(np.abs(got - f0)) < 1e-5 and np.all(snr > 60)
+    saw = np.stack([_harmonic(f, 1 / np.arange(1, 60), rng.uniform(0, 6, 59)) for f in f0])
+    got, _ = _refine(saw, f0 + rng.uniform(-0.1, 0.1, len(f0)))
+    assert np.median(np.abs(got - f0)) < 1e-5 and not gross_errors(got, f0).any()
+
+
+def test_refinement_trend_and_robust_weights_carry_baselines_and_spikes():
+    rng = np.random.default_rng(1)
+    f0 = rng.uniform(3.0, 30.0, 60)
+    u = np.linspace(-1, 1, 100)
+    tones = np.stack([np.sin(2 * np.pi * f * T + rng.uniform(0, 6)) for f in f0])
+    baseline = tones + 3.0 * u**2 + 2.0 * u
+    start = f0 + rng.uniform(-0.15, 0.15, len(f0))
+    plain, _ = _refine(baseline, start)
+    trend, _ = _refine(baseline, start, trend=2)
+    assert np.median(np.abs(trend - f0)) < 1e-4 < np.median(np.abs(plain - f0))
+    spiky = tones + 0.05 * rng.normal(size=tones.shape)
+    hits = rng.random(tones.shape) < 0.03
+    spiky[hits] += 8.0 * rng.choice([-1, 1], hits.sum())
+    plain, _ = _refine(spiky, start)
+    robust, _ = _refine(spiky, start, robust=2)
+    assert np.mean(np.abs(robust - f0)) < 0.5 * np.mean(np.abs(plain - f0))
+
+
+def test_features_put_a_square_wave_at_its_fundamental_not_its_octaves():
+    layer = HarmonicFeatures(100, 1.0, 30.0)
+    x = np.sign(np.sin(2 * np.pi * 7.0 * T))[None].astype("float32")
+    features = keras.ops.convert_to_numpy(layer(x))[0]
+    assert features.shape == (len(layer.frequencies), layer.channels)
+    freqs = layer.frequencies
+    # k = 1 power: the fundamental and its odd multiples are strong, the octave below holds nothing at f/2.
+    assert features[np.argmin(np.abs(freqs - 7.0)), 0] > -3.0
+    assert features[np.argmin(np.abs(freqs - 3.5)), 0] < -6.0
+    # the half-way channel (k - 1/2) f sees nothing for the truth, everything for an octave too low
+    half = layer.harmonics
+    assert features[np.argmin(np.abs(freqs - 7.0)), half] < -6.0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(fmin=5.0, fmax=2.0), "fmin < fmax"), (dict(trend=4), "trend"), (dict(dft="fft"), "dft"),
+    (dict(harmonics=0), "harmonics"), (dict(resolution=0.0), "resolution"),
+])
+def test_features_refuse_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        HarmonicFeatures(**({"window": 100, "fmin": 1.0, "fmax": 30.0} | kwargs))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(robust=-1), "robust"), (dict(trend=7), "trend"), (dict(steps=0), "steps"), (dict(gate=0.0), "gate"),
+    (dict(fmax=60.0), "window/2"),
+])
+def test_refinement_refuses_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        HarmonicRefinement(**({"window": 100, "fmin": 1.0, "fmax": 30.0} | kwargs))
+
+
+def test_refinement_refuses_a_window_of_another_length():
+    with pytest.raises(ValueError, match="built for windows of 100"):
+        HarmonicRefinement(100, 1.0, 30.0)([np.zeros((1, 64), "float32"), np.ones((1, 1), "float32")])
+
+
+def test_candidate_choice_and_targets():
+    f, p = CandidateChoice([1.0, 2.0, 3.0, 4.0])(np.array([[0.0, 0.0, 9.0, 0.0]], "float32"))
+    assert abs(float(keras.ops.convert_to_numpy(f)[0, 0]) - 3.0) < 1e-3 and float(p[0, 0]) > 0.99
+    with pytest.raises(ValueError, match="two candidate"):
+        CandidateChoice([1.0])
+    t = keras.ops.convert_to_numpy(grid_targets(np.array([2.5, 9.0]), np.arange(1.0, 10.0, 0.5)))
+    assert t.shape == (2, 18) and np.allclose(t.sum(axis=1), 1.0) and t[0].argmax() == 3
+
+
+def test_fit_choice_takes_the_trend_fit_only_where_it_explains_much_more():
+    from periodic_keras.layers import FitChoice
+
+    f_a, f_b = np.array([[5.0], [5.0]]), np.array([[5.3], [5.3]])
+    e_a = np.array([[0.5], [0.5]])
+    e_b = np.array([[0.6], [0.95]])  # noise/signal 0.67 (vs 1.0: not enough) and 0.053 (< 0.3 x 1.0)
+    f, e, second = (keras.ops.convert_to_numpy(v)[:, 0] for v in FitChoice(0.3)([f_a, e_a, f_b, e_b]))
+    assert f.tolist() == pytest.approx([5.0, 5.3]) and second.tolist() == [0.0, 1.0]
+    assert e.tolist() == pytest.approx([0.5, 0.95])
+    with pytest.raises(ValueError, match="ratio"):
+        FitChoice(0.0)
+
+
+def test_refinement_stays_within_max_move_of_its_start():
+    x = np.sin(2 * np.pi * 9.0 * T)[None]
+    got, _ = _refine(x, [8.7], max_move=0.2)
+    assert got[0] == pytest.approx(8.9, abs=1e-5)
+    got, _ = _refine(x, [8.8], max_move=0.4)
+    assert got[0] == pytest.approx(9.0, abs=1e-5)
+
+
+def test_model_saves_and_loads_in_safe_mode(tmp_path):
+    model = fundamental_regressor(window=64, fmin=1.0, fmax=12.0, units=8)
+    x = np.sin(2 * np.pi * 5.3 * np.arange(64) / 64)[None, :, None].astype("float32")
+    path = os.fspath(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    a, b = model.predict(x, verbose=0), loaded.predict(x, verbose=0)
+    assert sorted(a) == sorted(b)
+    np.testing.assert_allclose(a["cycles_per_window"], b["cycles_per_window"], atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A small model trained briefly on harmonic windows (weak and missing fundamentals among them)."""
+    from periodic_keras import training
+    from periodic_keras.data import realistic_dataset
+
+    training.set_seed(0)
+    model = fundamental_regressor(units=16)
+    grid = model.get_layer("candidates").frequencies
+    scorer = keras.Model(model.input, model.output["logits"])
+    scorer.compile(optimizer=training.adam_cosine(600, 3e-3),
+                   loss=lambda f0, logits: keras.losses.categorical_crossentropy(grid_targets(f0, grid), logits,
+                                                                                  from_logits=True))
+    data = realistic_dataset("train", kinds=["tone", "harmonic", "weak_fundamental"], batch_size=32,
+                             snr_db=(20.0, 40.0))
+    scorer.fit(data, steps_per_epoch=600, epochs=1, verbose=0)
+    return model
+
+
+def test_the_learned_part_finds_a_weak_fundamental_the_strongest_peak_misses(trained):
+    from periodic_keras.jobs.fundamental import fundamental_estimators
+
+    rng = np.random.default_rng(3)
+    f0 = rng.uniform(2.0, 8.0, 20)
+    amplitudes = np.array([0.1, 0.5, 1.0, 0.6, 0.4, 0.3, 0.2, 0.1])  # the third harmonic is strongest
+    x = np.stack([_harmonic(f, amplitudes, rng.uniform(0, 6, 8)) for f in f0])
+    estimators = fundamental_estimators(trained, 100, 1.0, 30.0)
+    learned = estimators["model"](x)["cycles_per_window"][:, 0]
+    off = estimators["learned_off"](x)[:, 0]
+    assert gross_errors(off, f0).mean() > 0.8  # the strongest peak is the third harmonic
+    assert gross_errors(learned, f0).mean() <= 0.1
+
+
+def test_trust_thresholds_keep_a_crafted_gross_error_out(trained):
+    from periodic_keras.jobs.fundamental import fundamental_estimators, trust_thresholds, trusted_answers
+
+    estimators = fundamental_estimators(trained, 100, 1.0, 30.0)
+    rng = np.random.default_rng(4)
+    f0 = rng.uniform(2.0, 20.0, 60)
+    clean = np.stack([_harmonic(f, 1 / np.arange(1, 9), rng.uniform(0, 6, 8)) for f in f0])
+    out = estimators["model"](clean)
+    gross = gross_errors(out["cycles_per_window"][:, 0], f0)
+    thresholds = trust_thresholds(out["confidence"], np.abs(out["cycles_per_window"] - out["coarse"]), gross)
+    # two equal tones at a non-harmonic ratio and pure noise: no fundamental to trust
+    crafted = np.stack([np.sin(2 * np.pi * 4.1 * T) + np.sin(2 * np.pi * 13.7 * T), rng.normal(size=100)])
+    assert not trusted_answers(estimators["model"](crafted), thresholds).any()
+    assert trusted_answers(out, thresholds).mean() > 0.5
+
+
+def test_trust_thresholds_take_the_most_permissive_level_that_holds():
+    from periodic_keras.jobs.fundamental import trust_thresholds
+
+    confidence = np.array([0.99, 0.95, 0.9, 0.6, 0.5])
+    gross = np.array([False, False, False, True, False])
+    assert trust_thresholds(confidence, np.zeros(5), gross)["min_confidence"] == 0.9
+    assert trust_thresholds(confidence, np.zeros(5), np.zeros(5, bool))["min_confidence"] == 0.5
+    moved = np.array([0.0, 0.0, 0.0, 0.0, 1.0])  # moved too far: never trusted whatever its confidence
+    assert trust_thresholds(confidence, moved, gross)["min_confidence"] == 0.9
+
+
+@pytest.mark.slow
+def test_benchmark_job_writes_every_row_with_the_ablations(tmp_path):
+    from periodic_keras.data import KINDS
+    from periodic_keras.jobs import benchmark_fundamental
+
+    out = benchmark_fundamental(steps=20, batch_size=32, units=8, n_test=4, recordings=False,
+                                output_dir=os.fspath(tmp_path / "run"), verbose=0)
+    table = out["table"]
+    assert set(table["set"]) == set(KINDS)
+    assert {"model", "model_coarse", "learned_off", "model_no_trend_fit", "ml", "ml_trend", "harmonic_nls",
+            "harmonic_nls_robust", "yin"} <= set(table["estimator"])
+    assert {"best_classical", "set"} <= set(out["gross"].columns)
+    assert all(os.path.exists(p) for p in out["table_paths"])
+    with pytest.raises(ValueError, match="train_snr"):
+        benchmark_fundamental(train_snr=(10.0, 0.0), output_dir=os.fspath(tmp_path / "bad"))
