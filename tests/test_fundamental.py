@@ -201,8 +201,8 @@ def test_benchmark_job_writes_every_row_with_the_ablations(tmp_path):
     from periodic_keras.data import KINDS
     from periodic_keras.jobs import benchmark_fundamental
 
-    out = benchmark_fundamental(steps=20, batch_size=32, units=8, n_test=4, recordings=False,
-                                output_dir=os.fspath(tmp_path / "run"), verbose=0)
+    out = benchmark_fundamental(steps=10, batch_size=16, units=4, n_test=2, window=64, fmax=8.0,
+                                recordings=False, output_dir=os.fspath(tmp_path / "run"), verbose=0)
     table = out["table"]
     assert set(table["set"]) == set(KINDS)
     assert {"model", "model_coarse", "learned_off", "model_no_trend_fit", "ml", "ml_trend", "harmonic_nls",

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from periodic_keras import signals
 
-__all__ = ["SPLITS", "frequency_arrays", "frequency_dataset", "split_seed"]
+__all__ = ["SPLITS", "endless_windows", "frequency_arrays", "frequency_dataset", "split_seed"]
 
 #: Split names and the stream each one's seed is drawn from.
 SPLITS = {"train": 0, "validation": 1, "test": 2}
@@ -87,6 +87,30 @@ def frequency_arrays(
     return x[..., None], f
 
 
+def endless_windows(window: int, split: str, seed: int, batch) -> tf.data.Dataset:
+    """An endless ``tf.data`` stream of ``(window[N, 1], frequency)`` batches, fresh every time:
+    batch ``i`` is ``batch(rng)`` (NumPy windows ``[B, N]`` and frequencies ``[B]``) with ``rng``
+    the ``i``-th child of ``split``'s seed stream, so equal arguments give equal data. Only the
+    ``train`` split is endless (the others are fixed sets).
+
+    >>> ds = endless_windows(8, "train", 0, lambda rng: (rng.normal(size=(2, 8)), rng.uniform(1, 3, 2)))
+    >>> x, f = next(iter(ds))
+    >>> tuple(x.shape), tuple(f.shape)
+    ((2, 8, 1), (2,))
+    """
+    if split != "train":
+        raise ValueError(f"split={split!r} is a fixed set: pass num_examples")
+    base = split_seed(seed, split)
+
+    def stream():
+        for i in range(2**62):
+            x, f = batch(np.random.default_rng(np.random.SeedSequence(base.entropy, spawn_key=(i,))))
+            yield np.asarray(x, np.float32)[..., None], np.asarray(f, np.float32)
+
+    spec = (tf.TensorSpec((None, window, 1), tf.float32), tf.TensorSpec((None,), tf.float32))
+    return tf.data.Dataset.from_generator(stream, output_signature=spec)
+
+
 def frequency_dataset(
     split: str = "train",
     window: int = 100,
@@ -124,22 +148,9 @@ def frequency_dataset(
     """
     signals.check_frequency_range(window, fmin, fmax)
     signals.check_positive_int(batch_size=batch_size)
-    spec = (
-        tf.TensorSpec((None, window, 1), tf.float32),
-        tf.TensorSpec((None,), tf.float32),
-    )
     if num_examples is None:
-        if split != "train":
-            raise ValueError(f"split={split!r} is a fixed set: pass num_examples")
-        base = split_seed(seed, split)
-
-        def stream():
-            for i in range(2**62):
-                rng = np.random.default_rng(np.random.SeedSequence(base.entropy, spawn_key=(i,)))
-                x, f = _mixed_windows(batch_size, window, fmin, fmax, snr_db, clean_fraction, rng, **kwargs)
-                yield x[..., None], f
-
-        ds = tf.data.Dataset.from_generator(stream, output_signature=spec)
+        ds = endless_windows(window, split, seed, lambda rng: _mixed_windows(
+            batch_size, window, fmin, fmax, snr_db, clean_fraction, rng, **kwargs))
     else:
         signals.check_positive_int(num_examples=num_examples)
         x, f = frequency_arrays(num_examples, split, window, fmin, fmax, snr_db, clean_fraction, seed, **kwargs)

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from periodic_keras import signals
-from periodic_keras.data.frequency import split_seed
+from periodic_keras.data.frequency import endless_windows, split_seed
 from periodic_keras.data.realistic import KINDS, check_kind, realistic_windows
 
 __all__ = ["realistic_arrays", "realistic_dataset"]
@@ -103,23 +103,15 @@ def realistic_dataset(split: str = "train", kinds=None, window: int = 100, fmin:
     signals.check_positive_int(batch_size=batch_size)
     kinds, p = _kinds_and_weights(kinds, weights, window, fmin, fmax)
     realistic_windows(0, kinds[0], window, fmin, fmax, snr_db, clean_fraction)  # the remaining arguments, checked
-    spec = (tf.TensorSpec((None, window, 1), tf.float32), tf.TensorSpec((None,), tf.float32))
     if num_examples is None:
-        if split != "train":
-            raise ValueError(f"split={split!r} is a fixed set: pass num_examples")
-        base = split_seed(seed, split)
+        def batch(rng):
+            counts = np.bincount(rng.choice(len(kinds), batch_size, p=p), minlength=len(kinds))
+            parts = [realistic_windows(int(c), k, window, fmin, fmax, snr_db, clean_fraction, seed=rng)
+                     for k, c in zip(kinds, counts)]
+            order = rng.permutation(batch_size)
+            return np.concatenate([x for x, _, _ in parts])[order], np.concatenate([f for _, f, _ in parts])[order]
 
-        def stream():
-            for i in range(2**62):
-                rng = np.random.default_rng(np.random.SeedSequence(base.entropy, spawn_key=(i,)))
-                counts = np.bincount(rng.choice(len(kinds), batch_size, p=p), minlength=len(kinds))
-                parts = [realistic_windows(int(c), k, window, fmin, fmax, snr_db, clean_fraction, seed=rng)
-                         for k, c in zip(kinds, counts)]
-                order = rng.permutation(batch_size)
-                yield (np.concatenate([x for x, _, _ in parts])[order, :, None],
-                       np.concatenate([f for _, f, _ in parts])[order])
-
-        ds = tf.data.Dataset.from_generator(stream, output_signature=spec)
+        ds = endless_windows(window, split, seed, batch)
     else:
         signals.check_positive_int(num_examples=num_examples)
         x, f, _ = realistic_arrays(num_examples, split, kinds, window, fmin, fmax, snr_db, clean_fraction, seed,

@@ -100,8 +100,7 @@ def benchmark_fundamental(steps: int = 15000, batch_size: int = 128, units: int 
     import keras
 
     from periodic_keras import training
-    from periodic_keras.data import realistic_arrays, realistic_dataset
-    from periodic_keras.data import KINDS, gross_errors
+    from periodic_keras.data import KINDS, gross_errors, realistic_arrays, realistic_dataset
     from periodic_keras.jobs import results
     from periodic_keras.models import fundamental_regressor, grid_targets
 
@@ -160,7 +159,7 @@ def benchmark_fundamental(steps: int = 15000, batch_size: int = 128, units: int 
     gross = table.pivot_table(index="set", columns="estimator", values="gross", sort=False)
     gross["best_classical"] = gross[[c for c in _CLASSICAL if c in gross]].min(axis=1)
     gross = gross.reset_index()
-    # Pure tones in white noise, the windows train_freq.py scores (same seed): the precision the refinement keeps.
+    # Pure tones in white noise, drawn as train_freq.py draws its test sets: the precision the refinement keeps.
     from periodic_keras.jobs import evaluate
 
     tone_sets = evaluate.frequency_test_sets(window, fmin, fmax, TONE_SNRS, n_test * 2, seed)
@@ -213,7 +212,7 @@ def fundamental_estimators(model, window, fmin, fmax) -> dict:
     ablations = {"model_coarse": model.output["coarse"], "learned_off": refine(peak),
                  "model_no_trend_fit": model.get_layer("refined").output[0]}
 
-    def keras_fn(m, batch=512):
+    def keras_fn(m, batch=128):
         def predict(x):  # whole batches only: one traced shape for every set
             x = np.asarray(x, "float32")[..., None]
             pad = -len(x) % batch
