@@ -146,12 +146,12 @@ def trained():
     model = fundamental_regressor(units=16)
     grid = model.get_layer("candidates").frequencies
     scorer = keras.Model(model.input, model.output["logits"])
-    scorer.compile(optimizer=training.adam_cosine(600, 3e-3),
+    scorer.compile(optimizer=training.adam_cosine(400, 3e-3),
                    loss=lambda f0, logits: keras.losses.categorical_crossentropy(grid_targets(f0, grid), logits,
                                                                                   from_logits=True))
     data = realistic_dataset("train", kinds=["tone", "harmonic", "weak_fundamental"], batch_size=32,
                              snr_db=(20.0, 40.0))
-    scorer.fit(data, steps_per_epoch=600, epochs=1, verbose=0)
+    scorer.fit(data, steps_per_epoch=400, epochs=1, verbose=0)
     return model
 
 

@@ -35,6 +35,8 @@ Truths:
 
 from __future__ import annotations
 
+import functools
+
 import importlib.util
 import os
 import re
@@ -182,6 +184,7 @@ def _yin(x: np.ndarray, sr: float, fmin: float = 25.0, fmax: float = 5000.0, thr
     return sr / (t + shift)
 
 
+@functools.lru_cache(maxsize=2)  # read and checked once per process: every draw of windows reuses it
 def _note_table(path: str) -> tuple:
     """Pitched, checked notes: list of dicts (name, instrument, x, sr, f0, start, end, yin) and drop counts."""
     pcm, shdr, uses = read_sf2(path)
