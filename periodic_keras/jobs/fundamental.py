@@ -25,7 +25,7 @@ import numpy as np
 from periodic_keras.jobs.common import finish, job, open_output, phase
 from periodic_keras.signals import check_frequency_range, check_positive_int
 
-__all__ = ["TONE_SNRS", "TRUST_MAX_GROSS", "TRUST_MAX_MOVE", "benchmark_fundamental", "fundamental_estimators",
+__all__ = ["ABLATIONS", "TONE_SNRS", "TRUST_MAX_GROSS", "TRUST_MAX_MOVE", "benchmark_fundamental", "fundamental_estimators",
            "fundamental_summary", "trust_thresholds", "trusted_answers"]
 
 #: The largest share of gross errors among trusted validation answers the thresholds allow.
@@ -141,18 +141,21 @@ def benchmark_fundamental(steps: int = 15000, batch_size: int = 128, units: int 
         for est, fn in estimators.items():
             begin = time.perf_counter()
             got = fn(xs)
-            ms = 1e3 * (time.perf_counter() - begin) / max(len(truth), 1)
-            f = got["cycles_per_window"][:, 0] if isinstance(got, dict) else np.asarray(got).reshape(-1)
-            gross = gross_errors(f, truth)
-            row = {"set": name, "estimator": est, "n": len(truth), "gross": float(gross.mean()),
-                   "median_error": float(np.median(np.abs(f - truth))), "ms_per_window": ms}
-            if est == "model":
-                trusted = trusted_answers(got, thresholds)
-                row.update(trusted=float(trusted.mean()),
-                           trusted_gross=float(gross[trusted].mean()) if trusted.any() else 0.0,
-                           trusted_and_wrong=float((gross & trusted).mean()),
-                           max_trusted_error=float(np.abs(f - truth)[trusted].max()) if trusted.any() else 0.0)
-            rows.append(row)
+            ms = 1e3 * (time.perf_counter() - begin) / max(len(truth), 1)  # the model's: with its ablations
+            answers = ({"model": got["cycles_per_window"], **{a: got[a] for a in ABLATIONS}} if est == "model"
+                       else {est: got})
+            for answer, f in answers.items():
+                f = np.asarray(f).reshape(-1)
+                gross = gross_errors(f, truth)
+                row = {"set": name, "estimator": answer, "n": len(truth), "gross": float(gross.mean()),
+                       "median_error": float(np.median(np.abs(f - truth))), "ms_per_window": ms}
+                if answer == "model":
+                    trusted = trusted_answers(got, thresholds)
+                    row.update(trusted=float(trusted.mean()),
+                               trusted_gross=float(gross[trusted].mean()) if trusted.any() else 0.0,
+                               trusted_and_wrong=float((gross & trusted).mean()),
+                               max_trusted_error=float(np.abs(f - truth)[trusted].max()) if trusted.any() else 0.0)
+                rows.append(row)
     import pandas as pd
 
     table = pd.DataFrame(rows)
@@ -179,20 +182,24 @@ def benchmark_fundamental(steps: int = 15000, batch_size: int = 128, units: int 
 _CLASSICAL = ("ml", "ml_trend", "harmonic_nls", "harmonic_nls_robust", "yin")
 
 
-def fundamental_estimators(model, window, fmin, fmax) -> dict:
-    """The model, its ablations (the same layers and weights) and the classical estimators, each
-    ``x [B, N] -> f`` (the model: its dict of outputs).
+#: The ablations :func:`fundamental_estimators`' ``model`` also returns (the same layers and weights).
+ABLATIONS = ("model_coarse", "learned_off", "model_no_trend_fit")
 
-    The ablations: ``model_coarse`` (the network's candidate, no refinement), ``learned_off`` (the
-    strongest spectral peak as the candidate, then the model's own fits and choice) and
-    ``model_no_trend_fit`` (the offset-only fit). The classical ones: ``ml``, ``ml_trend``,
-    ``harmonic_nls``, ``harmonic_nls_robust`` and ``yin``.
+
+def fundamental_estimators(model, window, fmin, fmax) -> dict:
+    """The model (with its ablations) and the classical estimators, each ``x [B, N] -> f``.
+
+    ``model`` returns the model's dict of outputs plus its :data:`ABLATIONS`, computed in the same
+    pass with the same layers and weights: ``model_coarse`` (the network's candidate, no
+    refinement), ``learned_off`` (the strongest spectral peak as the candidate, then the model's own
+    fits and choice) and ``model_no_trend_fit`` (the offset-only fit). The classical ones: ``ml``,
+    ``ml_trend``, ``harmonic_nls``, ``harmonic_nls_robust`` and ``yin``.
 
     >>> from periodic_keras.models import fundamental_regressor
     >>> estimators = fundamental_estimators(fundamental_regressor(units=4), 100, 1.0, 30.0)
     >>> x = np.sin(2 * np.pi * 7.3 * np.arange(100) / 100)[None]
-    >>> round(float(estimators["ml"](x)[0]), 4), sorted(estimators["model"](x))[:2]
-    (7.3, ['coarse', 'confidence'])
+    >>> round(float(estimators["ml"](x)[0]), 4), sorted(estimators["model"](x))[:3]
+    (7.3, ['coarse', 'confidence', 'cycles_per_window'])
     """
     import keras
 
@@ -209,19 +216,18 @@ def fundamental_estimators(model, window, fmin, fmax) -> dict:
 
     # Learned part off: the candidate with the strongest spectral peak (channel 0: the power at k = 1).
     peak, _ = CandidateChoice(features.frequencies)(keras.layers.Lambda(lambda v: 50.0 * v[..., 0])(features(inputs)))
-    ablations = {"model_coarse": model.output["coarse"], "learned_off": refine(peak),
-                 "model_no_trend_fit": model.get_layer("refined").output[0]}
+    outputs = {**{k: v for k, v in model.output.items() if k != "logits"}, "model_coarse": model.output["coarse"],
+               "learned_off": refine(peak), "model_no_trend_fit": model.get_layer("refined").output[0]}
+    every = keras.Model(inputs, outputs)
 
-    def keras_fn(m, batch=128):
-        def predict(x):  # whole batches only: one traced shape for every set
-            x = np.asarray(x, "float32")[..., None]
-            pad = -len(x) % batch
-            out = m.predict(np.concatenate([x, np.repeat(x[:1], pad, axis=0)]), batch_size=batch, verbose=0)
-            return {k: v[:len(x)] for k, v in out.items()} if isinstance(out, dict) else out[:len(x)]
-        return predict
+    def predict(x, batch=128):  # whole batches only: one traced shape for every set
+        x = np.asarray(x, "float32")[..., None]
+        pad = -len(x) % batch
+        out = every.predict(np.concatenate([x, np.repeat(x[:1], pad, axis=0)]), batch_size=batch, verbose=0)
+        return {k: v[:len(x)] for k, v in out.items()}
 
     return {
-        "model": keras_fn(model), **{name: keras_fn(keras.Model(inputs, out)) for name, out in ablations.items()},
+        "model": predict,
         "ml": lambda x: classical.ml_frequency(x, fmin, fmax),
         "ml_trend": lambda x: classical.ml_frequency(x, fmin, fmax, detrend=True),
         "harmonic_nls": lambda x: classical.harmonic_frequency(x, fmin, fmax),
