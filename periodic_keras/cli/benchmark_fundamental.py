@@ -12,7 +12,6 @@ gross.csv/.md to --output-dir.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from periodic_keras import jobs
 
@@ -25,13 +24,7 @@ def main(argv=None, prog=None) -> int:
     p.add_argument("--n-test", type=int, default=400, help="test windows per kind")
     p.add_argument("--no-recordings", dest="recordings", action="store_false",
                    help="leave out the real recordings")
-    p.add_argument("--seed", type=int, default=0, help="seed for weights and data")
-    p.add_argument("--output-dir", default="runs/fundamental", help="results and training backups")
-    p.add_argument("--restart", action="store_true",
-                   help="discard the training backups of an interrupted run in --output-dir and start afresh")
-    p.add_argument("--quick", action="store_true", help="smoke run: few steps and windows")
-    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
-                   help="Keras progress: 0 silent, 1 bar, 2 one line per epoch")
+    jobs.add_run_arguments(p, "fundamental", export=False)
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.n_test = min(args.steps, 40), min(args.n_test, 20)

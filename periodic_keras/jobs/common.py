@@ -182,21 +182,24 @@ def start_strategy(strategy: str, output_dir: str, export_dir, no_export: bool,
     return strat, output_dir, export_dir, no_export
 
 
-def add_run_arguments(parser, task: str) -> None:
+def add_run_arguments(parser, task: str, export: bool = True) -> None:
     """Add the options every training script shares: seed, output and export directories,
-    ``--no-export``, ``--quick``, ``--verbose`` and ``--strategy``."""
+    ``--no-export``, ``--quick``, ``--verbose`` and ``--strategy`` (``export=False``: a script that
+    trains but exports nothing; no export options and no strategy)."""
     parser.add_argument("--seed", type=int, default=0, help="seed for weights and data")
     parser.add_argument("--output-dir", default=os.path.join("runs", task),
                         help="results, plot, training backups")
-    parser.add_argument("--export-dir", default=None,
-                        help=f"export directory (default: exported/{task}; with --quick: <output-dir>/exported)")
-    parser.add_argument("--no-export", action="store_true", help="skip the export")
+    if export:
+        parser.add_argument("--export-dir", default=None,
+                            help=f"export directory (default: exported/{task}; with --quick: <output-dir>/exported)")
+        parser.add_argument("--no-export", action="store_true", help="skip the export")
     parser.add_argument("--restart", action="store_true",
                         help="discard the training backups of an interrupted run in --output-dir and start afresh")
     parser.add_argument("--quick", action="store_true", help="smoke run: few sequences and steps")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
                         help="Keras progress: 0 silent, 1 bar, 2 one line per epoch (1 on a terminal, else 2)")
-    add_strategy_argument(parser)
+    if export:
+        add_strategy_argument(parser)
 
 
 def load_frequency_export(export_dir: str, variant: str, who_needs: str, num_threads: int | None = None):
