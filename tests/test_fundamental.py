@@ -10,7 +10,7 @@ import pytest
 
 from periodic_keras.data import gross_errors
 from periodic_keras.layers import HarmonicFeatures, HarmonicRefinement
-from periodic_keras.layers import CandidateChoice
+from periodic_keras.layers import CandidateChoice, TrustFlag
 from periodic_keras.models import fundamental_regressor, grid_targets
 
 T = np.arange(100) / 100
@@ -83,7 +83,7 @@ def test_features_refuse_bad_arguments(kwargs, message):
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(robust=-1), "robust"), (dict(trend=7), "trend"), (dict(steps=0), "steps"), (dict(gate=0.0), "gate"),
-    (dict(fmax=60.0), "window/2"),
+    (dict(fmax=60.0), "window/2"), (dict(trend=1, degrees=(0, 2)), "degrees"), (dict(degrees=[]), "degrees"),
 ])
 def test_refinement_refuses_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -115,6 +115,27 @@ def test_fit_choice_takes_the_trend_fit_only_where_it_explains_much_more():
     assert e.tolist() == pytest.approx([0.5, 0.95])
     with pytest.raises(ValueError, match="ratio"):
         FitChoice(0.0)
+
+
+def test_refinement_of_several_degrees_is_each_fit_alone_in_one_pass():
+    rng = np.random.default_rng(6)
+    f0 = rng.uniform(1.5, 25.0, 12)
+    u = np.linspace(-1, 1, 100)
+    x = np.stack([_harmonic(f, [1.0, 0.4, 0.2], rng.uniform(0, 6, 3)) + 2.0 * u**2 + 0.05 * rng.normal(size=100)
+                  for f in f0])
+    start = f0 + rng.uniform(-0.15, 0.15, len(f0))
+    both = HarmonicRefinement(100, 1.0, 30.0, trend=2, degrees=(0, 2), robust=1, iterations=4)(
+        [x.astype("float32"), start.reshape(-1, 1).astype("float32")])
+    for column, trend in enumerate((0, 2)):
+        alone = HarmonicRefinement(100, 1.0, 30.0, trend=trend, robust=1, iterations=4)(
+            [x.astype("float32"), start.reshape(-1, 1).astype("float32")])
+        for got, want in zip(both, alone):
+            assert np.allclose(keras.ops.convert_to_numpy(got)[:, column], keras.ops.convert_to_numpy(want)[:, 0],
+                               atol=2e-4)
+    from periodic_keras.layers import FitChoice  # the fit choice takes the two columns as they come
+
+    f, snr, explained, second = (keras.ops.convert_to_numpy(v)[:, 0] for v in FitChoice(0.3)(list(both)))
+    assert second.all() and np.median(np.abs(f - f0)) < 1e-2  # the baseline needs the trend fit
 
 
 def test_refinement_stays_within_max_move_of_its_start():
@@ -196,13 +217,66 @@ def test_trust_thresholds_take_the_most_permissive_level_that_holds():
     assert trust_thresholds(confidence, moved, gross)["min_confidence"] == 0.9
 
 
+def test_trust_flag_marks_confident_answers_that_stayed_near_their_candidate():
+    flag = TrustFlag(0.8, 0.3)
+    f, start, confidence = (np.array(v, "float32")[:, None] for v in
+                            ([5.0, 7.0, 3.0, 9.0], [5.1, 6.0, 3.0, 9.29], [0.9, 0.95, 0.79, 0.8]))
+    assert keras.ops.convert_to_numpy(flag([f, start, confidence]))[:, 0].tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert TrustFlag.from_config(flag.get_config()).get_config() == flag.get_config()
+    with pytest.raises(ValueError, match="min_confidence"):
+        TrustFlag(1.5)
+    with pytest.raises(ValueError, match="max_move"):
+        TrustFlag(0.5, 0.0)
+
+
+def test_export_computes_the_trust_flag_in_the_graph_as_the_benchmark_does(tmp_path):
+    import json
+    import shutil
+
+    from periodic_keras import edge
+    from periodic_keras.errors import ExportedModelError
+    from periodic_keras.jobs.fundamental import export_fundamental, fundamental_estimators, trusted_answers
+    from periodic_keras.models import micro_variant
+
+    keras.utils.set_random_seed(0)  # a small graph (short window, few harmonics and steps): a quick export
+    model = fundamental_regressor(window=64, fmin=1.0, fmax=8.0, units=4, harmonics=3, refine_steps=2, iterations=3)
+    rng = np.random.default_rng(5)
+    f0 = rng.uniform(1.5, 7.0, 30)
+    t = np.arange(64) / 64
+    x = np.stack([sum(np.sin(2 * np.pi * k * f * t + rng.uniform(0, 6)) / k for k in (1, 2, 3)) for f in f0]
+                 + [rng.normal(size=64)])
+    # What the file holds: the same weights with GELU in its tanh form (micro_variant)
+    out = fundamental_estimators(micro_variant(model), 64, 1.0, 8.0)["model"](x)
+    thresholds = {"min_confidence": float(np.median(out["confidence"])), "max_move": 0.3}
+    meta = export_fundamental(model, thresholds, os.fspath(tmp_path / "fundamental"), per_kind=1)
+    assert meta["quality"]["columns"] == ["cycles_per_window", "trusted", "confidence", "explained", "trend_fit"]
+    assert meta["tflite"]["float32"]["parity_max_abs_diff"] <= 2e-3
+    assert {"gross", "trusted", "trusted_and_wrong"} <= set(meta["tflite"]["float32"])
+    loaded = edge.load(os.fspath(tmp_path / "fundamental"))
+    f, quality = loaded.predict(x, return_quality=True)
+    assert f.shape == (len(x),) and np.max(np.abs(f - out["cycles_per_window"][:, 0])) < 2e-3
+    expected = trusted_answers(out, thresholds)
+    assert 0 < expected.sum() < len(x) and (quality["trusted"] == expected).all()  # the flag, from the file
+    assert np.array_equal(loaded.quality(x)["trusted"], quality["trusted"])
+    assert loaded.raw(x).shape == (len(x), 5)
+    with pytest.raises(ValueError, match="without frequency"):
+        loaded.quality(x, frequency=f)
+    shutil.copytree(tmp_path / "fundamental", tmp_path / "bad")
+    path = tmp_path / "bad" / "metadata.json"
+    bad = json.loads(path.read_text())
+    bad["quality"]["columns"] = bad["quality"]["columns"][:3]  # fewer names than the output has columns
+    path.write_text(json.dumps(bad))
+    with pytest.raises(ExportedModelError, match="quality.columns"):
+        edge.load(os.fspath(tmp_path / "bad"))
+
+
 @pytest.mark.slow
 def test_benchmark_job_writes_every_row_with_the_ablations(tmp_path):
     from periodic_keras.data import KINDS
     from periodic_keras.jobs import benchmark_fundamental
 
     out = benchmark_fundamental(steps=10, batch_size=16, units=4, n_test=2, window=64, fmax=8.0,
-                                recordings=False, output_dir=os.fspath(tmp_path / "run"), verbose=0)
+                                recordings=False, output_dir=os.fspath(tmp_path / "run"), no_export=True, verbose=0)
     table = out["table"]
     assert set(table["set"]) == set(KINDS)
     assert {"model", "model_coarse", "learned_off", "model_no_trend_fit", "ml", "ml_trend", "harmonic_nls",
@@ -210,4 +284,4 @@ def test_benchmark_job_writes_every_row_with_the_ablations(tmp_path):
     assert {"best_classical", "set"} <= set(out["gross"].columns)
     assert all(os.path.exists(p) for p in out["table_paths"])
     with pytest.raises(ValueError, match="train_snr"):
-        benchmark_fundamental(train_snr=(10.0, 0.0), output_dir=os.fspath(tmp_path / "bad"))
+        benchmark_fundamental(train_snr=(10.0, 0.0), output_dir=os.fspath(tmp_path / "bad"), no_export=True)

@@ -6,7 +6,8 @@ clipping, interference, modulation, drift, quantisation, lost samples), sets its
 validation windows, and scores it per kind on test windows and on the real recordings that are
 installed (pip install 'periodic-keras[recordings]'), next to its ablations and to single-tone ML,
 ML with a trend, harmonic NLS with order selection and YIN. Writes results.csv/.md and
-gross.csv/.md to --output-dir.
+gross.csv/.md to --output-dir, and exports the model with its trust flag computed in the graph
+(SavedModel, TFLite, metadata.json) to --export-dir.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ def main(argv=None, prog=None) -> int:
     p.add_argument("--n-test", type=int, default=400, help="test windows per kind")
     p.add_argument("--no-recordings", dest="recordings", action="store_false",
                    help="leave out the real recordings")
-    jobs.add_run_arguments(p, "fundamental", export=False)
-    args = p.parse_args(argv)
+    jobs.add_run_arguments(p, "fundamental", strategy=False)
+    args = jobs.resolve_run_arguments(p.parse_args(argv), "fundamental")
     if args.quick:
         args.steps, args.n_test = min(args.steps, 40), min(args.n_test, 20)
     kwargs = {k: v for k, v in vars(args).items() if k != "quick"}

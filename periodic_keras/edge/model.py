@@ -80,6 +80,17 @@ class EdgeModel:
             raise ExportedModelError(f"{path!r} takes {got[0]} {got[1]}, but {METADATA} says {want[0]} {want[1]}")
         if self.metadata["task"] == "freq":  # what quality() reads: checked now, not when first asked
             check_band(self.metadata, meta_path, int(np.prod(self.input_shape[1:])))
+        # An answer with its quality figures computed in the graph: one output, one named column each.
+        quality = self.metadata.get("quality")
+        self.columns = quality.get("columns") if isinstance(quality, dict) else None
+        out_shape = self._runner.outputs[self._out_name]["shape"]
+        if self.columns is not None and not (
+                isinstance(self.columns, list) and all(isinstance(c, str) and c for c in self.columns)
+                and len(set(self.columns)) == len(self.columns) and len(out_shape) == 2
+                and out_shape[1] == len(self.columns) >= 2):
+            raise ExportedModelError(f"{meta_path!r}: field 'quality.columns' must name each column of the model's "
+                                     f"output {list(out_shape)} (distinct strings, at least two), got "
+                                     f"{self.columns!r}")
 
     def _check(self, x) -> np.ndarray:
         item_shape = self.input_shape[1:]
@@ -122,21 +133,44 @@ class EdgeModel:
     def predict(self, x, return_quality: bool = False):
         """Run the model on a batch; return outputs stacked over the batch.
 
-        For the frequency task the output is ``[batch]`` frequencies in cycles per window;
-        with ``return_quality`` it is ``(frequencies, quality)``, ``quality`` as from
-        :meth:`quality`: whether each answer can be trusted.
+        For a frequency export the output is ``[batch]`` frequencies in cycles per window; with
+        ``return_quality`` it is ``(frequencies, quality)``, ``quality`` as from :meth:`quality`:
+        whether each answer can be trusted. An export whose metadata names its output's columns
+        in ``quality.columns`` (:func:`periodic_keras.models.fundamental_answer`) returns the first
+        column as the answer, and its quality figures are the other columns, computed in the
+        model: no refit.
         """
         batch = self._check(x)
+        if self.columns is not None:
+            out = self._run(batch)
+            answer = out[:, 0].copy()
+            return (answer, self._columns(out)) if return_quality else answer
         if return_quality:
             out = self.predict(batch)
             return out, self._quality(batch, out)
+        out = self._run(batch)
+        return out.reshape(len(batch)) if out.ndim == 2 and out.shape[1] == 1 else out
+
+    def raw(self, x) -> np.ndarray:
+        """The model's output as it comes, ``[batch, *output shape]`` (every column of an export
+        with ``quality.columns``); the input checked as :meth:`predict` checks it."""
+        return self._run(self._check(x))
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
         spec = self._runner.outputs[self._out_name]
         out = np.empty((len(batch), *spec["shape"][1:]), spec["dtype"])
         with self._runner.runner() as run:  # one interpreter for the whole batch, this call's alone
             for i, item in enumerate(INPUT_ENCODINGS[self._encoding](batch) if self._encoding else batch):
                 out[i] = run(**{self._in_name: item[None]})[self._out_name][0]
-        out = finite_output(out)
-        return out.reshape(len(batch)) if out.ndim == 2 and out.shape[1] == 1 else out
+        return finite_output(out)
+
+    def _columns(self, out: np.ndarray) -> dict:
+        """The in-graph quality columns of ``out``, by name (the first one as ``frequency``; 0/1
+        flags named ``trusted`` as booleans)."""
+        figures = {"frequency": out[:, 0].copy()}
+        for i, name in enumerate(self.columns[1:], start=1):
+            figures[name] = out[:, i] > 0.5 if name == "trusted" else out[:, i].copy()
+        return figures
 
     def quality(self, x, frequency=None) -> dict:
         """Whether each frequency estimate can be trusted (frequency exports only).
@@ -146,9 +180,16 @@ class EdgeModel:
         ``frequency``, ``trusted``, ``snr_db`` (estimated), ``std`` (expected error,
         cycles/window) and the flags ``flat``, ``scale``, ``out_of_band``, ``trend``,
         ``multi_tone``, ``low_snr``, ``off_peak``. ``frequency``: the estimates if already
-        computed.
+        computed. An export with ``quality.columns`` computes its figures in the model, for its
+        own answer: ``frequency``, then its columns (``trusted``, ``confidence``, ...); it takes
+        no ``frequency``.
         """
         batch = self._check(x)
+        if self.columns is not None:
+            if frequency is not None:
+                raise ValueError(f"this {self.metadata['task']} export computes its quality in the model, for its "
+                                 "own answer: call quality(x) without frequency")
+            return self._columns(self._run(batch))
         f = self.predict(batch) if frequency is None else np.asarray(frequency, np.float64).reshape(-1)
         return self._quality(batch, f)
 

@@ -145,7 +145,7 @@ def export_model(
         for variant in list(tflite):
             def check(runtime, variant=variant):
                 runner = edge.load(tmp, variant, runtime=runtime)
-                pred = runner.predict(raw).reshape(reference.shape)
+                pred = runner.raw(raw).reshape(reference.shape)
                 figures = {"parity_max_abs_diff": float(np.max(np.abs(pred - reference)))}
                 if runtime == "litert":
                     figures["latency_ms"] = runner.latency_ms(raw[: min(len(raw), 200)])

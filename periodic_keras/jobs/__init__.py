@@ -26,7 +26,7 @@ from periodic_keras.jobs.frequency import (
     train_frequency,
 )
 from periodic_keras.jobs.frequency_bound import benchmark_frequency_bound, frequency_bound_summary
-from periodic_keras.jobs.fundamental import benchmark_fundamental, fundamental_summary
+from periodic_keras.jobs.fundamental import benchmark_fundamental, export_fundamental, fundamental_summary
 from periodic_keras.jobs.generator import forecast_sf_temps, generator_summary, train_generator
 from periodic_keras.jobs.memory import memory_summary, train_burst, train_divider
 from periodic_keras.jobs.periods import benchmark_find_periods, find_periods_summary
@@ -39,7 +39,8 @@ __all__ = [
     "add_export_benchmark_arguments", "add_run_arguments", "add_strategy_argument", "benchmark_activations",
     "benchmark_find_periods", "benchmark_fit_frequency", "benchmark_fundamental", "benchmark_forecast",
     "benchmark_frequency_bound", "benchmark_real_windows", "benchmark_seeds", "clock_summary", "export_table",
-    "export_table_summary", "family_generator_summary", "find_periods_summary", "fit_frequency_summary",
+    "export_fundamental", "export_table_summary", "family_generator_summary", "find_periods_summary",
+    "fit_frequency_summary",
     "forecast_benchmark_summary", "forecast_csv", "forecast_sf_temps", "forecast_summary",
     "frequency_bound_summary", "frequency_summary", "fundamental_summary", "generator_summary", "hedge_arg",
     "memory_summary", "real_windows_summary", "resolve_run_arguments", "run_cli", "run_script", "seeds_summary",

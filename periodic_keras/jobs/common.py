@@ -182,10 +182,11 @@ def start_strategy(strategy: str, output_dir: str, export_dir, no_export: bool,
     return strat, output_dir, export_dir, no_export
 
 
-def add_run_arguments(parser, task: str, export: bool = True) -> None:
+def add_run_arguments(parser, task: str, export: bool = True, strategy: bool = True) -> None:
     """Add the options every training script shares: seed, output and export directories,
     ``--no-export``, ``--quick``, ``--verbose`` and ``--strategy`` (``export=False``: a script that
-    trains but exports nothing; no export options and no strategy)."""
+    trains but exports nothing; no export options and no strategy; ``strategy=False``: no
+    strategy, one device)."""
     parser.add_argument("--seed", type=int, default=0, help="seed for weights and data")
     parser.add_argument("--output-dir", default=os.path.join("runs", task),
                         help="results, plot, training backups")
@@ -198,7 +199,7 @@ def add_run_arguments(parser, task: str, export: bool = True) -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: few sequences and steps")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
                         help="Keras progress: 0 silent, 1 bar, 2 one line per epoch (1 on a terminal, else 2)")
-    if export:
+    if export and strategy:
         add_strategy_argument(parser)
 
 

@@ -25,8 +25,8 @@ import numpy as np
 from periodic_keras.jobs.common import finish, job, open_output, phase
 from periodic_keras.signals import check_frequency_range, check_positive_int
 
-__all__ = ["ABLATIONS", "TONE_SNRS", "TRUST_MAX_GROSS", "TRUST_MAX_MOVE", "benchmark_fundamental", "fundamental_estimators",
-           "fundamental_summary", "trust_thresholds", "trusted_answers"]
+__all__ = ["ABLATIONS", "TONE_SNRS", "TRUST_MAX_GROSS", "TRUST_MAX_MOVE", "benchmark_fundamental", "export_fundamental",
+           "fundamental_estimators", "fundamental_summary", "trust_thresholds", "trusted_answers"]
 
 #: The largest share of gross errors among trusted validation answers the thresholds allow.
 TRUST_MAX_GROSS = 0.0025
@@ -70,8 +70,10 @@ def trusted_answers(out: dict, thresholds: dict) -> np.ndarray:
 def benchmark_fundamental(steps: int = 15000, batch_size: int = 128, units: int = 32, learning_rate: float = 3e-3,
                           window: int = 100, fmin: float = 1.0, fmax: float = 30.0, train_snr=(-5.0, 40.0),
                           n_test: int = 400, recordings: bool = True, seed: int = 0,
-                          output_dir: str = "runs/fundamental", verbose: int = 1, restart: bool = False) -> dict:
-    """Train the fundamental model on realistic windows and score it per kind; write ``results.csv``/``.md``.
+                          output_dir: str = "runs/fundamental", export_dir: str | None = "exported/fundamental",
+                          no_export: bool = False, verbose: int = 1, restart: bool = False) -> dict:
+    """Train the fundamental model on realistic windows and score it per kind; write ``results.csv``/``.md``;
+    export it with its trust flag in the graph (:func:`export_fundamental`) to ``export_dir``.
 
     ``n_test`` windows per kind (test split, seed ``seed``); ``recordings``: also the real
     recordings whose package is installed (:func:`periodic_keras.data.recordings.recording_sets`).
@@ -81,11 +83,12 @@ def benchmark_fundamental(steps: int = 15000, batch_size: int = 128, units: int 
     ``max_trusted_error``), ``gross`` (the gross rates pivoted: sets × estimators, with
     ``best_classical``), ``tones`` (pure tones in white noise, ``2 n_test`` per SNR of
     :data:`TONE_SNRS`: the model's and the ML estimator's RMSE over the Cramér–Rao bound),
-    ``thresholds``, ``model``, ``train_seconds`` and ``table_paths``.
+    ``thresholds``, ``model``, ``train_seconds``, ``table_paths``, ``export`` (the metadata, or
+    ``None``) and ``export_dir``.
 
     Example (a tiny run)::
 
-        out = benchmark_fundamental(steps=40, n_test=20, output_dir="/tmp/fundamental")
+        out = benchmark_fundamental(steps=40, n_test=20, output_dir="/tmp/fundamental", no_export=True)
         print(out["gross"])
     """
     check_frequency_range(window, fmin, fmax)
@@ -95,7 +98,7 @@ def benchmark_fundamental(steps: int = 15000, batch_size: int = 128, units: int 
         raise ValueError(f"train_snr must be LOW <= HIGH, got {lo} {hi}")
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
-    open_output(output_dir)
+    open_output(output_dir, None if no_export else export_dir)
 
     import keras
 
@@ -174,9 +177,85 @@ def benchmark_fundamental(steps: int = 15000, batch_size: int = 128, units: int 
     paths = results.write_table(table, os.path.join(output_dir, "results"))
     paths += results.write_table(gross, os.path.join(output_dir, "gross"))
     paths += results.write_table(tones, os.path.join(output_dir, "tones"))
+    meta = None
+    if not no_export:
+        model_rows = table[table["estimator"] == "model"].set_index("set")
+        meta = export_fundamental(model, thresholds, export_dir, seed=seed, training={
+            "steps": steps, "batch_size": batch_size, "units": units, "learning_rate": learning_rate,
+            "train_snr_db": [lo, hi], "seed": seed, "seconds": round(train_seconds, 1)},
+            evaluation={name: {c: float(row[c]) for c in ("gross", "trusted", "trusted_and_wrong")}
+                        for name, row in model_rows.iterrows()})
     finish(output_dir)
     return dict(table=table, gross=gross, tones=tones, thresholds=thresholds, model=model,
-                train_seconds=train_seconds, table_paths=paths)
+                train_seconds=train_seconds, table_paths=paths, export=meta,
+                export_dir=None if no_export else export_dir)
+
+
+def export_fundamental(model, thresholds: dict, export_dir: str, seed: int = 0, training: dict | None = None,
+                       evaluation: dict | None = None, variants=("float32",), per_kind: int = 25) -> dict:
+    """Export the fundamental model with its trust flag computed in the graph; return the metadata.
+
+    The exported graph is :func:`periodic_keras.models.fundamental_answer` (one output, the
+    columns :data:`periodic_keras.models.ANSWER_COLUMNS`) with GELU in its tanh form
+    (:func:`periodic_keras.models.micro_variant`: TFLM has no GELU), so ``edge.load(export_dir).predict(x,
+    return_quality=True)`` reads ``trusted`` from the model instead of refitting the window. Each
+    variant's parity, gross rate and trusted-and-wrong share on validation windows (``per_kind``
+    of each kind, seed ``seed + 1``) are measured through the edge runtime (LiteRT, and TFLM when
+    installed) before anything is published; a variant whose gross rate exceeds twice the float32
+    file's is left out. (The default offers no float16 file: LiteRT's answers from one were NaN when
+    tried, and the export refused it.)
+
+    ``training`` and ``evaluation`` (per-set figures of the benchmark) go into ``metadata.json``.
+
+    Example (a minute of conversion and checks; ``tests/test_fundamental.py`` runs a small one)::
+
+        meta = export_fundamental(fundamental_regressor(units=4), {"min_confidence": 0.5, "max_move": 0.3},
+                                  "/tmp/fundamental")
+        meta["output"]["columns"]   # ['cycles_per_window', 'trusted', 'confidence', 'explained', 'trend_fit']
+    """
+    from periodic_keras import export
+    from periodic_keras.data import KINDS, gross_errors, realistic_arrays
+    from periodic_keras.models import ANSWER_COLUMNS, fundamental_answer, micro_variant
+
+    features = model.get_layer("candidates")
+    window, fmin, fmax = features.window, features.fmin, features.fmax
+    trained = fundamental_answer(model, thresholds["min_confidence"], thresholds["max_move"])
+    answer = micro_variant(trained)  # GELU's tanh form: TFLM has no GELU op
+    check_positive_int(per_kind=per_kind)
+    x, f0, _ = realistic_arrays(len(KINDS) * per_kind, "validation", window=window, fmin=fmin, fmax=fmax,
+                                seed=seed + 1)
+    moved = np.abs(answer.predict(x, verbose=0) - trained.predict(x, verbose=0)).max(axis=0)
+
+    def figures(runner, variant, runtime):
+        f, quality = runner.predict(x, return_quality=True)
+        gross = gross_errors(f, f0)
+        return {"gross": float(gross.mean()), "trusted": float(quality["trusted"].mean()),
+                "trusted_and_wrong": float((gross & quality["trusted"]).mean())}
+
+    return export.export_model(
+        # The refinement sums in float32: LiteRT's order of operations moves an answer by ~1e-4
+        # cycles per window on noisy windows; the tolerance leaves room for that, not for a bug.
+        answer, export_dir, "fundamental", x, variants=variants, tolerance=2e-3, evaluate=figures,
+        figure_limit=("gross", 2.0),
+        metadata={
+            "description": "fundamental frequency of a realistic periodic window (learned candidate choice and a "
+                           "harmonic-model fit), with its trust flag computed in the graph",
+            "input": {"meaning": "raw window of samples; any amplitude/offset (standardised inside)",
+                      "layout": "[1, window, 1]"},
+            "output": {"meaning": "the fundamental and its quality figures", "units": "cycles per window",
+                       "to_hz": "multiply column 0 by sample_rate_hz / window", "columns": list(ANSWER_COLUMNS)},
+            "quality": {"columns": list(ANSWER_COLUMNS),
+                        "how": "computed in the graph: edge predict(x, return_quality=True) returns column 0 and "
+                               "the others by name, with no refit"},
+            "window": window, "fmin": fmin, "fmax": fmax,
+            "trust": {**thresholds, "how": "in the graph (layers.TrustFlag): trusted where the candidate's "
+                                           "confidence >= min_confidence and the fit moved <= max_move; "
+                                           "thresholds set on validation windows (jobs.trust_thresholds)"},
+            "deployed_graph": {"what": "micro_variant: GELU in its tanh form; trained weights",
+                               "max_abs_diff_to_trained_model": dict(zip(ANSWER_COLUMNS, map(float, moved)))},
+            "evaluation": evaluation or {},
+            "training": training or {},
+        })
 
 
 _CLASSICAL = ("ml", "ml_trend", "harmonic_nls", "harmonic_nls_robust", "yin")
@@ -209,15 +288,13 @@ def fundamental_estimators(model, window, fmin, fmax) -> dict:
     inputs = model.input
     features = model.get_layer("candidates")
 
-    def refine(start):  # the model's own refinements and fit choice, from another start
-        plain, _, explained = model.get_layer("refined")([inputs, start])
-        trended, _, explained_trend = model.get_layer("refined_trend")([inputs, start])
-        return model.get_layer("fit_choice")([plain, explained, trended, explained_trend])[0]
+    def refine(start):  # the model's own fits and fit choice, from another start
+        return model.get_layer("fit_choice")(list(model.get_layer("refined")([inputs, start])))[0]
 
     # Learned part off: the candidate with the strongest spectral peak (channel 0: the power at k = 1).
     peak, _ = CandidateChoice(features.frequencies)(keras.layers.Lambda(lambda v: 50.0 * v[..., 0])(features(inputs)))
     outputs = {**{k: v for k, v in model.output.items() if k != "logits"}, "model_coarse": model.output["coarse"],
-               "learned_off": refine(peak), "model_no_trend_fit": model.get_layer("refined").output[0]}
+               "learned_off": refine(peak), "model_no_trend_fit": model.get_layer("refined").output[0][:, :1]}
     every = keras.Model(inputs, outputs)
 
     def predict(x, batch=128):  # whole batches only: one traced shape for every set
@@ -242,7 +319,14 @@ def fundamental_summary(result: dict) -> str:
 
     model = result["table"][result["table"]["estimator"] == "model"][
         ["set", "gross", "trusted", "trusted_gross", "trusted_and_wrong", "max_trusted_error"]]
-    return "\n".join([results.to_markdown(result["gross"]), "", results.to_markdown(model), "",
-                      results.to_markdown(result["tones"]), "",
-                      f"trust: {result['thresholds']}; trained {result['train_seconds']:.0f} s",
-                      f"tables: {', '.join(result['table_paths'])}"])
+    lines = [results.to_markdown(result["gross"]), "", results.to_markdown(model), "",
+             results.to_markdown(result["tones"]), "",
+             f"trust: {result['thresholds']}; trained {result['train_seconds']:.0f} s",
+             f"tables: {', '.join(result['table_paths'])}"]
+    meta = result.get("export")
+    if meta is not None:
+        f32 = meta["tflite"]["float32"]
+        lines.append(f"exported: {result['export_dir']} ({f32['bytes']} bytes, {f32['latency_ms']:.3f} ms/window in "
+                     f"LiteRT with the trust flag; validation: {f32['gross']:.2%} gross, "
+                     f"{f32['trusted_and_wrong']:.2%} trusted and wrong)")
+    return "\n".join(lines)

@@ -276,7 +276,8 @@ _TASK_FIGURES = {"freq": ("RMSE / CRLB at 10 dB", ("rmse_over_crlb_10dB",)),
                  "generator": ("MSE of 1000 generated steps", ("free_mse_1000",)),
                  "generator_family": ("MSE of 1000 generated steps (2 unseen sines)", ("free_mse_1000",)),
                  "divider": ("stream MSE (8 x 5120 steps)", ("test_mse_8",)),
-                 "burst": ("wrong steps (1000 x 130)", ("test_130", "wrong_steps"))}
+                 "burst": ("wrong steps (1000 x 130)", ("test_130", "wrong_steps")),
+                 "fundamental": ("gross errors (400 validation windows)", ("gross",))}
 
 
 def variants_table(task_dirs) -> pd.DataFrame:

@@ -9,7 +9,7 @@
 
 from periodic_keras.layers._ops import class_index, first_max_onehot
 from periodic_keras.layers.activations import FourierFeatures, Sine, Snake, gelu_tanh
-from periodic_keras.layers.choice import CandidateChoice, FitChoice
+from periodic_keras.layers.choice import CandidateChoice, FitChoice, TrustFlag
 from periodic_keras.layers.encoding import LearnedPeriodicEncoding, PeriodicEncoding
 from periodic_keras.layers.fan import FAN
 from periodic_keras.layers.harmonic import HarmonicFeatures, HarmonicRefinement, legendre_basis
@@ -23,5 +23,5 @@ __all__ = [
     "FAN", "CandidateChoice", "FitChoice", "MIN_SAMPLES", "OSCILLATOR_STATE", "FourierFeatures", "HarmonicFeatures",
     "HarmonicRefinement", "LearnedPeriodicEncoding", "OscillatorLSTMCell", "PeakPosterior", "PeriodicEncoding",
     "RefinementGate", "SeasonalLags", "Sine", "Snake", "SpectralFeatures", "StepPositions", "ToneRefinement",
-    "WindowScaler", "class_index", "first_max_onehot", "gelu_tanh", "legendre_basis", "patch_size",
+    "TrustFlag", "WindowScaler", "class_index", "first_max_onehot", "gelu_tanh", "legendre_basis", "patch_size",
 ]

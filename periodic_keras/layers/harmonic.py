@@ -195,7 +195,9 @@ class HarmonicRefinement(keras.layers.Layer):
     Inputs: ``[window (batch, N[, 1]), f0 (batch, 1)]``. Outputs: ``(f, snr_db, explained)``, each
     ``(batch, 1)``: the refined fundamental (cycles per window, clamped to the band), the fit's SNR
     (the harmonics' power over the residual's, dB) and the harmonics' share ``S / (S + N)`` of the
-    fitted power (the nuisance left out).
+    fitted power (the nuisance left out). With ``degrees`` (say ``(0, 2)``) the layer makes one
+    fit per nuisance degree, all in one batched pass (one graph, not one per fit), and each output
+    is ``(batch, len(degrees))``, a column per degree.
 
     The least-squares fit of the nuisance and harmonic columns is solved jointly (Jacobi-preconditioned
     conjugate gradients, ``iterations`` rounds), and each step's direction is projected out of the
@@ -214,6 +216,7 @@ class HarmonicRefinement(keras.layers.Layer):
             columns, exact; 6 is as good at N = 100 with 8 harmonics).
         max_move: the answer stays within this many cycles per window of the start (``None``: the
             band only): a start a network chose is trusted to lie in the right basin.
+        degrees: nuisance degrees of the fits (each ``0 .. trend``); ``None``: one fit, ``trend``.
 
     Example:
 
@@ -225,7 +228,7 @@ class HarmonicRefinement(keras.layers.Layer):
     """
 
     def __init__(self, window, fmin, fmax, harmonics=8, steps=3, trend=0, robust=0, gate=12.0, max_step=0.5,
-                 iterations=None, max_move=None, **kwargs):
+                 iterations=None, max_move=None, degrees=None, **kwargs):
         super().__init__(**kwargs)
         self.window, self.fmin, self.fmax = _check_band(window, fmin, fmax)
         self.harmonics = check_units("harmonics", harmonics)
@@ -245,6 +248,15 @@ class HarmonicRefinement(keras.layers.Layer):
         self._eye = np.eye(size, dtype="float32")
         self.iterations = size if iterations is None else check_units("iterations", iterations)
         self.max_move = None if max_move is None else check_positive("max_move", max_move)
+        if degrees is not None:
+            degrees = list(degrees) if isinstance(degrees, (list, tuple)) else [degrees]
+            if not degrees or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                                      and 0 <= d <= self.trend for d in degrees):
+                raise ValueError(f"degrees must be nuisance degrees 0..trend ({self.trend}), got {degrees!r}")
+            degrees = [int(d) for d in degrees]
+        self.degrees = degrees
+        # which nuisance columns each fit uses: (fits, P0)
+        self._mask = (np.arange(self.trend + 1)[None] <= np.array(degrees or [self.trend])[:, None]).astype("float32")
 
     def build(self, input_shape):
         _check_window(self, input_shape[0])
@@ -279,6 +291,10 @@ class HarmonicRefinement(keras.layers.Layer):
         n, harmonics = self.window, self.harmonics
         nuisance = self._nuisance.shape[0]
         t, k = self._t, self._k
+        fits = len(self._mask)
+        if fits > 1:  # one row per (fit, window): the fits run as one batch
+            used = ops.reshape(ops.ones_like(x[None, :, :1]) * self._mask[:, None, :], (-1, nuisance, 1))
+            x, f = ops.concatenate([x] * fits, axis=0), ops.concatenate([f] * fits, axis=0)
         x3 = x[:, None, :]  # (batch, 1, N)
         w = ops.ones_like(x3)
         f = ops.clip(f, self.fmin, self.fmax)[:, :, None]  # (batch, 1, 1)
@@ -286,17 +302,23 @@ class HarmonicRefinement(keras.layers.Layer):
         if self.max_move is not None:  # stay within max_move of the start
             lo, hi = ops.maximum(f - self.max_move, self.fmin), ops.minimum(f + self.max_move, self.fmax)
         poly = ops.zeros_like(x3) + self._nuisance[None]  # (batch, P0, N)
+        if self._mask.min() < 1:  # a fit of lower degree: its higher nuisance columns are zero
+            used = used if fits > 1 else ops.zeros_like(poly[:, :, :1]) + self._mask[0][None, :, None]
+            poly = poly * used
+        else:
+            used = ops.ones_like(poly[:, :, :1])
         for step in range(self.steps + 1):
             inside = ops.cast(k * f < n / 2.0 - 0.5, "float32")  # (batch, K, 1): harmonics below Nyquist
             phase = (2.0 * math.pi) * (k * f) * t  # (batch, K, N)
             cos, sin = ops.cos(phase) * inside, ops.sin(phase) * inside
             cols = ops.concatenate([poly, cos, sin], axis=1)  # (batch, P, N): nuisance and harmonics
-            active = ops.concatenate([ops.ones_like(poly[:, :, :1]), inside, inside], axis=1)  # (batch, P, 1)
+            active = ops.concatenate([used, inside, inside], axis=1)  # (batch, P, 1)
             for _ in range(1 + (self.robust if step == 0 else 0)):
                 weighted = cols * w
                 gram = ops.matmul(weighted, ops.transpose(cols, (0, 2, 1)))  # (batch, P, P)
                 total = ops.sum(w, axis=-1, keepdims=True)  # (batch, 1, 1)
-                # Columns above Nyquist are zero: a unit diagonal keeps the system regular.
+                # Unused columns (above Nyquist, or a lower degree's) are zero: a unit diagonal keeps
+                # the system regular.
                 diag = ops.sum(weighted * cols, axis=-1, keepdims=True) + 1e-6 * total + (1.0 - active) * total
                 gram = gram + (1e-6 * total + (1.0 - active) * total) * self._eye
                 coef = self._solve(gram, diag, ops.matmul(weighted, ops.transpose(x3, (0, 2, 1))))
@@ -326,14 +348,17 @@ class HarmonicRefinement(keras.layers.Layer):
         noise = noise[:, 0]
         snr = 10.0 / math.log(10.0) * ops.log(signal / noise + 1e-10)
         explained = 1.0 - noise / (noise + signal)
-        return f[:, :, 0], ops.minimum(snr, 100.0), explained
+        out = f[:, :, 0], ops.minimum(snr, 100.0), explained
+        if fits > 1:  # (fits * batch, 1) -> (batch, fits)
+            out = tuple(ops.transpose(ops.reshape(v, (fits, -1))) for v in out)
+        return out
 
     def compute_output_shape(self, input_shape):
-        return ((input_shape[0][0], 1),) * 3
+        return ((input_shape[0][0], len(self._mask)),) * 3
 
     def get_config(self):
         config = super().get_config()
         config.update(window=self.window, fmin=self.fmin, fmax=self.fmax, harmonics=self.harmonics, steps=self.steps,
                       trend=self.trend, robust=self.robust, gate=self.gate, max_step=self.max_step,
-                      iterations=self.iterations, max_move=self.max_move)
+                      iterations=self.iterations, max_move=self.max_move, degrees=self.degrees)
         return config

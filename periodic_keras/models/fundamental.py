@@ -18,16 +18,19 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from periodic_keras.layers import CandidateChoice, FitChoice, HarmonicFeatures, HarmonicRefinement
+from periodic_keras.layers import CandidateChoice, FitChoice, HarmonicFeatures, HarmonicRefinement, TrustFlag
 from periodic_keras.signals import check_frequency_range, check_positive_int
 
-__all__ = ["FIT_CHOICE_RATIO", "MAX_MOVE", "fundamental_regressor", "grid_targets"]
+__all__ = ["ANSWER_COLUMNS", "FIT_CHOICE_RATIO", "MAX_MOVE", "fundamental_answer", "fundamental_regressor",
+           "grid_targets"]
 
 #: The trend fit replaces the plain one where its noise-to-signal ratio is below this share of the plain
 #: one's (chosen among 0.3, 0.5, 0.7 on the test split of the realistic windows: see docs/frequency.md).
 FIT_CHOICE_RATIO = 0.3
 #: The refinement stays within this many cycles per window of the network's candidate.
 MAX_MOVE = 0.4
+#: The columns of :func:`fundamental_answer`'s output, the first one the answer.
+ANSWER_COLUMNS = ("cycles_per_window", "trusted", "confidence", "explained", "trend_fit")
 
 
 def grid_targets(f0, frequencies, width=None):
@@ -47,7 +50,7 @@ def grid_targets(f0, frequencies, width=None):
 
 def fundamental_regressor(window: int = 100, fmin: float = 1.0, fmax: float = 30.0, units: int = 32,
                           harmonics: int = 8, refine_steps: int = 3, robust: int = 1, trend: int = 2,
-                          iterations: int = 6, resolution: float = 0.25, fit_ratio: float = FIT_CHOICE_RATIO,
+                          iterations: int = 4, resolution: float = 0.25, fit_ratio: float = FIT_CHOICE_RATIO,
                           max_move: float = MAX_MOVE, name: str = "fundamental_regressor") -> keras.Model:
     """Build the fundamental-frequency model: raw window in, fundamental in cycles per window out.
 
@@ -57,13 +60,14 @@ def fundamental_regressor(window: int = 100, fmin: float = 1.0, fmax: float = 30
        scores the candidates: ``logits``, trained with cross-entropy against :func:`grid_targets`.
     3. :class:`~periodic_keras.layers.CandidateChoice` takes the best candidate (``coarse``) and its
        probability mass (``confidence``).
-    4. Two :class:`~periodic_keras.layers.HarmonicRefinement` fits start from it, both with ``robust``
-       re-weighting rounds: one with an offset only, one with a polynomial trend of degree ``trend``;
+    4. Two fits start from it (one :class:`~periodic_keras.layers.HarmonicRefinement` with
+       ``degrees=(0, trend)``: one batched pass), both with ``robust`` re-weighting rounds: one with
+       an offset only, one with a polynomial trend of degree ``trend``;
        :class:`~periodic_keras.layers.FitChoice` keeps the trend fit only where it explains the window
        much better (``fit_ratio``). Each stays within ``max_move`` of the candidate.
 
     Outputs (a dict): ``cycles_per_window`` ``(batch, 1)``, ``logits`` ``(batch, candidates)``,
-    ``confidence``, ``coarse``, ``snr_db`` (of the plain fit), ``explained`` (the chosen fit's signal
+    ``confidence``, ``coarse``, ``snr_db`` and ``explained`` (the chosen fit's SNR and signal
     share) and ``trend_fit`` (1.0 where the trend fit was chosen).
 
     Args:
@@ -99,15 +103,39 @@ def fundamental_regressor(window: int = 100, fmin: float = 1.0, fmax: float = 30
         [h, layers.Reshape((1, units), name="broadcast")(context)]))
     logits = layers.Reshape((len(features.frequencies),), name="logits")(layers.Dense(1, name="score")(h))
     coarse, confidence = CandidateChoice(features.frequencies, name="choice")(logits)
-    common = dict(harmonics=harmonics, steps=refine_steps, robust=robust, iterations=iterations, max_move=max_move)
-    plain, snr, explained = HarmonicRefinement(window, fmin, fmax, trend=0, name="refined", **common)(
-        [inputs, coarse])
-    trended, _, explained_trend = HarmonicRefinement(window, fmin, fmax, trend=trend, name="refined_trend",
-                                                     **common)([inputs, coarse])
-    refined, explained, chosen = FitChoice(fit_ratio, name="fit_choice")([plain, explained, trended, explained_trend])
+    fits = HarmonicRefinement(window, fmin, fmax, harmonics=harmonics, steps=refine_steps, trend=trend,
+                              degrees=(0, trend), robust=robust, iterations=iterations, max_move=max_move,
+                              name="refined")([inputs, coarse])  # the offset-only and the trend fit, as columns
+    refined, snr, explained, chosen = FitChoice(fit_ratio, name="fit_choice")(list(fits))
     outputs = {"cycles_per_window": layers.Identity(name="cycles_per_window")(refined), "logits": logits,
                "confidence": layers.Identity(name="confidence")(confidence),
                "coarse": layers.Identity(name="coarse")(coarse),
                "snr_db": layers.Identity(name="snr_db")(snr), "explained": layers.Identity(name="explained")(explained),
                "trend_fit": layers.Identity(name="trend_fit")(chosen)}
     return keras.Model(inputs, outputs, name=name)
+
+
+def fundamental_answer(model: keras.Model, min_confidence: float, max_move: float,
+                       name: str = "fundamental_answer") -> keras.Model:
+    """The model to export: one output ``(batch, 5)`` holding :data:`ANSWER_COLUMNS`, the answer
+    and whether to trust it, both computed in the graph (same layers and weights as ``model``).
+
+    ``trusted`` is :class:`~periodic_keras.layers.TrustFlag` (1.0 where the candidate's confidence
+    is at least ``min_confidence`` and the fit moved at most ``max_move`` cycles per window from it;
+    the thresholds come from :func:`periodic_keras.jobs.fundamental.trust_thresholds` on held-out
+    windows).
+    ``confidence``, ``explained`` and ``trend_fit`` are ``model``'s outputs of those names. One
+    output tensor: what a microcontroller's interpreter and the edge runtime read in one call.
+
+    Example:
+
+    >>> answer = fundamental_answer(fundamental_regressor(window=64, fmin=1, fmax=12, units=8), 0.7, 0.3)
+    >>> tuple(answer.output.shape)
+    (None, 5)
+    """
+    out = model.output
+    trusted = TrustFlag(min_confidence, max_move, name="trusted")(
+        [out["cycles_per_window"], out["coarse"], out["confidence"]])
+    columns = {**out, "trusted": trusted}
+    answer = layers.Concatenate(name="answer")([columns[c] for c in ANSWER_COLUMNS])
+    return keras.Model(model.input, answer, name=name)
