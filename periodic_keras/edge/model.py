@@ -142,9 +142,8 @@ class EdgeModel:
         """
         batch = self._check(x)
         if self.columns is not None:
-            out = self._run(batch)
-            answer = out[:, 0].copy()
-            return (answer, self._columns(out)) if return_quality else answer
+            quality = self._columns(self._run(batch))
+            return (quality["frequency"], quality) if return_quality else quality["frequency"]
         if return_quality:
             out = self.predict(batch)
             return out, self._quality(batch, out)

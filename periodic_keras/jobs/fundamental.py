@@ -62,8 +62,13 @@ def trusted_answers(out: dict, thresholds: dict) -> np.ndarray:
     >>> trusted_answers(out, {"min_confidence": 0.8, "max_move": 0.3}).tolist()
     [True, False]
     """
-    moved = np.abs(out["cycles_per_window"][:, 0] - out["coarse"][:, 0])
-    return (out["confidence"][:, 0] >= thresholds["min_confidence"]) & (moved <= thresholds["max_move"])
+    import keras
+
+    from periodic_keras.layers import TrustFlag  # the rule the exported graph applies, applied here
+
+    flag = TrustFlag(thresholds["min_confidence"], thresholds["max_move"])(
+        [out["cycles_per_window"], out["coarse"], out["confidence"]])
+    return keras.ops.convert_to_numpy(flag)[:, 0] > 0.5
 
 
 @job(evaluation_only=("n_test", "recordings"))
