@@ -364,9 +364,10 @@ def recording_windows(name: str, window: int = 100, fmin: float = 1.0, fmax: flo
         per-recording details (drops, beats). Raises ImportError naming the extra if the package
         holding the data is not installed.
 
-    >>> x, f0, info = recording_windows("instrument_notes", max_windows=5)  # doctest: +SKIP
-    >>> x.shape, bool(((f0 >= 1) & (f0 <= 30)).all())  # doctest: +SKIP
-    ((5, 100), True)
+    Example (needs ``pretty_midi``; ``tests/test_recordings.py`` tests this loader)::
+
+        x, f0, info = recording_windows("instrument_notes", max_windows=5)
+        x.shape, bool(((f0 >= 1) & (f0 <= 30)).all())   # ((5, 100), True)
     """
     if name not in RECORDINGS:
         raise ValueError(f"unknown recording {name!r}: expected one of {sorted(RECORDINGS)}")
