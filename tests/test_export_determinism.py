@@ -42,16 +42,25 @@ def _ops(blob):
                    for op in graph.operators]
 
 
-def test_mixed_int8_is_the_same_bytes_every_time(small_freq_model):
-    """Two conversions give the same bytes, and no SPLIT of the learned part is left float
-    (the quantiser used to leave the unrolled LSTM's first SPLIT float by chance)."""
+def _mixed_int8(model):
     from periodic_keras.export import tflite_models
 
-    deployed, samples, float_layers = _tiny_mixed_int8_inputs(small_freq_model)
-    blobs = [tflite_models(deployed, ("int8",), representative=samples, activations="int8",
-                           float_layers=float_layers)["int8"] for _ in range(2)]
-    assert blobs[0] == blobs[1]
-    graph, ops = _ops(blobs[0])
+    deployed, samples, float_layers = _tiny_mixed_int8_inputs(model)
+    return tflite_models(deployed, ("int8",), representative=samples, activations="int8",
+                         float_layers=float_layers)["int8"]
+
+
+@pytest.fixture(scope="module")
+def mixed_int8(small_freq_model):
+    """One conversion in this process, compared with another here and one in a fresh process."""
+    return _mixed_int8(small_freq_model)
+
+
+def test_mixed_int8_is_the_same_bytes_every_time(small_freq_model, mixed_int8):
+    """Two conversions give the same bytes, and no SPLIT of the learned part is left float
+    (the quantiser used to leave the unrolled LSTM's first SPLIT float by chance)."""
+    assert _mixed_int8(small_freq_model) == mixed_int8
+    graph, ops = _ops(mixed_int8)
     produced_by = {i: ops[n] for n, op in enumerate(graph.operators) for i in op.outputs}
     floated = [n for n, op in enumerate(graph.operators)
                if ops[n] == "SPLIT" and produced_by.get(op.inputs[1]) == "DEQUANTIZE"]
@@ -81,21 +90,16 @@ sys.modules["tflite_micro"] = None  # as if tflite-micro were not installed
 import numpy as np
 from periodic_keras.models import frequency_regressor
 sys.path.insert(0, {tests!r})
-from test_export_determinism import _tiny_mixed_int8_inputs
-from periodic_keras.export import tflite_models
+from test_export_determinism import _mixed_int8
 model = frequency_regressor({window}, {fmin}, {fmax}, lstm_units=4, dense_units=8)
 weights = np.load({weights!r})
 model.set_weights([weights[f"w{{i}}"] for i in range(len(weights.files))])
-deployed, samples, float_layers = _tiny_mixed_int8_inputs(model)
-blob = tflite_models(deployed, ("int8",), representative=samples, activations="int8", float_layers=float_layers)["int8"]
-open({out!r}, "wb").write(blob)
+open({out!r}, "wb").write(_mixed_int8(model))
 """
 
 
 @pytest.mark.slow
-def test_mixed_int8_is_the_same_in_a_fresh_process_without_tflite_micro(small_freq_model, tmp_path):
-    from periodic_keras.export import tflite_models
-
+def test_mixed_int8_is_the_same_in_a_fresh_process_without_tflite_micro(small_freq_model, mixed_int8, tmp_path):
     weights = str(tmp_path / "weights.npz")
     np.savez(weights, **{f"w{i}": w for i, w in enumerate(small_freq_model.get_weights())})
     out = str(tmp_path / "int8.tflite")
@@ -104,11 +108,8 @@ def test_mixed_int8_is_the_same_in_a_fresh_process_without_tflite_micro(small_fr
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=str(tmp_path),
                           env=dict(os.environ, PYTHONPATH=ROOT))
     assert done.returncode == 0, done.stderr[-3000:]
-    deployed, samples, float_layers = _tiny_mixed_int8_inputs(small_freq_model)
-    here = tflite_models(deployed, ("int8",), representative=samples, activations="int8",
-                         float_layers=float_layers)["int8"]
     with open(out, "rb") as fh:
-        assert fh.read() == here
+        assert fh.read() == mixed_int8
 
 
 # --- nothing lost -----------------------------------------------------------------------------

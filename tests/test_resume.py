@@ -122,12 +122,15 @@ def test_backup_of_another_training_is_refused(tmp_path):
 
 @pytest.mark.slow
 def test_sigterm_stops_like_ctrl_c_and_the_same_command_resumes(tmp_path):
-    args = ["--steps", "1200", "--hidden", "16", "--batch-size", "128", "--naive", "--n-test", "1000", "--no-export",
+    # 8 epochs of 400 steps: the signal, sent once epoch 1's backup exists, lands during training
+    # even when this process is slow to notice (3 epochs once left too short a window under load:
+    # the run had finished when the signal was sent).
+    args = ["--steps", "3200", "--hidden", "16", "--batch-size", "128", "--naive", "--n-test", "1000", "--no-export",
             "--verbose", "2", "--output-dir", str(tmp_path)]
     proc = _start("train_clock.py", *args)
     deadline = time.time() + 240
     try:
-        while not os.path.exists(_backup(tmp_path, "clock")):  # after epoch 1 of 3
+        while not os.path.exists(_backup(tmp_path, "clock")):  # after epoch 1 of 8
             assert proc.poll() is None and time.time() < deadline, proc.stdout.read()[-3000:]
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
