@@ -48,10 +48,12 @@ def _epochs(text):
 
 @pytest.mark.slow
 def test_clock_script_killed_mid_training_resumes_at_the_next_epoch(tmp_path):
-    args = ["--steps", "1200", "--hidden", "16", "--batch-size", "128", "--naive", "--n-test", "1000", "--no-export",
-            "--verbose", "2", "--output-dir", str(tmp_path)]  # a small clock: three 400-step epochs in seconds
+    # A small clock: seven epochs of 458 steps in seconds, killed once epoch 1's backup exists (six
+    # epochs left: a window wide enough under load, see the SIGTERM test below).
+    args = ["--steps", "3200", "--hidden", "16", "--batch-size", "128", "--naive", "--n-test", "1000", "--no-export",
+            "--verbose", "2", "--output-dir", str(tmp_path)]
     backup = _backup(tmp_path, "clock")
-    _kill_when(_start("train_clock.py", *args), backup)  # killed during epoch 2 of 3
+    _kill_when(_start("train_clock.py", *args), backup)  # killed during epoch 2 of 7
     assert not (tmp_path / "results.csv").exists()
     # Other training arguments: refused before any work, naming them; the backup is kept.
     changed = run_main("train_clock.py", *args, "--seed", "7", "--learning-rate", "0.001", "--years", "5")
@@ -62,7 +64,7 @@ def test_clock_script_killed_mid_training_resumes_at_the_next_epoch(tmp_path):
     done = run_main("train_clock.py", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     epochs = _epochs(done.stdout)
-    assert epochs and epochs[0][0] >= 2 and epochs[-1] == (3, 3), epochs  # resumed, and all 3 epochs done
+    assert epochs and epochs[0][0] >= 2 and epochs[-1] == (7, 7), epochs  # resumed, and all 7 epochs done
     assert pd.read_csv(tmp_path / "results.csv")["model"].tolist() == ["clock_model"]
     assert not os.path.exists(backup)  # the run completed: its backups are cleared, a rerun starts afresh
 
@@ -122,15 +124,15 @@ def test_backup_of_another_training_is_refused(tmp_path):
 
 @pytest.mark.slow
 def test_sigterm_stops_like_ctrl_c_and_the_same_command_resumes(tmp_path):
-    # 8 epochs of 400 steps: the signal, sent once epoch 1's backup exists, lands during training
-    # even when this process is slow to notice (3 epochs once left too short a window under load:
-    # the run had finished when the signal was sent).
+    # 7 epochs of 458 steps: the signal, sent once epoch 1's backup exists, lands during training
+    # even when this process is slow to notice (with 3 epochs the run had once finished under load
+    # in CI before the signal was sent: exit 0).
     args = ["--steps", "3200", "--hidden", "16", "--batch-size", "128", "--naive", "--n-test", "1000", "--no-export",
             "--verbose", "2", "--output-dir", str(tmp_path)]
     proc = _start("train_clock.py", *args)
     deadline = time.time() + 240
     try:
-        while not os.path.exists(_backup(tmp_path, "clock")):  # after epoch 1 of 8
+        while not os.path.exists(_backup(tmp_path, "clock")):  # after epoch 1 of 7
             assert proc.poll() is None and time.time() < deadline, proc.stdout.read()[-3000:]
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
