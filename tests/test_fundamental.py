@@ -138,6 +138,50 @@ def test_refinement_of_several_degrees_is_each_fit_alone_in_one_pass():
     assert second.all() and np.median(np.abs(f - f0)) < 1e-2  # the baseline needs the trend fit
 
 
+def test_tone_check_takes_the_tone_only_where_the_other_harmonics_add_nothing():
+    from periodic_keras.layers import ToneCheck
+
+    check = ToneCheck(100, 8, noise_scale=1.0)
+    ones = np.ones((5, 1))
+    f = np.array([[6.0], [6.0], [6.0], [6.0], [20.0]])
+    explained = np.array([[0.91], [0.99], [0.91], [0.91], [0.91]])
+    f_tone = np.array([[12.02], [12.0], [12.9], [6.05], [20.3]])  # a multiple; a multiple; neither; itself; off
+    snr = np.full((5, 1), 10.0)  # the tone leaves 1/11 of the window: as much as the first harmonic fit
+    got, tone = (keras.ops.convert_to_numpy(v)[:, 0] for v in check([f, explained, ones, f_tone, snr]))
+    assert tone.tolist() == [1.0, 0.0, 0.0, 1.0, 0.0]  # the second: its harmonics explain 10x more (F large)
+    assert got.tolist() == pytest.approx([12.02, 6.0, 6.0, 6.05, 20.0])
+    trend = check([f, explained, np.zeros((5, 1)), f_tone, snr])[1]  # the trend fit was needed: no tone
+    assert not keras.ops.convert_to_numpy(trend).any()
+    assert ToneCheck.from_config(check.get_config()).get_config() == check.get_config()
+    for kwargs, message in [(dict(max_f=0.0), "max_f"), (dict(max_multiple=0), "max_multiple"),
+                            (dict(tolerance=-1.0), "tolerance"), (dict(noise_scale=0.0), "noise_scale")]:
+        with pytest.raises(ValueError, match=message):
+            ToneCheck(100, **kwargs)
+
+
+def test_the_model_puts_right_a_tone_started_at_half_its_frequency_and_keeps_harmonic_windows():
+    """The fits from a candidate at half a pure tone's frequency find the tone as its second
+    harmonic; the tone check answers the tone (to the maximum-likelihood precision), while a
+    sawtooth-like window's fundamental stays. The check off: the halved answer stays."""
+    from periodic_keras.models import finish_fundamental
+
+    rng = np.random.default_rng(8)
+    f0 = rng.uniform(8.0, 24.0, 16)
+    tones = np.stack([np.sin(2 * np.pi * f * T + rng.uniform(0, 6)) for f in f0]) + 0.05 * rng.normal(size=(16, 100))
+    saw = np.stack([_harmonic(f / 2, 1 / np.arange(1, 9), rng.uniform(0, 6, 8)) for f in f0])
+    x = np.concatenate([tones, saw]).astype("float32")
+    start = np.concatenate([f0, f0]) / 2
+    answers = {}
+    for check in (3.0, None):
+        model = fundamental_regressor(units=4, tone_check=check)
+        start_input = keras.Input((1,), name="start")
+        from_start = keras.Model([model.input, start_input], finish_fundamental(model, start_input)["f"])
+        answers[check] = from_start.predict([x[..., None], start[:, None].astype("float32")], verbose=0)[:, 0]
+    checked, plain = answers[3.0], answers[None]
+    assert np.max(np.abs(checked[:16] - f0)) < 0.01 and np.allclose(checked[16:], f0 / 2, atol=0.02)
+    assert np.allclose(plain[:16], f0 / 2, atol=0.05)  # without the check: the network's halving stays
+
+
 def test_refinement_stays_within_max_move_of_its_start():
     x = np.sin(2 * np.pi * 9.0 * T)[None]
     got, _ = _refine(x, [8.7], max_move=0.2)
@@ -279,8 +323,8 @@ def test_benchmark_job_writes_every_row_with_the_ablations(tmp_path):
                                 recordings=False, output_dir=os.fspath(tmp_path / "run"), no_export=True, verbose=0)
     table = out["table"]
     assert set(table["set"]) == set(KINDS)
-    assert {"model", "model_coarse", "learned_off", "model_no_trend_fit", "ml", "ml_trend", "harmonic_nls",
-            "harmonic_nls_robust", "yin"} <= set(table["estimator"])
+    assert {"model", "model_coarse", "learned_off", "model_no_trend_fit", "model_no_tone_check", "ml", "ml_trend",
+            "harmonic_nls", "harmonic_nls_robust", "yin"} <= set(table["estimator"])
     assert {"best_classical", "set"} <= set(out["gross"].columns)
     assert all(os.path.exists(p) for p in out["table_paths"])
     with pytest.raises(ValueError, match="train_snr"):

@@ -7,7 +7,8 @@ thresholds on the validation split, and scores it on the test split kind by kind
 
 - its ablations, same weights, same windows: ``model_coarse`` (the network's candidate, refinement
   off), ``learned_off`` (the candidate at the strongest spectral peak, no network, then the same
-  refinements) and ``model_no_trend_fit`` (the network's candidate refined by the offset-only fit);
+  refinements), ``model_no_trend_fit`` (the network's candidate refined by the offset-only fit) and
+  ``model_no_tone_check`` (the harmonic fits' answer, without the single-tone check);
 - the classical estimators: single-tone ML (``ml``), ML with a line (``ml_trend``), harmonic NLS with
   MAP order selection (``harmonic_nls``; ``harmonic_nls_robust``: with a quadratic trend and robust
   weights) and YIN (``yin``).
@@ -150,8 +151,8 @@ def benchmark_fundamental(steps: int = 15000, batch_size: int = 128, units: int 
             begin = time.perf_counter()
             got = fn(xs)
             ms = 1e3 * (time.perf_counter() - begin) / max(len(truth), 1)  # the model's: with its ablations
-            answers = ({"model": got["cycles_per_window"], **{a: got[a] for a in ABLATIONS}} if est == "model"
-                       else {est: got})
+            answers = ({"model": got["cycles_per_window"], **{a: got[a] for a in ABLATIONS if a in got}}
+                       if est == "model" else {est: got})
             for answer, f in answers.items():
                 f = np.asarray(f).reshape(-1)
                 gross = gross_errors(f, truth)
@@ -267,7 +268,7 @@ _CLASSICAL = ("ml", "ml_trend", "harmonic_nls", "harmonic_nls_robust", "yin")
 
 
 #: The ablations :func:`fundamental_estimators`' ``model`` also returns (the same layers and weights).
-ABLATIONS = ("model_coarse", "learned_off", "model_no_trend_fit")
+ABLATIONS = ("model_coarse", "learned_off", "model_no_trend_fit", "model_no_tone_check")
 
 
 def fundamental_estimators(model, window, fmin, fmax) -> dict:
@@ -276,7 +277,8 @@ def fundamental_estimators(model, window, fmin, fmax) -> dict:
     ``model`` returns the model's dict of outputs plus its :data:`ABLATIONS`, computed in the same
     pass with the same layers and weights: ``model_coarse`` (the network's candidate, no
     refinement), ``learned_off`` (the strongest spectral peak as the candidate, then the model's own
-    fits and choice) and ``model_no_trend_fit`` (the offset-only fit). The classical ones: ``ml``,
+    fits, choice and tone check), ``model_no_trend_fit`` (the offset-only fit) and, where the model
+    has a tone check, ``model_no_tone_check`` (the answer before it). The classical ones: ``ml``,
     ``ml_trend``, ``harmonic_nls``, ``harmonic_nls_robust`` and ``yin``.
 
     >>> from periodic_keras.models import fundamental_regressor
@@ -289,17 +291,18 @@ def fundamental_estimators(model, window, fmin, fmax) -> dict:
 
     from periodic_keras import classical
     from periodic_keras.layers import CandidateChoice
+    from periodic_keras.models import finish_fundamental
 
     inputs = model.input
     features = model.get_layer("candidates")
 
-    def refine(start):  # the model's own fits and fit choice, from another start
-        return model.get_layer("fit_choice")(list(model.get_layer("refined")([inputs, start])))[0]
-
     # Learned part off: the candidate with the strongest spectral peak (channel 0: the power at k = 1).
     peak, _ = CandidateChoice(features.frequencies)(keras.layers.Lambda(lambda v: 50.0 * v[..., 0])(features(inputs)))
     outputs = {**{k: v for k, v in model.output.items() if k != "logits"}, "model_coarse": model.output["coarse"],
-               "learned_off": refine(peak), "model_no_trend_fit": model.get_layer("refined").output[0][:, :1]}
+               "learned_off": finish_fundamental(model, peak)["f"],
+               "model_no_trend_fit": model.get_layer("refined").output[0][:, :1]}
+    if "tone" in model.output:
+        outputs["model_no_tone_check"] = model.get_layer("fit_choice").output[0]
     every = keras.Model(inputs, outputs)
 
     def predict(x, batch=128):  # whole batches only: one traced shape for every set

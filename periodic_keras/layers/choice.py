@@ -1,4 +1,5 @@
-"""Choices inside a model: the best candidate of a scored grid, and the better of two fits.
+"""Choices inside a model: the best candidate of a scored grid, the better of two fits, a single
+tone where it explains the window as well as the harmonic fit, and whether to trust the answer.
 
 Both use ``keras.ops`` only and convert to builtin-ops TFLite (no ARG_MAX: the one-hot of the
 maximum is built from comparisons).
@@ -6,13 +7,15 @@ maximum is built from comparisons).
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 from keras import ops
 
-from periodic_keras.layers._ops import check_positive, first_max_onehot
+from periodic_keras.layers._ops import check_positive, check_units, first_max_onehot
 
-__all__ = ["CandidateChoice", "FitChoice", "TrustFlag"]
+__all__ = ["CandidateChoice", "FitChoice", "ToneCheck", "TrustFlag"]
 
 
 @keras.saving.register_keras_serializable(package="periodic_keras")
@@ -145,3 +148,89 @@ class TrustFlag(keras.layers.Layer):
 
     def get_config(self):
         return super().get_config() | {"min_confidence": self.min_confidence, "max_move": self.max_move}
+
+
+@keras.saving.register_keras_serializable(package="periodic_keras")
+class ToneCheck(keras.layers.Layer):
+    """A single tone instead of the harmonic answer, where one tone explains the window as well.
+
+    A harmonic fit at ``f`` with ``H`` harmonics below Nyquist has ``2H + 1`` parameters; a single
+    tone at ``f_t`` has 3. Where the tone leaves almost as little residual, the window gives no
+    evidence for the other harmonics, and the tone's maximum-likelihood frequency is both the
+    simpler answer and the more precise one (the extra harmonics only fit noise). The evidence is
+    the F statistic of the nested fits, from their residuals' shares ``r`` of the window's power::
+
+        F = ((r_t - r_h) / (2H - 2)) / (r_h / (N - 2H - 2))
+
+    ``r_t = 1 / (1 + 10^(snr_t / 10))`` from the tone fit's SNR; ``r_h`` from the harmonic fit's
+    signal share ``e = S / (S + N)``, its noise ``N`` divided by ``noise_scale`` first: a fit with
+    Cauchy weights (:class:`~periodic_keras.layers.HarmonicRefinement` with ``robust``) reports
+    0.848 of a Gaussian residual's mean square (the default), a plain fit 1.0.
+
+    The tone is taken where ``F < max_f`` and ``f_t`` is the answer (``|f_t - f| <
+    same_tolerance``) or one of its multiples ``m f`` (``m`` in ``2 .. max_multiple``, within
+    ``tolerance``): a network that halved a pure tone's frequency is corrected, a harmonic window
+    (whose other harmonics make ``F`` large) keeps its fundamental. Only where ``offset_only`` is
+    1.0 (a fit without a trend: the tone fit has none).
+
+    Inputs: ``[f, explained, offset_only, f_tone, snr_tone_db]``, each ``(batch, 1)``. Outputs:
+    ``(f, tone)``: the answer and 1.0 where the tone's was taken.
+
+    Args:
+        window: samples per window ``N``.
+        harmonics: the harmonic fit's largest order (its harmonics below Nyquist are counted).
+        max_f: the F statistic below which the tone is taken.
+        max_multiple: the largest multiple of ``f`` the tone may be at.
+        tolerance, same_tolerance: how near ``f_t`` must be to a multiple of ``f`` (``m >= 2``) or
+            to ``f`` itself, cycles per window.
+        noise_scale: the harmonic fit's reported noise over a plain fit's, on Gaussian noise.
+
+    Example: a tone at 12.0 that a network answered as 6.0 (a harmonic fit there finds only the
+    tone, as its second harmonic: ``F`` is small), and a window whose harmonics the fit needed.
+
+    >>> check = ToneCheck(100, 8, noise_scale=1.0)
+    >>> f, tone = check([np.array([[6.0], [6.0]]), np.array([[0.91], [0.99]]), np.array([[1.0], [1.0]]),
+    ...                  np.array([[12.0], [12.0]]), np.array([[10.0], [0.0]])])
+    >>> keras.ops.convert_to_numpy(f)[:, 0].tolist(), keras.ops.convert_to_numpy(tone)[:, 0].tolist()
+    ([12.0, 6.0], [1.0, 0.0])
+    """
+
+    def __init__(self, window, harmonics=8, max_f=3.0, max_multiple=4, tolerance=0.6, same_tolerance=0.1,
+                 noise_scale=0.848, **kwargs):
+        super().__init__(**kwargs)
+        self.window = check_units("window", window)
+        self.harmonics = check_units("harmonics", harmonics)
+        self.max_f = check_positive("max_f", max_f)
+        self.max_multiple = check_units("max_multiple", max_multiple)
+        self.tolerance = check_positive("tolerance", tolerance)
+        self.same_tolerance = check_positive("same_tolerance", same_tolerance)
+        self.noise_scale = check_positive("noise_scale", noise_scale)
+
+    def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 5:
+            raise ValueError("ToneCheck takes five inputs [f, explained, offset_only, f_tone, snr_tone_db]")
+        f, e_h, offset_only, f_t, snr_t = (ops.cast(v, "float32") for v in inputs)
+        n = float(self.window)
+        orders = np.arange(1, self.harmonics + 1, dtype="float32")[None]
+        below = ops.sum(ops.cast(orders * f < n / 2.0 - 0.5, "float32"), axis=-1, keepdims=True)  # H
+        ratio = (1.0 - e_h) / ops.maximum(e_h, 1e-9) / self.noise_scale  # the harmonic fit's N / S
+        r_h = ratio / (1.0 + ratio)
+        r_t = 1.0 / (1.0 + ops.exp(snr_t * (math.log(10.0) / 10.0)))
+        extra = ops.maximum(2.0 * below - 2.0, 1.0)
+        statistic = ((r_t - r_h) / extra) / (ops.maximum(r_h, 1e-9) / (n - 2.0 * below - 2.0))
+        multiple = ops.round(f_t / ops.maximum(f, 1e-6))
+        off = ops.abs(f_t - multiple * f)
+        itself = ops.cast(multiple < 1.5, "float32")  # products of 0/1 floats: no boolean tensors in the file
+        related = (itself * ops.cast(off < self.same_tolerance, "float32")
+                   + (1.0 - itself) * ops.cast(off < self.tolerance, "float32")
+                   * ops.cast(multiple < self.max_multiple + 0.5, "float32"))
+        tone = related * ops.cast(statistic < self.max_f, "float32") * ops.cast(offset_only > 0.5, "float32")
+        return f + tone * (f_t - f), tone
+
+    def compute_output_shape(self, input_shape):
+        return ((input_shape[0][0], 1),) * 2
+
+    def get_config(self):
+        return super().get_config() | {"window": self.window, "harmonics": self.harmonics, "max_f": self.max_f,
+                                       "max_multiple": self.max_multiple, "tolerance": self.tolerance,
+                                       "same_tolerance": self.same_tolerance, "noise_scale": self.noise_scale}
