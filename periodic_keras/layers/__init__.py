@@ -9,7 +9,7 @@
 
 from periodic_keras.layers._ops import class_index, first_max_onehot
 from periodic_keras.layers.activations import FourierFeatures, Sine, Snake, gelu_tanh
-from periodic_keras.layers.choice import CandidateChoice, FitChoice, ToneCheck, TrustFlag
+from periodic_keras.layers.choice import ROBUST_NOISE_SCALE, CandidateChoice, FitChoice, ToneCheck, TrustFlag
 from periodic_keras.layers.encoding import LearnedPeriodicEncoding, PeriodicEncoding
 from periodic_keras.layers.fan import FAN
 from periodic_keras.layers.harmonic import HarmonicFeatures, HarmonicRefinement, legendre_basis
@@ -20,8 +20,9 @@ from periodic_keras.layers.refine import RefinementGate, ToneRefinement
 from periodic_keras.layers.spectral import SpectralFeatures
 
 __all__ = [
-    "FAN", "CandidateChoice", "FitChoice", "MIN_SAMPLES", "OSCILLATOR_STATE", "FourierFeatures", "HarmonicFeatures",
-    "HarmonicRefinement", "LearnedPeriodicEncoding", "OscillatorLSTMCell", "PeakPosterior", "PeriodicEncoding",
-    "RefinementGate", "SeasonalLags", "Sine", "Snake", "SpectralFeatures", "StepPositions", "ToneCheck", "ToneRefinement",
-    "TrustFlag", "WindowScaler", "class_index", "first_max_onehot", "gelu_tanh", "legendre_basis", "patch_size",
+    "FAN", "MIN_SAMPLES", "OSCILLATOR_STATE", "ROBUST_NOISE_SCALE", "CandidateChoice", "FitChoice", "FourierFeatures",
+    "HarmonicFeatures", "HarmonicRefinement", "LearnedPeriodicEncoding", "OscillatorLSTMCell", "PeakPosterior",
+    "PeriodicEncoding", "RefinementGate", "SeasonalLags", "Sine", "Snake", "SpectralFeatures", "StepPositions",
+    "ToneCheck", "ToneRefinement", "TrustFlag", "WindowScaler", "class_index", "first_max_onehot", "gelu_tanh",
+    "legendre_basis", "patch_size",
 ]

@@ -64,6 +64,12 @@ def class_index(probabilities, dtype="int32"):
     return ops.cast(ops.sum(onehot * np.arange(classes, dtype="float32"), axis=-1), dtype)
 
 
+def below_nyquist(frequencies, window):
+    """1.0 where a frequency (cycles per window, any shape) lies below Nyquist with half a cycle
+    to spare, else 0.0: which harmonics a fit of ``window`` samples uses (and counts)."""
+    return ops.cast(frequencies < window / 2.0 - 0.5, "float32")
+
+
 def check_positive(name, value):
     """``value`` as a float, refused unless a finite number > 0 (a layer argument)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):

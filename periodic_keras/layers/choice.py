@@ -13,9 +13,14 @@ import keras
 import numpy as np
 from keras import ops
 
-from periodic_keras.layers._ops import check_positive, check_units, first_max_onehot
+from periodic_keras.layers._ops import below_nyquist, check_positive, check_units, first_max_onehot
 
-__all__ = ["CandidateChoice", "FitChoice", "ToneCheck", "TrustFlag"]
+__all__ = ["ROBUST_NOISE_SCALE", "CandidateChoice", "FitChoice", "ToneCheck", "TrustFlag"]
+
+#: A harmonic fit with one round of Cauchy weights (:class:`~periodic_keras.layers.HarmonicRefinement`
+#: with ``robust=1``) reports this share of a Gaussian residual's mean square:
+#: E[w r²] / E[w], w = 1 / (1 + (r / 3)²), r ~ N(0, 1) (computed, not tuned).
+ROBUST_NOISE_SCALE = 0.848
 
 
 @keras.saving.register_keras_serializable(package="periodic_keras")
@@ -165,7 +170,7 @@ class ToneCheck(keras.layers.Layer):
     ``r_t = 1 / (1 + 10^(snr_t / 10))`` from the tone fit's SNR; ``r_h`` from the harmonic fit's
     signal share ``e = S / (S + N)``, its noise ``N`` divided by ``noise_scale`` first: a fit with
     Cauchy weights (:class:`~periodic_keras.layers.HarmonicRefinement` with ``robust``) reports
-    0.848 of a Gaussian residual's mean square (the default), a plain fit 1.0.
+    :data:`ROBUST_NOISE_SCALE` of a Gaussian residual's mean square (the default), a plain fit 1.0.
 
     The tone is taken where ``F < max_f`` and ``f_t`` is the answer (``|f_t - f| <
     same_tolerance``) or one of its multiples ``m f`` (``m`` in ``2 .. max_multiple``, within
@@ -196,7 +201,7 @@ class ToneCheck(keras.layers.Layer):
     """
 
     def __init__(self, window, harmonics=8, max_f=3.0, max_multiple=4, tolerance=0.6, same_tolerance=0.1,
-                 noise_scale=0.848, **kwargs):
+                 noise_scale=ROBUST_NOISE_SCALE, **kwargs):
         super().__init__(**kwargs)
         self.window = check_units("window", window)
         self.harmonics = check_units("harmonics", harmonics)
@@ -212,7 +217,7 @@ class ToneCheck(keras.layers.Layer):
         f, e_h, offset_only, f_t, snr_t = (ops.cast(v, "float32") for v in inputs)
         n = float(self.window)
         orders = np.arange(1, self.harmonics + 1, dtype="float32")[None]
-        below = ops.sum(ops.cast(orders * f < n / 2.0 - 0.5, "float32"), axis=-1, keepdims=True)  # H
+        below = ops.sum(below_nyquist(orders * f, n), axis=-1, keepdims=True)  # H, as the harmonic fit counts
         ratio = (1.0 - e_h) / ops.maximum(e_h, 1e-9) / self.noise_scale  # the harmonic fit's N / S
         r_h = ratio / (1.0 + ratio)
         r_t = 1.0 / (1.0 + ops.exp(snr_t * (math.log(10.0) / 10.0)))

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from periodic_keras.layers._ops import DFT_MODES, check_positive, check_units, dft, float_inputs
+from periodic_keras.layers._ops import DFT_MODES, below_nyquist, check_positive, check_units, dft, float_inputs
 
 __all__ = ["HarmonicFeatures", "HarmonicRefinement", "legendre_basis"]
 
@@ -308,7 +308,7 @@ class HarmonicRefinement(keras.layers.Layer):
         else:
             used = ops.ones_like(poly[:, :, :1])
         for step in range(self.steps + 1):
-            inside = ops.cast(k * f < n / 2.0 - 0.5, "float32")  # (batch, K, 1): harmonics below Nyquist
+            inside = below_nyquist(k * f, n)  # (batch, K, 1): the harmonics fitted
             phase = (2.0 * math.pi) * (k * f) * t  # (batch, K, N)
             cos, sin = ops.cos(phase) * inside, ops.sin(phase) * inside
             cols = ops.concatenate([poly, cos, sin], axis=1)  # (batch, P, N): nuisance and harmonics

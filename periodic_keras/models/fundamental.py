@@ -18,8 +18,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from periodic_keras.layers import (CandidateChoice, FitChoice, HarmonicFeatures, HarmonicRefinement, ToneCheck,
-                                   ToneRefinement, TrustFlag)
+from periodic_keras.layers import (ROBUST_NOISE_SCALE, CandidateChoice, FitChoice, HarmonicFeatures,
+                                   HarmonicRefinement, ToneCheck, ToneRefinement, TrustFlag)
 from periodic_keras.signals import check_frequency_range, check_positive_int
 
 __all__ = ["ANSWER_COLUMNS", "FIT_CHOICE_RATIO", "MAX_MOVE", "TONE_CHECK_F", "TONE_MULTIPLES", "finish",
@@ -33,9 +33,6 @@ MAX_MOVE = 0.4
 #: The single tone replaces the harmonic answer below this F statistic (:class:`~periodic_keras.layers.ToneCheck`;
 #: chosen among 3, 4 and 6 on validation windows, see docs/fundamental.md).
 TONE_CHECK_F = 3.0
-#: A fit with one round of Cauchy weights reports this share of a Gaussian residual's mean square
-#: (E[w r²] / E[w], w = 1 / (1 + (r / 3)²), r ~ N(0, 1)).
-ROBUST_NOISE_SCALE = 0.848
 #: The tone fit starts from the answer times 1 .. this (the best fit wins).
 TONE_MULTIPLES = 4
 #: The columns of :func:`fundamental_answer`'s output, the first one the answer.
